@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.production",
     "apps.service",
     "apps.demo",
+    "apps.ai_assistant",
 ]
 
 MIDDLEWARE = [
@@ -137,3 +138,34 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- AI assistant -------------------------------------------------------------------------
+AI_ASSISTANT_BINDING_CODE_TTL_MINUTES = config(
+    "AI_ASSISTANT_BINDING_CODE_TTL_MINUTES", default=30, cast=int
+)
+AI_ASSISTANT_CONFIRMATION_TTL_MINUTES = config(
+    "AI_ASSISTANT_CONFIRMATION_TTL_MINUTES", default=10, cast=int
+)
+# Conversations idle this long are closed and deleted by the hourly cleanup.
+AI_ASSISTANT_CONVERSATION_TTL_DAYS = config(
+    "AI_ASSISTANT_CONVERSATION_TTL_DAYS", default=30, cast=int
+)
+# Tool execution logs older than this are deleted by the daily cleanup.
+AI_ASSISTANT_TOOL_LOG_RETENTION_DAYS = config(
+    "AI_ASSISTANT_TOOL_LOG_RETENTION_DAYS", default=90, cast=int
+)
+# A conversation idle this long starts fresh context (follow-up questions forget the last item).
+AI_ASSISTANT_CONTEXT_IDLE_MINUTES = config(
+    "AI_ASSISTANT_CONTEXT_IDLE_MINUTES", default=60, cast=int
+)
+# Rows a list tool returns at most (totals still cover everything).
+AI_ASSISTANT_MAX_ROWS = config("AI_ASSISTANT_MAX_ROWS", default=20, cast=int)
+
+# The LLM brain is used when a base URL and model are set (any OpenAI-compatible endpoint).
+AI_ASSISTANT_LLM_BASE_URL = config("AI_ASSISTANT_LLM_BASE_URL", default="")
+AI_ASSISTANT_LLM_API_KEY = config("AI_ASSISTANT_LLM_API_KEY", default="")
+AI_ASSISTANT_LLM_MODEL = config("AI_ASSISTANT_LLM_MODEL", default="")
+AI_ASSISTANT_LLM_TIMEOUT_SECONDS = config(
+    "AI_ASSISTANT_LLM_TIMEOUT_SECONDS", default=20, cast=float
+)
+AI_ASSISTANT_LLM_MAX_TOOL_ROUNDS = config("AI_ASSISTANT_LLM_MAX_TOOL_ROUNDS", default=4, cast=int)

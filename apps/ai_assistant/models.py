@@ -1,0 +1,309 @@
+"""State of the assistant: chat apps, identities, conversations, message intake and delivery,
+tool logs, staged write actions and platform access tokens."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    WECHAT = "wechat", "WeChat Official Account"
+    WECOM = "wecom", "WeCom"
+    DINGTALK = "dingtalk", "DingTalk"
+    TELEGRAM = "telegram", "Telegram"
+    CLI = "cli", "Command line"
+
+
+class ChannelApp(models.Model):
+    """One bot on one platform. Secrets are write-only in admin and never logged.
+
+    Field use per channel:
+    - wechat:   app_id = AppID, token, encoding_aes_key, secret = AppSecret
+    - wecom:    app_id = CorpID, agent_id, token, encoding_aes_key, secret = app Secret
+    - dingtalk: app_id = AppKey (robotCode), secret = AppSecret
+    - telegram: app_id = bot username or id, secret = bot token, token = webhook secret_token
+    """
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    app_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, blank=True)
+    agent_id = models.CharField(max_length=40, blank=True)
+    token = models.CharField(max_length=256, blank=True)
+    encoding_aes_key = models.CharField(max_length=43, blank=True)
+    secret = models.CharField(max_length=256, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "app_id"], name="channelapp_channel_app_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.app_id}"
+
+    def __repr__(self) -> str:
+        return f"<ChannelApp {self.channel}:{self.app_id}>"
+
+
+class ChannelIdentity(models.Model):
+    """A chat account bound to an ERP user: the assistant acts as that user."""
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    external_user_id = models.CharField(max_length=128)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_identities"
+    )
+    display_name = models.CharField(max_length=100, blank=True)
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "channel identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_user_id"], name="identity_channel_external_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_user_id} → {self.user}"
+
+
+def new_binding_code() -> str:
+    # 8 digits are easy to type on a phone; single use and a short lifetime limit guessing.
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def binding_code_expiry():
+    return timezone.now() + timedelta(minutes=settings.AI_ASSISTANT_BINDING_CODE_TTL_MINUTES)
+
+
+class BindingCode(models.Model):
+    """A single-use code a user sends as `/bind CODE` to link a chat account to themselves."""
+
+    code = models.CharField(max_length=16, unique=True, default=new_binding_code)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding_codes"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=binding_code_expiry)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by_identity = models.ForeignKey(
+        ChannelIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"binding code for {self.user}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
+
+
+class Conversation(models.Model):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    external_conversation_id = models.CharField(max_length=128)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    # What the user talked about last (item sku, warehouse, order no.), for follow-up questions.
+    context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_active_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_conversation_id", "user"],
+                condition=Q(state="active"),
+                name="conversation_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_conversation_id} ({self.user})"
+
+
+class ConversationTurn(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    message_id = models.CharField(max_length=128, blank=True)
+    user_text = models.TextField()
+    reply_text = models.TextField()
+    language = models.CharField(max_length=10, default="zh")
+    brain = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"turn {self.pk} of {self.conversation_id}"
+
+
+class InboundMessage(models.Model):
+    """A verified platform message, stored before any work so nothing is lost or done twice."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        DEAD = "dead", "Dead letter"
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    app = models.ForeignKey(ChannelApp, on_delete=models.CASCADE, related_name="inbound_messages")
+    external_id = models.CharField(max_length=190)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    message_data = models.JSONField()
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reply = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "app", "external_id"], name="inbound_channel_app_external_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id} ({self.status})"
+
+
+class OutboundMessage(models.Model):
+    """One reply part sent through a platform's send API; the key makes a resend a no-op."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        DEAD = "dead", "Dead letter"
+
+    inbound = models.ForeignKey(
+        InboundMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="outbound"
+    )
+    app = models.ForeignKey(ChannelApp, on_delete=models.CASCADE, related_name="outbound_messages")
+    idempotency_key = models.CharField(max_length=190, unique=True)
+    recipient = models.CharField(max_length=190)
+    part_index = models.PositiveSmallIntegerField(default=0)
+    content = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    platform_message_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["inbound", "part_index"]
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ({self.status})"
+
+
+class ToolExecutionLog(models.Model):
+    class Status(models.TextChoices):
+        SUCCESS = "success", "Success"
+        ERROR = "error", "Error"
+        DENIED = "denied", "Denied"
+        INVALID = "invalid", "Invalid"
+        STAGED = "staged", "Staged for confirmation"
+
+    tool = models.CharField(max_length=60)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    channel = models.CharField(max_length=20, blank=True)
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="tool_logs"
+    )
+    parameters = models.JSONField(default=dict)
+    result_summary = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.tool} {self.status}"
+
+
+def pending_action_expiry():
+    return timezone.now() + timedelta(minutes=settings.AI_ASSISTANT_CONFIRMATION_TTL_MINUTES)
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class PendingAction(models.Model):
+    """A write tool call staged until the user says yes; executed at most once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        EXECUTED = "executed", "Executed"
+        FAILED = "failed", "Failed"
+
+    nonce = models.CharField(max_length=40, unique=True, default=new_nonce)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_actions"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="pending_actions"
+    )
+    channel = models.CharField(max_length=20, blank=True)
+    tool = models.CharField(max_length=60)
+    resolved_args = models.JSONField()
+    target_repr = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=pending_action_expiry)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.tool} ({self.status})"
+
+
+class AccessToken(models.Model):
+    """The current platform access token of one chat app."""
+
+    app = models.OneToOneField(ChannelApp, on_delete=models.CASCADE, related_name="access_token")
+    token = models.TextField()
+    expires_at = models.DateTimeField()
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"access token of {self.app} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def __repr__(self) -> str:
+        return f"<AccessToken {self.app} expires={self.expires_at.isoformat()}>"

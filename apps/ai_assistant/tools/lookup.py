@@ -1,0 +1,121 @@
+"""Finding ERP records from the words staff use: SKUs, Chinese and English names, aliases.
+
+Shared by the tools (which accept names from an LLM) and the rule brain (which finds them in
+a sentence). Ambiguity is never guessed away: the caller gets the candidates to ask back.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+
+from apps.inventory.models import Item, Warehouse
+from apps.sales.models import Customer
+
+from .registry import ToolInputError
+
+FUZZY_CUTOFF = 80
+# Two candidates closer than this are a tie: ask back instead of picking one.
+TIE_MARGIN = 3
+
+
+def _normalize(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def item_names(item: Item) -> list[str]:
+    """Every name the item is known by, lower-cased."""
+    names = [item.sku, item.name, item.name_zh, *(item.aliases or [])]
+    return [_normalize(name) for name in names if name]
+
+
+def find_items(query: str, limit: int = 10) -> list[tuple[Item, float]]:
+    """Active items matching the query, best first, with a 0–100 score."""
+    needle = _normalize(query)
+    if not needle:
+        return []
+    items = list(Item.objects.filter(active=True))
+    exact = [item for item in items if needle in item_names(item)]
+    if exact:
+        return [(item, 100.0) for item in exact][:limit]
+    contained = [item for item in items if needle in item.search_text]
+    if contained:
+        return [(item, 95.0) for item in contained][:limit]
+    choices = {(item.pk, name): name for item in items for name in item_names(item)}
+    matches = process.extract(
+        needle, choices, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=limit * 3
+    )
+    best: dict[int, float] = {}
+    for _name, score, (item_pk, _) in matches:
+        best[item_pk] = max(best.get(item_pk, 0.0), score)
+    by_pk = {item.pk: item for item in items}
+    ranked = sorted(best.items(), key=lambda pair: -pair[1])
+    return [(by_pk[pk], score) for pk, score in ranked][:limit]
+
+
+def resolve_item(text: str) -> Item:
+    """The one item the text names; ToolInputError with candidates when none or several."""
+    matches = find_items(text)
+    if not matches:
+        raise ToolInputError(f"No item matches “{text}”.")
+    top_score = matches[0][1]
+    tied = [item for item, score in matches if top_score - score < TIE_MARGIN]
+    if len(tied) > 1:
+        raise ToolInputError(
+            f"“{text}” matches several items.",
+            candidates=[f"{item.sku} {item.display_name}" for item in tied[:8]],
+        )
+    return matches[0][0]
+
+
+def warehouse_names(warehouse: Warehouse) -> list[str]:
+    names = [warehouse.code, warehouse.name, warehouse.name_zh]
+    return [_normalize(name) for name in names if name]
+
+
+def resolve_warehouse(text: str) -> Warehouse:
+    """The warehouse named by code, English or Chinese name (or an unambiguous part of one)."""
+    needle = _normalize(text)
+    warehouses = list(Warehouse.objects.filter(active=True))
+    for warehouse in warehouses:
+        if needle in warehouse_names(warehouse):
+            return warehouse
+    partial = [
+        warehouse
+        for warehouse in warehouses
+        if any(
+            needle in name or (len(name) >= 2 and name in needle)
+            for name in warehouse_names(warehouse)
+        )
+    ]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        raise ToolInputError(
+            f"“{text}” matches several warehouses.",
+            candidates=[
+                f"{warehouse.code} {warehouse.name_zh or warehouse.name}" for warehouse in partial
+            ],
+        )
+    raise ToolInputError(f"No warehouse matches “{text}”.")
+
+
+def resolve_customer(text: str, queryset=None) -> Customer:
+    """The customer named by code or (part of) its Chinese or English name."""
+    needle = _normalize(text)
+    customers = queryset if queryset is not None else Customer.objects.filter(active=True)
+    by_code = customers.filter(code__iexact=needle).first()
+    if by_code:
+        return by_code
+    matches = list(customers.filter(name_zh__icontains=needle)) or list(
+        customers.filter(name__icontains=needle)
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ToolInputError(
+            f"“{text}” matches several customers.",
+            candidates=[str(customer) for customer in matches[:8]],
+        )
+    raise ToolInputError(f"No customer matches “{text}”.")
