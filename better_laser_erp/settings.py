@@ -169,3 +169,30 @@ AI_ASSISTANT_LLM_TIMEOUT_SECONDS = config(
     "AI_ASSISTANT_LLM_TIMEOUT_SECONDS", default=20, cast=float
 )
 AI_ASSISTANT_LLM_MAX_TOOL_ROUNDS = config("AI_ASSISTANT_LLM_MAX_TOOL_ROUNDS", default=4, cast=int)
+
+# Chat platforms' API base URLs: the real hosts by default; tests and the demo point them at
+# the stand-in servers of devtools/.
+AI_ASSISTANT_WECHAT_API_BASE = config(
+    "AI_ASSISTANT_WECHAT_API_BASE", default="https://api.weixin.qq.com"
+)
+AI_ASSISTANT_WECOM_API_BASE = config(
+    "AI_ASSISTANT_WECOM_API_BASE", default="https://qyapi.weixin.qq.com"
+)
+AI_ASSISTANT_DINGTALK_API_BASE = config(
+    "AI_ASSISTANT_DINGTALK_API_BASE", default="https://api.dingtalk.com"
+)
+AI_ASSISTANT_TELEGRAM_API_BASE = config(
+    "AI_ASSISTANT_TELEGRAM_API_BASE", default="https://api.telegram.org"
+)
+# Connect/read timeout of every call to a platform API, in seconds.
+AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS = config(
+    "AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS", default=10, cast=float
+)
+# Largest webhook body accepted, in bytes (platform messages are a few KB).
+AI_ASSISTANT_MAX_WEBHOOK_BYTES = config(
+    "AI_ASSISTANT_MAX_WEBHOOK_BYTES", default=256 * 1024, cast=int
+)
+# Accepted clock skew of signed webhook timestamps, in seconds (DingTalk allows one hour).
+AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS = config(
+    "AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS", default=3600, cast=int
+)
