@@ -1,0 +1,283 @@
+"""Every sentence the assistant says on its own account, in Chinese and English.
+
+`render_result` is the one place a ToolResult becomes user text: tools render their own
+data, and this module words refusals, ask-backs, errors and confirmation prompts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from apps.ai_assistant.tools.registry import STATUS, Tool, ToolResult, get_tool
+
+CONFIRM_SUFFIX = {
+    "zh": "回复“是”确认，回复“否”取消。",
+    "en": "Reply yes to confirm or no to cancel.",
+}
+
+# What each tool lets a user see or do, for refusals ("you may not <topic>") and help.
+TOOL_TOPICS: dict[str, dict[str, str]] = {
+    "find_product": {"zh": "查询产品资料", "en": "look up products"},
+    "check_inventory_stock": {"zh": "查询库存", "en": "check stock"},
+    "low_stock_report": {"zh": "查看缺货/补货报表", "en": "see the low-stock report"},
+    "machine_warranty_lookup": {"zh": "查询机器保修", "en": "look up machine warranties"},
+    "sales_order_status": {"zh": "查询销售订单", "en": "see sales orders"},
+    "customer_lookup": {"zh": "查询客户资料", "en": "look up customers"},
+    "production_progress": {"zh": "查询生产进度", "en": "see production progress"},
+    "purchase_order_status": {"zh": "查询采购单", "en": "see purchase orders"},
+    "service_ticket_status": {"zh": "查询售后服务单", "en": "see service tickets"},
+    "open_service_ticket": {"zh": "开售后服务单", "en": "open service tickets"},
+    "reserve_stock": {"zh": "预留库存", "en": "reserve stock"},
+    "create_sales_quote": {"zh": "创建报价单", "en": "create sales quotes"},
+}
+
+# Example requests per tool, shown in help (first one also in greetings).
+TOOL_EXAMPLES: dict[str, dict[str, list[str]]] = {
+    "check_inventory_stock": {
+        "zh": ["主仓库 保护镜 还有多少", "NZ-S1.5 库存"],
+        "en": ["check stock of NZ-S1.5", "how many cutting heads in sz"],
+    },
+    "low_stock_report": {
+        "zh": ["哪些东西要补货了", "主仓库缺货的有哪些"],
+        "en": ["what is below reorder level", "what is out of stock"],
+    },
+    "find_product": {"zh": ["有没有1.5的喷嘴"], "en": ["find nozzle"]},
+    "machine_warranty_lookup": {
+        "zh": ["LX20260001 还在保修期吗"],
+        "en": ["warranty LX20260001"],
+    },
+    "sales_order_status": {
+        "zh": ["SO-2026-0003 到哪了", "恒通的订单"],
+        "en": ["where is SO-2026-0003", "orders for C001"],
+    },
+    "customer_lookup": {"zh": ["查一下客户 恒通"], "en": ["customer C001"]},
+    "production_progress": {
+        "zh": ["WO-2026-0002 做到哪一步了"],
+        "en": ["progress of WO-2026-0002"],
+    },
+    "purchase_order_status": {
+        "zh": ["PO-2026-0001 到货了吗", "保护镜的采购单"],
+        "en": ["status of PO-2026-0001"],
+    },
+    "service_ticket_status": {
+        "zh": ["ST-2026-0001 处理得怎么样了"],
+        "en": ["status of ST-2026-0001"],
+    },
+    "open_service_ticket": {
+        "zh": ["帮我给LX20250007开个维修单，激光器不出光"],
+        "en": ["open a ticket for LX20250007: no laser output"],
+    },
+    "reserve_stock": {
+        "zh": ["在主仓库给SO-2026-0001预留2个保护镜"],
+        "en": ["reserve 2 PW-D37-T7 in main for SO-2026-0001"],
+    },
+    "create_sales_quote": {
+        "zh": ["给C001报价 1台切割机"],
+        "en": ["quote 1 x LC-3015-6KW for C001"],
+    },
+}
+
+COMMANDS = {
+    "zh": [
+        "/help 显示本帮助",
+        "/bind 绑定码 绑定您的ERP账号",
+        "/new 开始新的对话",
+        "/cancel 取消待确认的操作",
+    ],
+    "en": [
+        "/help show this help",
+        "/bind CODE link your ERP account",
+        "/new start a new conversation",
+        "/cancel cancel a pending action",
+    ],
+}
+
+
+def _lang(language: str) -> str:
+    return "zh" if language == "zh" else "en"
+
+
+def topic(tool_name: str, language: str) -> str:
+    """What a tool is for, as a verb phrase ("查询库存" / "check stock")."""
+    language = _lang(language)
+    known = TOOL_TOPICS.get(tool_name)
+    if known:
+        return known[language]
+    return f"使用“{tool_name}”" if language == "zh" else f"use {tool_name}"
+
+
+def numbered(candidates: Iterable[str]) -> str:
+    return "\n".join(f"{index}. {candidate}" for index, candidate in enumerate(candidates, 1))
+
+
+def ask_back(message: str, candidates: list[str], language: str) -> str:
+    """A message followed by the candidates to choose from, numbered."""
+    language = _lang(language)
+    if not candidates:
+        return message
+    prompt = "您指的是哪一个？" if language == "zh" else "Which one do you mean?"
+    lines = [message, prompt] if message else [prompt]
+    return "\n".join([*lines, numbered(candidates)])
+
+
+def denied(tool_name: str, language: str) -> str:
+    if _lang(language) == "zh":
+        return f"抱歉，您没有{topic(tool_name, 'zh')}的权限。如需开通，请联系系统管理员。"
+    return (
+        f"Sorry, you don't have permission to {topic(tool_name, 'en')}. "
+        "Please ask an administrator if you need access."
+    )
+
+
+def tool_error(message: str, language: str) -> str:
+    if not message or message == "internal error":
+        if _lang(language) == "zh":
+            return "抱歉，查询时系统出了点问题，请稍后再试。"
+        return "Sorry, something went wrong on our side. Please try again later."
+    return message
+
+
+def confirmation(target_repr: str, language: str) -> str:
+    language = _lang(language)
+    lead = "请确认以下操作：" if language == "zh" else "Please confirm:"
+    return f"{lead}\n{target_repr}\n{CONFIRM_SUFFIX[language]}"
+
+
+def render_result(result: ToolResult, language: str) -> str:
+    """The user-facing text for any tool result, whatever its status."""
+    language = _lang(language)
+    if result.status == STATUS.SUCCESS:
+        tool = get_tool(result.tool)
+        if tool is None:
+            return tool_error("", language)
+        return tool.render(result.data, language)
+    if result.status == STATUS.DENIED:
+        return denied(result.tool, language)
+    if result.status == STATUS.INVALID:
+        return ask_back(result.message, result.candidates, language)
+    if result.status == STATUS.STAGED:
+        return confirmation(str(result.data.get("target_repr", "")), language)
+    return tool_error(result.message, language)
+
+
+def _usable(tools: Iterable[Tool]) -> list[str]:
+    names = {tool.name for tool in tools}
+    return [name for name in TOOL_EXAMPLES if name in names]
+
+
+def help_text(language: str, tools: Iterable[Tool]) -> str:
+    """What this user can ask, given their tools, with examples, and the commands."""
+    language = _lang(language)
+    usable = _usable(tools)
+    if language == "zh":
+        lines = ["我是ERP助手，您可以直接用中文或英文问我："] if usable else []
+        for name in usable:
+            examples = "；".join(f"“{text}”" for text in TOOL_EXAMPLES[name]["zh"])
+            lines.append(f"• {topic(name, 'zh')}：{examples}")
+        if not usable:
+            lines.append("您的账号目前没有任何ERP查询权限，请联系系统管理员开通。")
+        lines.append("")
+        lines.append("命令：")
+    else:
+        lines = ["I'm the ERP assistant. Ask me in English or Chinese:"] if usable else []
+        for name in usable:
+            examples = "; ".join(f'"{text}"' for text in TOOL_EXAMPLES[name]["en"])
+            lines.append(f"• {topic(name, 'en')}: {examples}")
+        if not usable:
+            lines.append("Your account has no ERP permissions yet; please ask an administrator.")
+        lines.append("")
+        lines.append("Commands:")
+    lines.extend(COMMANDS[language])
+    return "\n".join(lines)
+
+
+def greeting(language: str, tools: Iterable[Tool]) -> str:
+    language = _lang(language)
+    usable = _usable(tools)
+    if language == "zh":
+        text = "您好！我是ERP助手。"
+        if usable:
+            text += f"比如您可以问：“{TOOL_EXAMPLES[usable[0]]['zh'][0]}”。"
+        return text + "发送 /help 查看我能做什么。"
+    text = "Hello! I'm the ERP assistant. "
+    if usable:
+        text += f'For example, ask: "{TOOL_EXAMPLES[usable[0]]["en"][0]}". '
+    return text + "Send /help to see what I can do."
+
+
+def thanks(language: str) -> str:
+    if _lang(language) == "zh":
+        return "不客气！还有什么需要随时问我。"
+    return "You're welcome! Ask me any time."
+
+
+def not_understood(language: str, tools: Iterable[Tool]) -> str:
+    language = _lang(language)
+    usable = _usable(tools)
+    if language == "zh":
+        text = "抱歉，我没听懂。"
+        if usable:
+            text += f"您可以这样问：“{TOOL_EXAMPLES[usable[0]]['zh'][0]}”。"
+        return text + "发送 /help 查看我能做什么。"
+    text = "Sorry, I didn't understand that. "
+    if usable:
+        text += f'You could ask, for example: "{TOOL_EXAMPLES[usable[0]]["en"][0]}". '
+    return text + "Send /help to see what I can do."
+
+
+def clarify_missing(what: str, language: str) -> str:
+    """Ask for a piece of information the request lacks."""
+    questions = {
+        "item": (
+            "请问您要查哪个物料？可以发SKU或名称，比如“保护镜”。",
+            'Which item? Send a SKU or a name, e.g. "protective window".',
+        ),
+        "serial_no": (
+            "请提供机器序列号（例如 LX20260001）。",
+            "Which machine? Please send the serial number (e.g. LX20260001).",
+        ),
+        "complaint": (
+            "请描述一下故障现象，比如“激光器不出光”。",
+            'Please describe the problem, e.g. "no laser output".',
+        ),
+        "qty": ("请问数量是多少？", "How many?"),
+        "warehouse": (
+            "请问从哪个仓库？（主仓库 / 备件仓 / 深圳仓 / 服务车1）",
+            "Which warehouse? (main / spare / sz / van1)",
+        ),
+        "customer": (
+            "请问是哪个客户？可以发客户编号或名称。",
+            "Which customer? Send a customer code or name.",
+        ),
+        "order": (
+            "请提供单号，例如 SO-2026-0001。",
+            "Which order? Please send its number, e.g. SO-2026-0001.",
+        ),
+        "ticket": (
+            "请提供服务单号（如 ST-2026-0001）或机器序列号。",
+            "Please send the ticket number (e.g. ST-2026-0001) or the machine serial number.",
+        ),
+        "work_order": (
+            "请提供工单号（如 WO-2026-0001）或销售订单号。",
+            "Please send the work order number (e.g. WO-2026-0001) or the sales order number.",
+        ),
+        "po": (
+            "请提供采购单号（如 PO-2026-0001）、物料或供应商。",
+            "Please send the PO number (e.g. PO-2026-0001), an item or a supplier.",
+        ),
+        "quote_lines": (
+            "请问报哪些产品、各多少？例如“1台切割机”。",
+            'Which items and how many? e.g. "1 x LC-3015-6KW".',
+        ),
+    }
+    zh, en = questions.get(what, ("请补充一下信息。", "Could you give me a bit more detail?"))
+    return zh if _lang(language) == "zh" else en
+
+
+def ambiguous(mention: str, candidates: list[str], language: str) -> str:
+    """Ask which of several records a mention meant."""
+    if _lang(language) == "zh":
+        head = f"“{mention}”对应多个结果。"
+    else:
+        head = f"“{mention}” matches several records."
+    return ask_back(head, candidates, language)
