@@ -1,0 +1,209 @@
+"""The interface every chat channel implements, its two errors and the channel registry.
+
+A channel is one module in this package holding one `Channel` subclass decorated with
+`@register`. The webhook view (`webhook_views.webhook`) drives every channel the same way:
+
+    GET   handshake(request, app)            URL verification; None → 405
+    POST  verify(request, app)               proof of origin, replay window; raises
+                                             WebhookRejected, nothing is stored before it passes
+          parse(request, app)                → ParsedWebhook (message None: nothing to answer)
+          ... intake, identify, handler ...  (the view; not the channel's business)
+          render_reply(request, app, parsed, reply)
+                                             the passive answer in the HTTP response; reply None
+                                             → the platform's "nothing now" answer (`acknowledge`)
+          passive_parts(text)                which part of a long reply fits the passive answer,
+                                             which parts must go through send()
+    later send(app, message, text, reply_context) → platform message id; raises PlatformError
+          split(text)                        text cut to the platform's length limit, in order
+
+Everything a channel needs between parse and send (encrypted or not, the account id to
+answer from, a chat id, a session webhook) travels in `ParsedWebhook.reply_context`, a
+JSON-able dict the async worker gets back from the stored InboundMessage.
+
+Errors: `WebhookRejected(status, reason)` refuses a request (400/403/404/405/413, a short plain
+reason, never a secret); `PlatformError(code, message, retryable, retry_after)` is a failed
+call to a platform API. The view maps both in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from django.http import HttpResponse
+
+from apps.ai_assistant.channels.chunking import split_text, utf8_length
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+    from apps.ai_assistant.models import ChannelApp
+
+logger = logging.getLogger(__name__)
+
+
+class WebhookRejected(Exception):
+    """A webhook request we refuse; the view answers `status` with `reason` as plain text."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class PlatformError(Exception):
+    """A platform API call failed. `retryable` says whether trying again later can help
+    (network, 5xx, rate limit, expired token); `retry_after` is the platform's hint in seconds."""
+
+    def __init__(
+        self,
+        code: str | int,
+        message: str,
+        retryable: bool = False,
+        retry_after: float | None = None,
+    ):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass
+class ParsedWebhook:
+    """What a verified webhook request carries.
+
+    message:       the user's message, or None for events/updates that need no answer
+                   (WeChat unsubscribe, a Telegram edited_message, ...)
+    external_id:   the platform's de-duplication key (MsgId, update_id, msgId, or
+                   "FromUserName:CreateTime:Event" for WeChat events)
+    reply_context: JSON-able data render_reply/send need later (e.g. {"encrypted": True,
+                   "account": "gh_…"} or {"chat_id": 123}); stored with the InboundMessage
+    """
+
+    message: IncomingMessage | None
+    external_id: str = ""
+    reply_context: dict[str, Any] = field(default_factory=dict)
+
+
+class Channel:
+    """One chat platform. Subclasses set `name`, `text_limit`, `measure` and override the
+    methods their platform needs; instances hold no per-request state."""
+
+    name: str = ""
+    # Longest text one platform message may carry, measured by `measure`.
+    text_limit: int = 2048
+    measure: Callable[[str], int] = staticmethod(utf8_length)
+
+    def handshake(self, request: HttpRequest, app: ChannelApp) -> HttpResponse | None:
+        """Answer a GET URL verification; None when the platform has none (→ 405)."""
+        return None
+
+    def verify(self, request: HttpRequest, app: ChannelApp) -> None:
+        """Check the request's proof of origin and freshness; raise WebhookRejected if bad."""
+        raise NotImplementedError
+
+    def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
+        """Decode a verified request; malformed input raises WebhookRejected(400, ...)."""
+        raise NotImplementedError
+
+    def acknowledge(self, request: HttpRequest, app: ChannelApp) -> HttpResponse:
+        """The platform's "received, nothing to say now" answer (no retry, nothing shown)."""
+        return HttpResponse(b"", content_type="text/plain")
+
+    def render_reply(
+        self,
+        request: HttpRequest,
+        app: ChannelApp,
+        parsed: ParsedWebhook,
+        reply: OutgoingMessage | None,
+    ) -> HttpResponse:
+        """The passive answer carrying `passive_parts(reply.content)[0]`; None → acknowledge."""
+        return self.acknowledge(request, app)
+
+    def passive_parts(self, text: str) -> tuple[str, list[str]]:
+        """Split a reply into (what the HTTP answer carries, what send() must deliver after).
+
+        Default: the first part passively, the rest by send(). A channel whose HTTP answer
+        cannot carry text returns ("", all parts).
+        """
+        parts = self.split(text)
+        return parts[0], parts[1:]
+
+    def send(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        text: str,
+        reply_context: dict[str, Any],
+    ) -> str:
+        """Send one part (already within `text_limit`) to the user or chat of `message`
+        through the platform's API; return the platform's message id (may be "").
+        Raises PlatformError."""
+        raise NotImplementedError
+
+    def split(self, text: str) -> list[str]:
+        """`text` in order, in parts each within this platform's limit."""
+        return split_text(text, self.text_limit, self.measure)
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.name}>"
+
+
+CHANNELS: dict[str, Channel] = {}
+
+
+def register(cls: type[Channel]) -> type[Channel]:
+    """Class decorator: make `cls` (one instance) the channel named `cls.name`."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    if cls.name in CHANNELS and type(CHANNELS[cls.name]) is not cls:
+        raise ValueError(f"channel {cls.name!r} is registered twice")
+    CHANNELS[cls.name] = cls()
+    return cls
+
+
+def get_channel(name: str) -> Channel:
+    """The registered channel called `name`; KeyError if there is none."""
+    import apps.ai_assistant.channels  # noqa: F401  (imports every channel module)
+
+    return CHANNELS[name]
+
+
+_DOCTYPE = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
+
+
+def parse_xml(body: bytes) -> dict[str, Any]:
+    """The children of a platform XML document's root `<xml>` as a dict of strings.
+
+    DOCTYPE and entity declarations are refused outright (no XXE, no entity bombs), on top of
+    xmltodict's disable_entities. Anything that is not one well-formed `<xml>` → 400.
+    """
+    if _DOCTYPE.search(body):
+        raise WebhookRejected(400, "XML with DOCTYPE or entities is not accepted")
+    try:
+        document = xmltodict.parse(body, disable_entities=True)
+    except (ExpatError, ValueError) as error:
+        raise WebhookRejected(400, "malformed XML") from error
+    root = document.get("xml") if isinstance(document, dict) else None
+    if not isinstance(root, dict):
+        raise WebhookRejected(400, "XML root must be <xml> with fields")
+    return root
+
+
+def xml_text(fields: dict[str, Any], name: str, required: bool = True) -> str:
+    """One text field of parsed platform XML; a missing or nested field → 400 when required."""
+    value = fields.get(name)
+    if value is None:
+        if required:
+            raise WebhookRejected(400, f"missing {name}")
+        return ""
+    if not isinstance(value, str):
+        raise WebhookRejected(400, f"{name} must be text")
+    return value
