@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
@@ -224,7 +225,9 @@ def execute_tool(
     if tool.write and not confirmed:
         return stage_tool(ctx, tool_name, params, _started=started)
     try:
-        data = tool.run(ctx, validated)
+        # A savepoint: a failing tool rolls back its own writes and the log row still lands.
+        with transaction.atomic():
+            data = tool.run(ctx, validated)
     except ToolInputError as error:
         result = ToolResult(tool_name, STATUS.INVALID, message=error.message)
         result.candidates = error.candidates
@@ -259,7 +262,8 @@ def stage_tool(
     if refusal:
         return _finish(ctx, tool_name, params, refusal, started)
     try:
-        preview = tool.preview(ctx, validated)
+        with transaction.atomic():
+            preview = tool.preview(ctx, validated)
     except ToolInputError as error:
         result = ToolResult(
             tool_name, STATUS.INVALID, message=error.message, candidates=error.candidates

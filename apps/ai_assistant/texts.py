@@ -1,0 +1,60 @@
+"""User-facing texts of the handler's own answers (binding, commands, confirmations)."""
+
+TEXTS = {
+    "unbound": {
+        "zh": (
+            "您好！这个聊天账号还没有绑定 ERP 用户，暂时无法查询数据。\n"
+            "请在 ERP 中生成绑定码（或请管理员为您生成），然后发送：/bind 绑定码"
+        ),
+        "en": (
+            "Hello! This chat account is not linked to an ERP user yet, so I can't look "
+            "anything up for you.\nGet a binding code in the ERP (or ask an administrator), "
+            "then send: /bind CODE"
+        ),
+    },
+    "bind_usage": {"zh": "用法：/bind 绑定码", "en": "Usage: /bind CODE"},
+    "bind_failed": {
+        "zh": "绑定码无效或已过期，请重新获取绑定码。",
+        "en": "That binding code is invalid or has expired. Please get a new one.",
+    },
+    "bound": {
+        "zh": "绑定成功！您现在以 {name} 的身份使用 ERP 助手。发送 /help 查看可以问什么。",
+        "en": "Linked! You now use the ERP assistant as {name}. Send /help to see what to ask.",
+    },
+    "inactive": {
+        "zh": "您的 ERP 账号已停用，无法使用助手。如有疑问请联系管理员。",
+        "en": "Your ERP account is disabled, so the assistant can't serve you. "
+        "Please contact an administrator.",
+    },
+    "text_only": {
+        "zh": "目前只支持文字消息，请用文字提问。",
+        "en": "I can only read text messages for now. Please type your question.",
+    },
+    "new_conversation": {
+        "zh": "好的，已开始新的对话。",
+        "en": "OK, starting a new conversation.",
+    },
+    "cancelled": {
+        "zh": "好的，已取消，没有做任何修改。",
+        "en": "OK, cancelled. Nothing was changed.",
+    },
+    "nothing_to_cancel": {"zh": "当前没有待确认的操作。", "en": "There is nothing to cancel."},
+    "nothing_to_confirm": {
+        "zh": "当前没有待确认的操作。",
+        "en": "There is nothing waiting for your confirmation.",
+    },
+    "expired": {
+        "zh": "这个操作的确认已过期，没有执行。请重新发起。",
+        "en": "That confirmation has expired and nothing was done. Please ask again.",
+    },
+    "unknown_command": {
+        "zh": "不认识的命令 /{command}。发送 /help 查看可用命令。",
+        "en": "Unknown command /{command}. Send /help to see the commands.",
+    },
+}
+
+
+def text(key: str, language: str, **values: str) -> str:
+    """The text for `key` in the language ("zh" or "en"), with values filled in."""
+    variants = TEXTS[key]
+    return variants.get(language, variants["en"]).format(**values)
