@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.parsers.expat import ExpatError
 
+import httpx
 import xmltodict
+from django.conf import settings
 from django.http import HttpResponse
 
 from apps.ai_assistant.channels.chunking import split_text, utf8_length
@@ -207,3 +210,57 @@ def xml_text(fields: dict[str, Any], name: str, required: bool = True) -> str:
     if not isinstance(value, str):
         raise WebhookRejected(400, f"{name} must be text")
     return value
+
+
+def current_time() -> float:
+    """Seconds since the epoch; tests patch this to replay old signed vectors."""
+    return time.time()
+
+
+def check_timestamp(value: str | int | None, scale: int = 1) -> None:
+    """Refuse (403) a signed timestamp outside AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS of now,
+    in either direction. `scale` is 1000 for millisecond timestamps."""
+    try:
+        seconds = int(value) / scale  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise WebhookRejected(403, "missing or bad timestamp") from error
+    if abs(current_time() - seconds) > settings.AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS:
+        raise WebhookRejected(403, "stale timestamp")
+
+
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+def post_json(
+    url: str,
+    payload: Any,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST JSON to a platform API and return the decoded JSON answer.
+
+    Network errors, timeouts, 408/425/429/5xx → PlatformError(retryable=True); any other
+    non-2xx or a body that is not a JSON object → PlatformError(retryable=False). Checking the
+    platform's own error fields (errcode, ok) is the caller's job. The URL's query (it may hold
+    an access token) never appears in the error.
+    """
+    timeout = settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS
+    try:
+        response = httpx.post(url, json=payload, params=params, headers=headers, timeout=timeout)
+    except httpx.HTTPError as error:
+        raise PlatformError("network", type(error).__name__, retryable=True) from error
+    if response.status_code >= 300:
+        retry_after = response.headers.get("Retry-After")
+        raise PlatformError(
+            response.status_code,
+            f"HTTP {response.status_code}",
+            retryable=response.status_code in RETRYABLE_STATUS,
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        )
+    try:
+        data = response.json()
+    except ValueError as error:
+        raise PlatformError("bad_response", "answer is not JSON", retryable=True) from error
+    if not isinstance(data, dict):
+        raise PlatformError("bad_response", "answer is not a JSON object", retryable=False)
+    return data
