@@ -196,3 +196,69 @@ AI_ASSISTANT_MAX_WEBHOOK_BYTES = config(
 AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS = config(
     "AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS", default=3600, cast=int
 )
+
+# --- Celery (async mode) ------------------------------------------------------------------
+# switch for the AI assistant's asynchronous processing
+AI_ASSISTANT_USE_ASYNC = config("AI_ASSISTANT_USE_ASYNC", default=False, cast=bool)
+# What the webhook answers at once in async mode; the real reply follows via the send API.
+AI_ASSISTANT_ASYNC_ACK_TEXT = config(
+    "AI_ASSISTANT_ASYNC_ACK_TEXT", default="收到消息，正在处理中喵～"
+)
+# A worker's claim on a message expires after this long (crash recovery); > task time limit.
+AI_ASSISTANT_CLAIM_LEASE_SECONDS = config("AI_ASSISTANT_CLAIM_LEASE_SECONDS", default=180, cast=int)
+# The sweeper re-enqueues messages not picked up after this long (e.g. broker was down).
+AI_ASSISTANT_REQUEUE_AFTER_SECONDS = config(
+    "AI_ASSISTANT_REQUEUE_AFTER_SECONDS", default=30, cast=int
+)
+# Deliveries of one message (first try included) before it becomes a dead letter.
+AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS = config(
+    "AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS", default=5, cast=int
+)
+# Seconds between the retries of a transient failure (the seed's 60).
+AI_ASSISTANT_RETRY_DELAY_SECONDS = config("AI_ASSISTANT_RETRY_DELAY_SECONDS", default=60, cast=int)
+
+CELERY_BROKER_URL = config("CELERY_BROKER_URL", default="")
+CELERY_RESULT_BACKEND = config("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_RESULT_EXPIRES = config("CELERY_RESULT_EXPIRES", default=24 * 3600, cast=int)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_TRACK_STARTED = True
+# At-least-once delivery; the tasks make the effect exactly once (see DESIGN.md §5).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# soft < hard time limit < claim lease < broker visibility timeout
+CELERY_TASK_SOFT_TIME_LIMIT = config("CELERY_TASK_SOFT_TIME_LIMIT", default=120, cast=int)
+CELERY_TASK_TIME_LIMIT = config("CELERY_TASK_TIME_LIMIT", default=150, cast=int)
+CELERY_BROKER_VISIBILITY_TIMEOUT = config("CELERY_BROKER_VISIBILITY_TIMEOUT", default=600, cast=int)
+# Bounded waits on the broker, so a webhook answers in time even when Redis is down.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "socket_timeout": 2,
+    "socket_connect_timeout": 0.5,
+    "max_retries": 1,
+    # Poll queues in the listed order: chat turns before tools before maintenance.
+    "queue_order_strategy": "priority",
+}
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.02,
+    "interval_max": 0.02,
+}
+CELERY_TASK_DEFAULT_QUEUE = "messages"
+CELERY_TASK_ROUTES = {
+    "apps.ai_assistant.tasks.process_message_async": {"queue": "messages"},
+    "apps.ai_assistant.tasks.execute_tool_async": {"queue": "tools"},
+    "apps.ai_assistant.tasks.*": {"queue": "maintenance"},
+}
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True

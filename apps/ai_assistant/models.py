@@ -159,6 +159,7 @@ class InboundMessage(models.Model):
         RECEIVED = "received", "Received"
         QUEUED = "queued", "Queued"
         PROCESSING = "processing", "Processing"
+        REPLIED = "replied", "Replied, delivering"
         DONE = "done", "Done"
         DEAD = "dead", "Dead letter"
 
@@ -169,6 +170,8 @@ class InboundMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     message_data = models.JSONField()
+    # What the channel needs to answer later (ParsedWebhook.reply_context).
+    reply_context = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.RECEIVED, db_index=True
     )

@@ -1,0 +1,209 @@
+"""Async mode's bookkeeping: hand stored messages to Celery, claim them once, answer them once
+and deliver every reply part once.
+
+Celery delivers at least once; these functions make the effect exactly once (DESIGN.md §5):
+- a message is stored (InboundMessage) before it is queued, and queued only after commit;
+- a worker claims it with a conditional UPDATE; a claim expires after a lease, so a message
+  whose worker died is taken over, never run by two live workers;
+- the handler's work and the reply parts are committed in one transaction (status `replied`),
+  so a crash before that commit leaves nothing behind and a crash after it never re-runs
+  the handler (or a confirmed write tool);
+- each reply part has an idempotency key and is marked sent right after the platform took
+  it; a redelivered task sends only the parts not yet sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .channels.base import get_channel
+from .handler import MessageHandler
+from .messages import IncomingMessage
+from .models import ChannelApp, InboundMessage, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+INBOUND = InboundMessage.Status
+PART = OutboundMessage.Status
+
+
+def enqueue(inbound: InboundMessage) -> None:
+    """Queue the message for a worker once the current transaction commits."""
+    inbound_id = inbound.pk
+    transaction.on_commit(lambda: publish(inbound_id))
+
+
+def publish(inbound_id: int) -> bool:
+    """Send the task to the broker now; False (logged) if the broker is unreachable — the
+    message stays stored and the sweeper queues it again later."""
+    from .tasks import process_message_async
+
+    inbound = InboundMessage.objects.get(pk=inbound_id)
+    try:
+        process_message_async.apply_async(
+            args=(inbound.message_data, inbound.user_id), kwargs={"inbound_id": inbound.pk}
+        )
+    except Exception as error:  # any broker failure: the message must not be lost
+        logger.warning(
+            "broker unavailable, message %s kept for the sweeper: %s",
+            inbound.pk,
+            type(error).__name__,
+        )
+        return False
+    InboundMessage.objects.filter(
+        pk=inbound.pk, status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]
+    ).update(status=INBOUND.QUEUED, queued_at=timezone.now())
+    return True
+
+
+def intake_direct(message_data: dict[str, Any], user_id: int | None) -> InboundMessage | None:
+    """Store a message handed straight to the task (the seed's `.delay(message_data, ...)`),
+    so it is answered and delivered once too. None when no enabled app of its channel exists:
+    then there is nothing to deliver through, and the caller only computes the reply."""
+    message = IncomingMessage.from_dict(message_data)
+    app = ChannelApp.objects.filter(channel=message.channel, enabled=True).order_by("pk").first()
+    if app is None:
+        return None
+    inbound, _ = InboundMessage.objects.get_or_create(
+        channel=message.channel,
+        app=app,
+        external_id=message.message_id,
+        defaults={"message_data": message.to_dict(), "user_id": user_id},
+    )
+    return inbound
+
+
+def _lease_start():
+    return timezone.now() - timedelta(seconds=settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS)
+
+
+def claim(inbound_id: int) -> InboundMessage | None:
+    """Take the message for this worker, or None if it is done, dead or owned by a live
+    worker. A message over its delivery cap becomes a dead letter instead."""
+    inbound = InboundMessage.objects.filter(pk=inbound_id).select_related("app").first()
+    if inbound is None or not _claimable(inbound):
+        return None
+    if inbound.attempts >= settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS:
+        dead_letter(inbound, f"gave up after {inbound.attempts} attempts")
+        return None
+    now = timezone.now()
+    next_status = INBOUND.REPLIED if inbound.status == INBOUND.REPLIED else INBOUND.PROCESSING
+    won = InboundMessage.objects.filter(
+        pk=inbound.pk,
+        status=inbound.status,
+        claimed_at=inbound.claimed_at,
+        attempts=inbound.attempts,
+    ).update(status=next_status, claimed_at=now, attempts=inbound.attempts + 1)
+    if not won:
+        return None
+    inbound.status, inbound.claimed_at, inbound.attempts = next_status, now, inbound.attempts + 1
+    return inbound
+
+
+def _claimable(inbound: InboundMessage) -> bool:
+    if inbound.status in (INBOUND.RECEIVED, INBOUND.QUEUED):
+        return True
+    if inbound.status in (INBOUND.PROCESSING, INBOUND.REPLIED):
+        return inbound.claimed_at is None or inbound.claimed_at < _lease_start()
+    return False
+
+
+def release(inbound: InboundMessage) -> None:
+    """Give the claim back, so this task's own retry can take the message again."""
+    InboundMessage.objects.filter(pk=inbound.pk, claimed_at=inbound.claimed_at).update(
+        claimed_at=None
+    )
+
+
+def answer(inbound: InboundMessage) -> None:
+    """Run the handler and store its reply as parts to send, all in one transaction."""
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.filter(pk=inbound.user_id).first() if inbound.user_id else None
+        message = IncomingMessage.from_dict(inbound.message_data)
+        reply = MessageHandler(user).handle_message(message)
+        parts = get_channel(inbound.channel).split(reply.content)
+        OutboundMessage.objects.bulk_create(
+            [
+                OutboundMessage(
+                    inbound=inbound,
+                    app_id=inbound.app_id,
+                    idempotency_key=f"{inbound.pk}:{index}",
+                    recipient=message.conversation_key,
+                    part_index=index,
+                    content=part,
+                )
+                for index, part in enumerate(parts)
+            ]
+        )
+        inbound.reply = reply.to_dict()
+        inbound.status = INBOUND.REPLIED
+        inbound.save(update_fields=["reply", "status"])
+
+
+def deliver(inbound: InboundMessage) -> None:
+    """Send every part not sent yet, in order; a PlatformError stops at the failing part."""
+    from .channels.base import PlatformError
+
+    channel = get_channel(inbound.channel)
+    message = IncomingMessage.from_dict(inbound.message_data)
+    unsent = inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).order_by("part_index")
+    for part in unsent:
+        try:
+            platform_message_id = channel.send(
+                inbound.app, message, part.content, inbound.reply_context
+            )
+        except PlatformError as error:
+            part.status = PART.FAILED
+            part.attempts += 1
+            part.error = str(error)[:1000]
+            part.save(update_fields=["status", "attempts", "error"])
+            raise
+        part.status = PART.SENT
+        part.attempts += 1
+        part.sent_at = timezone.now()
+        part.platform_message_id = str(platform_message_id or "")[:128]
+        part.save(update_fields=["status", "attempts", "sent_at", "platform_message_id"])
+    inbound.status = INBOUND.DONE
+    inbound.finished_at = timezone.now()
+    inbound.save(update_fields=["status", "finished_at"])
+
+
+def dead_letter(inbound: InboundMessage, error: str) -> None:
+    """Stop trying: keep the message and its unsent parts with the reason, and alert."""
+    InboundMessage.objects.filter(pk=inbound.pk).update(
+        status=INBOUND.DEAD, error=error[:2000], finished_at=timezone.now()
+    )
+    inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).update(status=PART.DEAD)
+    logger.error(
+        "dead letter: %s message %s (inbound %s): %s",
+        inbound.channel,
+        inbound.external_id,
+        inbound.pk,
+        error[:200],
+    )
+
+
+def requeue_stale(limit: int = 500) -> int:
+    """Queue again the messages the broker never got or a dead worker left behind."""
+    now = timezone.now()
+    not_queued = now - timedelta(seconds=settings.AI_ASSISTANT_REQUEUE_AFTER_SECONDS)
+    lost_in_queue = now - timedelta(seconds=settings.CELERY_BROKER_VISIBILITY_TIMEOUT)
+    stale = InboundMessage.objects.filter(
+        Q(status=INBOUND.RECEIVED, received_at__lt=not_queued)
+        | Q(status=INBOUND.QUEUED, queued_at__lt=lost_in_queue)
+        | Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED], claimed_at__lt=_lease_start())
+        | Q(status=INBOUND.REPLIED, claimed_at__isnull=True, received_at__lt=not_queued)
+    ).order_by("received_at")
+    requeued = 0
+    for inbound_id in stale.values_list("pk", flat=True)[:limit]:
+        requeued += publish(inbound_id)
+    return requeued

@@ -1,0 +1,157 @@
+"""The assistant's Celery tasks: the seed's five, plus the sweeper and the token scheduler.
+
+Tasks are thin: they load state, call the plain functions of dispatch.py, tokens.py and the
+tool registry, and record the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError
+from django.utils import timezone
+
+from . import dispatch
+from .channels.base import PlatformError
+from .handler import MessageHandler
+from .messages import IncomingMessage
+from .models import ChannelApp, Conversation, InboundMessage, ToolExecutionLog
+from .tools.registry import ToolContext, execute_tool
+
+logger = logging.getLogger(__name__)
+
+DELETE_BATCH_SIZE = 1000
+
+
+def _user(user_id: int | None):
+    if user_id is None:
+        return None
+    return get_user_model().objects.filter(pk=user_id).first()
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=60)
+def process_message_async(
+    self, message_data: dict, user_id: int, inbound_id: int | None = None
+) -> dict[str, Any]:
+    """Process a message asynchronously.
+    - at most 3 retries
+    - retry 60 seconds after a failure
+    - logs automatically
+
+    Answers the message once, delivers the reply through the platform's send API once, and
+    returns the reply (OutgoingMessage.to_dict()).
+    """
+    if inbound_id is None:
+        inbound = dispatch.intake_direct(message_data, user_id)
+        if inbound is None:
+            message = IncomingMessage.from_dict(message_data)
+            return MessageHandler(_user(user_id)).handle_message(message).to_dict()
+        inbound_id = inbound.pk
+    inbound = dispatch.claim(inbound_id)
+    if inbound is None:
+        # Done already, dead, or another live worker has it: nothing to do twice.
+        return InboundMessage.objects.filter(pk=inbound_id).values_list("reply", flat=True).first()
+    try:
+        if inbound.status != InboundMessage.Status.REPLIED:
+            dispatch.answer(inbound)
+        dispatch.deliver(inbound)
+    except PlatformError as error:
+        if error.retryable and self.request.retries < self.max_retries:
+            dispatch.release(inbound)
+            countdown = error.retry_after or settings.AI_ASSISTANT_RETRY_DELAY_SECONDS
+            logger.warning("send failed for inbound %s, retrying: %s", inbound.pk, error)
+            raise self.retry(exc=error, countdown=countdown) from error
+        dispatch.dead_letter(inbound, f"send failed: {error}")
+    except DatabaseError as error:
+        if self.request.retries < self.max_retries:
+            dispatch.release(inbound)
+            raise self.retry(
+                exc=error, countdown=settings.AI_ASSISTANT_RETRY_DELAY_SECONDS
+            ) from error
+        dispatch.dead_letter(inbound, f"database error: {error}")
+    except Exception as error:
+        logger.exception("processing inbound %s failed", inbound.pk)
+        dispatch.dead_letter(inbound, f"{type(error).__name__}: {error}")
+    return InboundMessage.objects.filter(pk=inbound.pk).values_list("reply", flat=True).first()
+
+
+@shared_task(bind=True, max_retries=2)
+def execute_tool_async(self, tool_name: str, user_id: int, parameters: dict) -> dict[str, Any]:
+    """Execute a tool asynchronously.
+    - for long-running tools
+    - so they do not block the main thread
+
+    Runs through the registry as the user (permission check, logging); a write tool is only
+    staged, never executed, since no one has confirmed it. Returns ToolResult.to_dict().
+    """
+    user = _user(user_id)
+    context = ToolContext(user=user, channel="celery")
+    try:
+        return execute_tool(context, tool_name, parameters).to_dict()
+    except DatabaseError as error:
+        raise self.retry(exc=error, countdown=settings.AI_ASSISTANT_RETRY_DELAY_SECONDS) from error
+
+
+def _delete_in_batches(queryset) -> int:
+    deleted = 0
+    while True:
+        batch = list(queryset.values_list("pk", flat=True)[:DELETE_BATCH_SIZE])
+        if not batch:
+            return deleted
+        queryset.model.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
+
+
+@shared_task
+def cleanup_expired_conversations() -> int:
+    """Delete conversations inactive for 30 days. Runs every hour."""
+    cutoff = timezone.now() - timedelta(days=settings.AI_ASSISTANT_CONVERSATION_TTL_DAYS)
+    deleted = _delete_in_batches(Conversation.objects.filter(last_active_at__lt=cutoff))
+    logger.info("deleted %d conversations inactive since %s", deleted, cutoff.date())
+    return deleted
+
+
+@shared_task
+def cleanup_old_logs() -> int:
+    """Delete tool-execution logs older than 90 days. Runs every day at 02:00."""
+    cutoff = timezone.now() - timedelta(days=settings.AI_ASSISTANT_TOOL_LOG_RETENTION_DAYS)
+    deleted = _delete_in_batches(ToolExecutionLog.objects.filter(created_at__lt=cutoff))
+    logger.info("deleted %d tool execution logs older than %s", deleted, cutoff.date())
+    return deleted
+
+
+@shared_task(autoretry_for=(PlatformError,), max_retries=3, retry_backoff=True)
+def refresh_access_token(channel: str, app_id: str) -> dict[str, Any]:
+    """Refresh an Access Token before it expires,
+    so that an expired token never interrupts the service."""
+    from .tokens import refresh_for
+
+    return refresh_for(channel, app_id)
+
+
+@shared_task
+def refresh_expiring_access_tokens() -> int:
+    """Queue a refresh for every enabled app whose token expires before the next run."""
+    horizon = timezone.now() + timedelta(
+        seconds=getattr(settings, "AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS", 300) + 300
+    )
+    apps = ChannelApp.objects.filter(enabled=True).exclude(channel="telegram")
+    due = [
+        app
+        for app in apps.select_related("access_token")
+        if not hasattr(app, "access_token") or app.access_token.expires_at < horizon
+    ]
+    for app in due:
+        refresh_access_token.delay(app.channel, app.app_id)
+    return len(due)
+
+
+@shared_task
+def sweep_inbound_messages() -> int:
+    """Queue again messages the broker never got (it was down) or a dead worker left."""
+    return dispatch.requeue_stale()

@@ -1,0 +1,39 @@
+"""The Celery application: configuration from Django settings (CELERY_ namespace), tasks
+autodiscovered from every installed app, and the beat schedule."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "better_laser_erp.settings")
+
+app = Celery("better_laser_erp")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+# A worker started without -Q consumes all three, polled in this order (priority).
+app.conf.task_queues = (Queue("messages"), Queue("tools"), Queue("maintenance"))
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # every hour: clean up expired conversations
+    "cleanup-expired-conversations": {
+        "task": "apps.ai_assistant.tasks.cleanup_expired_conversations",
+        "schedule": crontab(minute=0),
+    },
+    # every day at 02:00: clean up old logs
+    "cleanup-old-logs": {
+        "task": "apps.ai_assistant.tasks.cleanup_old_logs",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    # every minute: enqueue messages the broker never got or a dead worker left behind
+    "sweep-inbound-messages": {
+        "task": "apps.ai_assistant.tasks.sweep_inbound_messages",
+        "schedule": 60.0,
+    },
+    # every 5 minutes: refresh platform access tokens that expire soon
+    "refresh-expiring-access-tokens": {
+        "task": "apps.ai_assistant.tasks.refresh_expiring_access_tokens",
+        "schedule": 300.0,
+    },
+}
