@@ -1,0 +1,1 @@
+"""Developer tools: stand-ins for the chat platforms' servers and webhook clients."""
