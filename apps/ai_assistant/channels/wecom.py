@@ -1,0 +1,122 @@
+"""WeCom (企业微信) self-built app: everything encrypted, receive_id = CorpID (CHANNELS.md §2).
+
+- GET: URL verification; msg_signature over the encrypted echostr, which decrypts (with the
+  CorpID as receive_id) to the plaintext we return, nothing added.
+- POST: msg_signature over `Encrypt`, timestamp window, decrypt; the decrypted ToUserName must
+  be our CorpID and AgentID our agent (when the app has one configured).
+- Messages and events map as for the Official Account (user = UserID); the passive reply is
+  always encrypted, and parts beyond the first go through message/send.
+- Nothing to say: an empty body.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from apps.ai_assistant.channels.base import (
+    Channel,
+    ParsedWebhook,
+    WebhookRejected,
+    check_timestamp,
+    parse_xml,
+    register,
+    xml_text,
+)
+from apps.ai_assistant.channels.chunking import WECOM_TEXT_BYTES, utf8_length
+from apps.ai_assistant.channels.wechat import (
+    call_platform,
+    crypto_for,
+    message_from_fields,
+    rejected,
+    text_reply_xml,
+    xml_response,
+)
+from apps.ai_assistant.channels.wechat_crypto import CryptoError
+from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+from apps.ai_assistant.models import ChannelApp
+
+
+@register
+class WeComChannel(Channel):
+    name = "wecom"
+    text_limit = WECOM_TEXT_BYTES
+    measure = staticmethod(utf8_length)
+
+    def handshake(self, request: HttpRequest, app: ChannelApp) -> HttpResponse:
+        query = self._signed_query(request)
+        echostr = request.GET.get("echostr")
+        if not echostr:
+            raise WebhookRejected(400, "missing echostr")
+        try:
+            plaintext = crypto_for(app, app.app_id).decrypt_message(*query, echostr)
+        except CryptoError as error:
+            raise rejected(error) from error
+        return HttpResponse(plaintext.encode("utf-8"), content_type="text/plain")
+
+    def verify(self, request: HttpRequest, app: ChannelApp) -> None:
+        msg_signature, timestamp, nonce = self._signed_query(request)
+        check_timestamp(timestamp)
+        encrypted = xml_text(parse_xml(request.body), "Encrypt")
+        try:
+            crypto_for(app, app.app_id).check_signature(msg_signature, timestamp, nonce, encrypted)
+        except CryptoError as error:
+            raise rejected(error) from error
+
+    def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
+        encrypted = xml_text(parse_xml(request.body), "Encrypt")
+        try:
+            plaintext = crypto_for(app, app.app_id).decrypt(encrypted)
+        except CryptoError as error:
+            raise rejected(error) from error
+        fields = parse_xml(plaintext.encode("utf-8"))
+        to_user = xml_text(fields, "ToUserName")
+        if not hmac.compare_digest(to_user.encode(), app.app_id.encode()):
+            raise WebhookRejected(403, "message is for another corp")
+        agent_id = xml_text(fields, "AgentID", required=False)
+        if app.agent_id and agent_id and agent_id != app.agent_id:
+            raise WebhookRejected(403, "message is for another agent")
+        return message_from_fields(self.name, fields, {"encrypted": True})
+
+    def render_reply(
+        self,
+        request: HttpRequest,
+        app: ChannelApp,
+        parsed: ParsedWebhook,
+        reply: OutgoingMessage | None,
+    ) -> HttpResponse:
+        if reply is None or parsed.message is None:
+            return self.acknowledge(request, app)
+        first_part, _ = self.passive_parts(reply.content)
+        reply_xml = text_reply_xml(parsed.message.external_user_id, app.app_id, first_part)
+        return xml_response(crypto_for(app, app.app_id).encrypt_reply(reply_xml))
+
+    def send(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        text: str,
+        reply_context: dict[str, Any],
+    ) -> str:
+        """message/send to the user, as the app's agent."""
+        payload = {
+            "touser": message.external_user_id,
+            "msgtype": "text",
+            "agentid": int(app.agent_id) if app.agent_id.isdigit() else app.agent_id,
+            "text": {"content": text},
+            "safe": 0,
+        }
+        url = f"{settings.AI_ASSISTANT_WECOM_API_BASE}/cgi-bin/message/send"
+        data = call_platform(app, url, payload)
+        return str(data.get("msgid", ""))
+
+    def _signed_query(self, request: HttpRequest) -> tuple[str, str, str]:
+        msg_signature = request.GET.get("msg_signature", "")
+        timestamp = request.GET.get("timestamp", "")
+        nonce = request.GET.get("nonce", "")
+        if not msg_signature or not timestamp or not nonce:
+            raise WebhookRejected(403, "missing signature")
+        return msg_signature, timestamp, nonce
