@@ -1,0 +1,11 @@
+"""URLs of the assistant: the chat platforms' webhooks."""
+
+from django.urls import path
+
+from . import webhook_views
+
+app_name = "ai_assistant"
+
+urlpatterns = [
+    path("webhooks/<str:channel>/<str:app_id>/", webhook_views.webhook, name="webhook"),
+]

@@ -1,0 +1,273 @@
+"""Webhooks of the chat platforms: /webhooks/<channel>/<app_id>/ (DESIGN.md §2).
+
+One view serves every channel; the channel module says what is specific to its platform
+(apps/ai_assistant/channels/). The order never changes:
+
+1. verify   signature / timestamp window / body size → 4xx with a short reason, nothing stored
+2. parse    → IncomingMessage (or nothing to answer)
+3. intake   InboundMessage, unique per (channel, app, external_id): a platform retry gets the
+            first answer again and never runs the handler twice
+4. identify the bound ERP user (None: the handler explains how to bind)
+5. route    USE_ASYNC_PROCESSING ? _process_message_async : _process_message_sync
+6. answer   passively in the HTTP response. In sync mode a reply longer than the platform's
+            limit is split: the response carries part 1, the other parts go through the
+            channel's send API right after the response has been written (best effort:
+            failures are logged and kept as failed OutboundMessage rows).
+
+Errors are mapped in `_answer_errors` only: WebhookRejected → its status and reason; an
+unexpected error after verification → logged, the message kept (status dead), and the
+platform's "nothing now" answer so it does not retry into the same bug.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from .channels.base import Channel, ParsedWebhook, PlatformError, WebhookRejected, get_channel
+from .handler import MessageHandler
+from .identity import user_for
+from .messages import IncomingMessage, OutgoingMessage
+from .models import ChannelApp, InboundMessage, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+INBOUND = InboundMessage.Status
+
+
+def _process_message_sync(user, message):
+    """Process the message synchronously (the default)."""
+    handler = MessageHandler(user)
+    return handler.handle_message(message)
+
+
+def _process_message_async(user, message, inbound=None):
+    """Process the message asynchronously.
+
+    The message is already stored (`inbound`); it is queued for a Celery worker once the
+    transaction commits, and the worker sends the real reply through the platform's API.
+    Returns the "processing" notice for the passive answer.
+    """
+    from . import dispatch
+
+    if inbound is None:
+        # The seed's two-argument call: hand the message straight to the task.
+        from .tasks import process_message_async
+
+        process_message_async.delay(message.to_dict(), getattr(user, "pk", None))
+    else:
+        dispatch.enqueue(inbound)
+    return OutgoingMessage(content=settings.AI_ASSISTANT_ASYNC_ACK_TEXT)
+
+
+def use_async_processing() -> bool:
+    """The seed's switch, read from settings at call time."""
+    return bool(
+        getattr(settings, "AI_ASSISTANT_USE_ASYNC", False)
+        and hasattr(settings, "CELERY_BROKER_URL")
+        and settings.CELERY_BROKER_URL
+    )
+
+
+USE_ASYNC_PROCESSING = use_async_processing()
+
+
+def plain_response(status: int, reason: str) -> HttpResponse:
+    return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _answer_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Turn a WebhookRejected into its status and short reason, the one place that does."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, channel: str, app_id: str) -> HttpResponse:
+        try:
+            return view(request, channel, app_id)
+        except WebhookRejected as rejected:
+            # Reason only: never the body, query or headers of a refused request.
+            logger.info(
+                "webhook %s/%s refused: %s %s", channel, app_id, rejected.status, rejected.reason
+            )
+            return plain_response(rejected.status, rejected.reason)
+
+    return wrapper
+
+
+@csrf_exempt
+@_answer_errors
+def webhook(request: HttpRequest, channel: str, app_id: str) -> HttpResponse:
+    """The webhook of one chat app: GET URL verification, POST messages."""
+    platform, app = _channel_and_app(channel, app_id)
+    if request.method == "GET":
+        response = platform.handshake(request, app)
+        if response is None:
+            raise WebhookRejected(405, "method not allowed")
+        return response
+    if request.method != "POST":
+        raise WebhookRejected(405, "method not allowed")
+    _check_body_size(request)
+    platform.verify(request, app)
+    parsed = platform.parse(request, app)
+    if parsed.message is None:
+        return platform.acknowledge(request, app)
+    try:
+        return _answer(request, platform, app, parsed)
+    except WebhookRejected:
+        raise
+    except Exception:
+        logger.exception("webhook %s/%s failed on %s", channel, app_id, parsed.external_id)
+        _mark_failed(app, platform, parsed)
+        return platform.acknowledge(request, app)
+
+
+def _channel_and_app(channel: str, app_id: str) -> tuple[Channel, ChannelApp]:
+    try:
+        platform = get_channel(channel)
+    except KeyError:
+        raise WebhookRejected(404, "unknown channel") from None
+    app = ChannelApp.objects.filter(channel=channel, app_id=app_id).first()
+    if app is None:
+        raise WebhookRejected(404, "unknown app")
+    if not app.enabled:
+        raise WebhookRejected(404, "app disabled")
+    return platform, app
+
+
+def _check_body_size(request: HttpRequest) -> None:
+    limit = settings.AI_ASSISTANT_MAX_WEBHOOK_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise WebhookRejected(400, "bad Content-Length") from None
+    if declared > limit:
+        raise WebhookRejected(413, "body too large")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise WebhookRejected(413, "body too large") from None
+    if len(body) > limit:
+        raise WebhookRejected(413, "body too large")
+
+
+def _answer(
+    request: HttpRequest, platform: Channel, app: ChannelApp, parsed: ParsedWebhook
+) -> HttpResponse:
+    message = parsed.message
+    run_async = use_async_processing()
+    with transaction.atomic():
+        inbound, created = InboundMessage.objects.get_or_create(
+            channel=platform.name,
+            app=app,
+            external_id=parsed.external_id,
+            defaults={
+                "message_data": message.to_dict(),
+                "reply_context": parsed.reply_context,
+                "status": INBOUND.RECEIVED if run_async else INBOUND.PROCESSING,
+                "claimed_at": None if run_async else timezone.now(),
+                "attempts": 0 if run_async else 1,
+            },
+        )
+        if not created:
+            return _answer_retry(request, platform, app, parsed, inbound)
+        user = user_for(platform.name, message.external_user_id)
+        if user is not None:
+            inbound.user = user
+            inbound.save(update_fields=["user"])
+        if run_async:
+            # Queued on commit of this transaction: the row exists before any worker looks.
+            response = _process_message_async(user, message, inbound=inbound)
+            return platform.render_reply(request, app, parsed, response)
+    response = _process_message_sync(user, message)
+    rest = _store_reply(inbound, platform, response)
+    rendered = platform.render_reply(request, app, parsed, response)
+    if rest:
+        _deliver_after_response(rendered, inbound)
+    return rendered
+
+
+def _answer_retry(
+    request: HttpRequest,
+    platform: Channel,
+    app: ChannelApp,
+    parsed: ParsedWebhook,
+    inbound: InboundMessage,
+) -> HttpResponse:
+    """A platform retry: the stored reply again, or "nothing now" while it is in the works."""
+    logger.info("webhook %s/%s retry of %s", platform.name, app.app_id, parsed.external_id)
+    if inbound.reply is None or inbound.status == INBOUND.DEAD:
+        return platform.acknowledge(request, app)
+    rendered = platform.render_reply(request, app, parsed, OutgoingMessage.from_dict(inbound.reply))
+    if inbound.status == INBOUND.REPLIED and not use_async_processing():
+        _deliver_after_response(rendered, inbound)
+    return rendered
+
+
+def _store_reply(inbound: InboundMessage, platform: Channel, reply: OutgoingMessage) -> bool:
+    """Record the reply; parts beyond the passive one become OutboundMessage rows to send.
+    True when there are such parts."""
+    _, rest = platform.passive_parts(reply.content)
+    message = IncomingMessage.from_dict(inbound.message_data)
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_create(
+            [
+                OutboundMessage(
+                    inbound=inbound,
+                    app_id=inbound.app_id,
+                    idempotency_key=f"{inbound.pk}:{index}",
+                    recipient=message.conversation_key,
+                    part_index=index,
+                    content=part,
+                )
+                for index, part in enumerate(rest, start=1)
+            ]
+        )
+        inbound.reply = reply.to_dict()
+        inbound.status = INBOUND.REPLIED if rest else INBOUND.DONE
+        inbound.claimed_at = None
+        inbound.finished_at = None if rest else timezone.now()
+        inbound.save(update_fields=["reply", "status", "claimed_at", "finished_at"])
+    return bool(rest)
+
+
+def _deliver_after_response(response: HttpResponse, inbound: InboundMessage) -> None:
+    """Send the remaining reply parts once the passive answer has gone out, so the user
+    reads them in order. The WSGI server (and Django's test client) calls close() after
+    writing the response."""
+    close = response.close
+
+    def deliver_then_close() -> None:
+        from . import dispatch
+
+        try:
+            dispatch.deliver(inbound)
+        except PlatformError as error:
+            logger.warning(
+                "webhook %s: parts of reply to %s not sent: %s",
+                inbound.channel,
+                inbound.external_id,
+                error,
+            )
+        except Exception:
+            logger.exception("webhook %s: sending reply parts failed", inbound.channel)
+        finally:
+            close()
+
+    response.close = deliver_then_close
+
+
+def _mark_failed(app: ChannelApp, platform: Channel, parsed: ParsedWebhook) -> None:
+    """Keep the message that failed, with status dead, for an operator to look at."""
+    try:
+        InboundMessage.objects.filter(
+            channel=platform.name, app=app, external_id=parsed.external_id, reply__isnull=True
+        ).update(status=INBOUND.DEAD, error="failed in the webhook; see the log")
+    except Exception:
+        logger.exception("webhook %s: could not mark message failed", platform.name)
