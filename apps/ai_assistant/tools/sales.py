@@ -187,14 +187,20 @@ class CustomerLookupParams(BaseModel):
     )
 
 
+def _bigrams(text: str) -> set[str]:
+    text = text.lower().replace(" ", "")
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
 def _customer_candidates(query: str) -> list[str]:
-    customers = {str(customer): customer for customer in Customer.objects.filter(active=True)}
-    names = {
-        key: f"{customer.code} {customer.name} {customer.name_zh}"
-        for key, customer in customers.items()
-    }
-    close = process.extract(query, names, scorer=fuzz.partial_ratio, score_cutoff=60, limit=5)
-    return [match[2] for match in close]
+    """Customers sharing the most two-character pieces with the query (works for 中文 too)."""
+    wanted = _bigrams(query)
+    scored = []
+    for customer in Customer.objects.filter(active=True):
+        shared = len(wanted & _bigrams(f"{customer.code} {customer.name} {customer.name_zh}"))
+        if shared:
+            scored.append((-shared, customer.code, str(customer)))
+    return [text for *_, text in sorted(scored)[:5]]
 
 
 @register
