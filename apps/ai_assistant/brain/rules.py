@@ -1,0 +1,717 @@
+"""The offline brain: keyword intents plus record extraction, in Chinese and English.
+
+`understand` is pure parsing and record resolution (it reads the ERP's names, never runs a
+tool). `respond` runs the chosen tool through `turn.call_tool`, so permissions, logging and
+write confirmation stay in the registry, and words the result with `replies`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apps.ai_assistant import replies
+
+from .base import BrainReply, BrainTurn, Understanding
+from .rules_entities import Entities, Mention, Vocabulary, normalize, plain_number
+
+
+def _any(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(patterns))
+
+
+HELP = re.compile(
+    r"^(/?help|/?帮助|帮助一下|菜单|menu|说明|使用说明|怎么用|如何使用|你能做什么|你会做什么|你会什么|"
+    r"能干什么|能干啥|你能干嘛|有什么功能|what can you do|what do you do|how do i use (this|you)|"
+    r"commands?)[\s?？!！.。]*$"
+)
+GREETING = re.compile(
+    r"^(你好|您好|你好呀|哈喽|嗨|hi|hello|hey|hi there|hello there|早|早上好|上午好|下午好|晚上好|"
+    r"在吗|在不在|在么|good (morning|afternoon|evening)|yo)[\s,，!！~～.。?？呀啊啦]*"
+    r"(bot|助手|小助手)?[\s,，!！~～.。?？呀啊啦]*$"
+)
+THANKS = re.compile(
+    r"^(好的|ok|okay|嗯|收到)?[\s,，]*"
+    r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|thx|thanks|thank you|ty|cheers)"
+    r"[\s\w,，!！~～.。]*$"
+)
+FOLLOW_UP = re.compile(r"^(那|那么|还有|再看看|再查|and|what about|how about|then|also)|呢")
+
+OPEN_TICKET = _any(
+    r"报修|报个修|报一下修",
+    r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(新的)?(售后|服务|维修|保养|安装|培训)?"
+    r"(服务单|维修单|售后单|工单|单子)",
+    r"(open|create|log|raise|file|new)\b.{0,20}\bticket",
+)
+RESERVE = _any(
+    r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
+    r"\breserve|\ballocate|\bhold\b|\bearmark",
+)
+QUOTE = _any(r"报价|报个价|报一下价|出个价|做个价|报个单价|\bquot(e|ation)", r"\bprice quote")
+WARRANTY = _any(r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarrant|\bguarantee")
+LOW_STOCK = _any(
+    r"补货|缺货|断货|没货了|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
+    r"要采购|需要下单|不足|零库存|库存为0|库存为零|库存是0|卖光|用完了|哪些没货|什么没货",
+    r"\breorder|low stock|low on stock|running low|run low|out of stock|stockout|stock-out|"
+    r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
+    r"restock|short(age)?s?\b",
+)
+ZERO_STOCK = _any(
+    r"断货|缺货|没货|零库存|库存为0|库存为零|库存是0|卖光|用完了|0库存",
+    r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b",
+)
+PURCHASE = _any(
+    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|什么时候到",
+    r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
+)
+PRODUCTION = _any(
+    r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工",
+    r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b",
+)
+PRODUCTION_TICKET = re.compile(r"工单")
+SERVICE = _any(
+    r"服务单|售后单|维修单|报修单|售后|维修|服务工单|投诉|故障单|工程师",
+    r"ticket|service|repair|complaint|engineer",
+)
+SALES = _any(
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子",
+    r"\border|\bshipped|\bship\b|shipping|deliver|dispatch",
+)
+CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
+FIND = _any(
+    r"有没有|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|单价|资料",
+    r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
+    r"\bproducts?\b|\bcatalog",
+)
+STOCK = _any(
+    r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量",
+    r"\bstock|inventory|how many|how much|\bqty\b|quantity|on hand|available|availability|"
+    r"\bleft\b|\bcount\b|\blevels?\b",
+)
+WAREHOUSE_LIST = _any(
+    r"有哪些|有什么|都有啥|都有什么|清单|明细|所有|全部",
+    r"\blist\b|what's in|what is in|everything",
+)
+URGENT = _any(
+    r"紧急|加急|特急|很急|急急|十万火急|停产|停机|马上|立刻", r"urgent|asap|emergency|line down"
+)
+HIGH = _any(r"尽快|优先|高优先级|比较急|挺急|急", r"high priority|\bhigh\b|priority")
+LOW_PRIORITY = _any(r"不急|不着急|有空|低优先级", r"low priority|not urgent|no rush")
+CATEGORY_WORDS = [
+    ("installation", _any(r"安装|装机", r"install")),
+    ("training", _any(r"培训", r"training")),
+    ("maintenance", _any(r"保养|维护|巡检", r"maintenance|maintain|service visit")),
+    (
+        "parts_request",
+        _any(r"要配件|申请配件|寄配件|发配件|备件申请|配件申请", r"parts request|spare parts"),
+    ),
+]
+# Words around a complaint that are not part of it.
+TICKET_NOISE = [
+    OPEN_TICKET,
+    _any(r"^(请|麻烦|帮忙|帮我|给我|帮|替|你)+", r"^(please|pls|can you|could you)\s+"),
+    re.compile(r"^(给|为|对|的|这台机器|这台机|这台|客户(说|反映|反馈|那边说)?)+"),
+    re.compile(r"^((for|on|the|machine|serial|sn|s/n|number)\b|no\.)\s*", re.I),
+    re.compile(r"(一下|谢谢|吧|呗|哈|thanks?)$"),
+    re.compile(r"^(紧急|加急|特急|很急|不急|尽快|优先|urgent|asap|high priority|low priority)$"),
+    re.compile(r"^(安装|培训|保养|维护|维修|repair|installation|training|maintenance)$"),
+    re.compile(r"^(问题|故障|情况|原因|complaint|issue|problem)(是|为|:)?"),
+]
+TOOL_SLOTS = {
+    "check_inventory_stock": {"item", "warehouse"},
+    "low_stock_report": {"warehouse"},
+    "machine_warranty_lookup": {"serial_no"},
+    "sales_order_status": {"order_no", "customer"},
+    "customer_lookup": {"customer"},
+    "production_progress": {"work_order", "sales_order", "serial_no"},
+    "purchase_order_status": {"po", "item", "supplier"},
+    "service_ticket_status": {"ticket_no", "serial_no", "customer"},
+    "find_product": {"item"},
+}
+STOCK_STRONG = re.compile(r"库存|存货|现货|有货|\bstock|inventory|how many|on hand")
+NUMBER = re.compile(r"(?<![a-z0-9.\-])(\d+(?:\.\d+)?)(?![\d])")
+BARE_QTY = re.compile(r"(?<![a-z0-9.\-])(\d+)\s*$")
+
+
+class Ask(Exception):
+    """Stop parsing: ask the user this (with these candidates)."""
+
+    def __init__(self, question: str, candidates: list[str] | None = None, **partial: Any):
+        super().__init__(question)
+        self.question = question
+        self.candidates = candidates or []
+        self.partial = partial
+
+
+class RuleBrain:
+    """Understands staff requests by keywords and ERP names; offline and deterministic."""
+
+    name = "rules"
+
+    def understand(
+        self,
+        text: str,
+        language: str,
+        context: dict[str, Any] | None = None,
+        available_tools: list | None = None,
+    ) -> Understanding:
+        """What the message asks for, with canonical parameters; runs no tool."""
+        return self._parse(text, language, context or {}, available_tools)[0]
+
+    def respond(self, turn: BrainTurn) -> BrainReply:
+        understanding, updates = self._parse(
+            turn.text, turn.language, turn.context or {}, turn.available_tools
+        )
+        kind = understanding.kind
+        if kind == "tool":
+            result = turn.call_tool(understanding.tool, understanding.params)
+            if result.ok or result.status == "staged":
+                updates.update(remember(understanding))
+            return BrainReply(
+                text=replies.render_result(result, turn.language),
+                tool_results=[result],
+                context_updates=updates,
+            )
+        if kind == "clarify":
+            return BrainReply(text=understanding.question, context_updates=updates)
+        if kind == "help":
+            return BrainReply(text=replies.help_text(turn.language, turn.available_tools))
+        if kind == "greeting":
+            return BrainReply(text=replies.greeting(turn.language, turn.available_tools))
+        if kind == "thanks":
+            return BrainReply(text=replies.thanks(turn.language))
+        return BrainReply(text=replies.not_understood(turn.language, turn.available_tools))
+
+    # -- parsing -----------------------------------------------------------------------------
+
+    def _parse(
+        self, text: str, language: str, context: dict[str, Any], tools: list | None
+    ) -> tuple[Understanding, dict[str, Any]]:
+        plain = normalize(text)
+        if not plain:
+            return Understanding("unknown"), {}
+        if HELP.match(plain):
+            return Understanding("help"), {}
+        vocabulary = Vocabulary()
+        parser = _Parser(text, plain, language, context, tools, vocabulary)
+        try:
+            understanding = parser.parse()
+        except Ask as ask:
+            updates: dict[str, Any] = {}
+            if ask.partial.get("tool"):
+                updates = {
+                    "last_tool": ask.partial["tool"],
+                    "last_params": ask.partial.get("params", {}),
+                    "choices": ask.partial.get("choices", []),
+                    "choice_slot": ask.partial.get("slot", ""),
+                }
+            return Understanding("clarify", question=ask.question, candidates=ask.candidates), (
+                updates
+            )
+        if understanding.kind == "tool":
+            return understanding, {"choices": []}
+        return understanding, {}
+
+
+def remember(understanding: Understanding) -> dict[str, Any]:
+    """What a follow-up may refer back to: the records this request named."""
+    params = understanding.params
+    memory: dict[str, Any] = {"last_tool": understanding.tool, "last_params": params}
+    for key, target in (
+        ("item", "item"),
+        ("warehouse", "warehouse"),
+        ("order_no", "order_no"),
+        ("sales_order", "order_no"),
+        ("serial_no", "serial_no"),
+        ("work_order", "work_order"),
+        ("po", "po"),
+        ("ticket_no", "ticket_no"),
+        ("customer", "customer"),
+    ):
+        if params.get(key):
+            memory[target] = params[key]
+    return memory
+
+
+class _Parser:
+    def __init__(self, original, plain, language, context, tools, vocabulary: Vocabulary):
+        self.original = original
+        self.plain = plain
+        self.language = "zh" if language == "zh" else "en"
+        self.context = context
+        self.tool_names = {tool.name for tool in tools} if tools is not None else None
+        self.vocabulary = vocabulary
+        self.entities: Entities = vocabulary.extract(original)
+        self.rest = self.entities.rest
+
+    def has(self, pattern: re.Pattern[str]) -> bool:
+        return bool(pattern.search(self.rest))
+
+    def tool(self, name: str, **params: Any) -> Understanding:
+        return Understanding("tool", tool=name, params={k: v for k, v in params.items() if v})
+
+    def ask(self, what: str, **partial: Any) -> Ask:
+        return Ask(replies.clarify_missing(what, self.language), **partial)
+
+    # -- entities ----------------------------------------------------------------------------
+
+    @property
+    def numbers(self) -> list[str]:
+        taken = {position for _, position in self.entities.quantities}
+        return [m.group(1) for m in NUMBER.finditer(self.rest) if m.start() not in taken]
+
+    def item_groups(self) -> list[Mention]:
+        """Item mentions, neighbours naming the same things merged ("双层" + "喷嘴")."""
+        groups: list[Mention] = []
+        for mention in self.entities.of("item"):
+            if groups:
+                last = groups[-1]
+                between = self.entities.text[last.end : mention.start]
+                common = set(last.values) & set(mention.values)
+                if common and len(between.strip(" 的")) == 0:
+                    last.values = sorted(common)
+                    last.text = f"{last.text}{mention.text}"
+                    last.end = mention.end
+                    continue
+            groups.append(
+                Mention(mention.text, "item", list(mention.values), mention.start, mention.end)
+            )
+        for group in groups:
+            group.values = self.narrow(group.values)
+        return groups
+
+    def narrow(self, skus: list[str]) -> list[str]:
+        """Use the numbers in the sentence (1.5, 37, 6kw) to pick among similar items."""
+        if len(skus) < 2:
+            return skus
+        for number in self.numbers:
+            pattern = re.compile(rf"(?<![\d.]){re.escape(number)}(?![\d])")
+            kept = [s for s in skus if pattern.search(self.vocabulary.items[s].search_text)]
+            if kept:
+                skus = kept
+        return skus
+
+    def item(self, required: bool, slot_tool: str = "", params: dict | None = None) -> str | None:
+        groups = self.item_groups()
+        if not groups:
+            return None
+        group = groups[0]
+        if len(group.values) == 1:
+            return group.values[0]
+        candidates = [self.vocabulary.item_label(sku) for sku in group.values[:8]]
+        raise Ask(
+            replies.ambiguous(group.text, candidates, self.language),
+            candidates,
+            tool=slot_tool,
+            params=params or {},
+            choices=group.values[:8],
+            slot="item",
+        )
+
+    def warehouse(self) -> str | None:
+        found = [m for m in self.entities.of("warehouse")]
+        return found[0].values[0] if found else None
+
+    def customer(self) -> str | None:
+        found = self.entities.of("customer") or [
+            m for m in self.entities.mentions if "customer" in m.others
+        ]
+        if not found:
+            return None
+        mention = found[0]
+        codes = mention.values if mention.kind == "customer" else mention.others["customer"]
+        if len(codes) == 1:
+            return codes[0]
+        candidates = [str(self.vocabulary.customers[code]) for code in codes[:8]]
+        raise Ask(replies.ambiguous(mention.text, candidates, self.language), candidates)
+
+    def supplier(self, prefer: bool) -> str | None:
+        for mention in self.entities.mentions:
+            if mention.kind == "supplier" and len(mention.values) == 1:
+                return mention.values[0]
+            if prefer and len(mention.others.get("supplier", [])) == 1:
+                return mention.others["supplier"][0]
+        return None
+
+    def serial(self) -> str | None:
+        return self.entities.serials[0] if self.entities.serials else None
+
+    def qty(self) -> int | float | None:
+        found = self.entities.quantities
+        return plain_number(found[0][0]) if found else None
+
+    # -- intents -----------------------------------------------------------------------------
+
+    def parse(self) -> Understanding:
+        e = self.entities
+        has_entities = bool(e.numbers or e.serials or e.mentions)
+        if not has_entities:
+            if GREETING.match(self.plain):
+                return Understanding("greeting")
+            if THANKS.match(self.plain):
+                return Understanding("thanks")
+        choice = self.choice()
+        if choice:
+            return choice
+        if self.has(OPEN_TICKET):
+            return self.open_ticket()
+        if self.has(RESERVE):
+            return self.reserve()
+        if self.has(QUOTE):
+            return self.quote()
+        by_number = self.by_number()
+        if by_number:
+            return by_number
+        if e.serials:
+            return self.by_serial()
+        if self.has(WARRANTY):
+            serial = self.context.get("serial_no")
+            if serial:
+                return self.tool("machine_warranty_lookup", serial_no=serial)
+            raise self.ask("serial_no")
+        if self.has(LOW_STOCK):
+            low = self.low_stock()
+            if low:
+                return low
+        if self.has(PURCHASE):
+            return self.purchase()
+        if self.has(PRODUCTION):
+            raise self.ask("work_order")
+        if self.has(SERVICE) and not self.has(STOCK_STRONG):
+            customer = self.customer()
+            if customer:
+                return self.tool("service_ticket_status", customer=customer)
+            return self.tool("service_ticket_status")
+        customer = self.customer()
+        if self.has(SALES) and not self.has(STOCK_STRONG):
+            if customer:
+                return self.tool("sales_order_status", customer=customer)
+            return self.tool("sales_order_status")
+        if customer and (self.has(CUSTOMER) or not e.of("item")):
+            return self.tool("customer_lookup", query=customer)
+        if self.has(CUSTOMER):
+            query = self.leftover_words()
+            if query:
+                return self.tool("customer_lookup", query=query)
+            raise self.ask("customer")
+        follow = self.follow_up()
+        if follow:
+            return follow
+        return self.stock_or_find()
+
+    def choice(self) -> Understanding | None:
+        """A bare number answering our last ask-back ("2")."""
+        choices = self.context.get("choices") or []
+        match = re.fullmatch(r"(?:第)?\s*(\d{1,2})\s*(?:个|号)?", self.plain)
+        if not choices or not match:
+            return None
+        index = int(match.group(1)) - 1
+        if not 0 <= index < len(choices):
+            return None
+        tool = self.context.get("last_tool") or "check_inventory_stock"
+        params = dict(self.context.get("last_params") or {})
+        slot = self.context.get("choice_slot") or "item"
+        if tool == "create_sales_quote":
+            lines = [
+                {**line, "item": choices[index]} if line.get("item") is None else line
+                for line in params.get("lines", [])
+            ]
+            params["lines"] = lines
+        elif tool == "find_product":
+            params["query"] = choices[index]
+        else:
+            params[slot] = choices[index]
+        return self.tool(tool, **params)
+
+    def by_number(self) -> Understanding | None:
+        e = self.entities
+        if e.first("WO"):
+            return self.tool("production_progress", work_order=e.first("WO"))
+        if e.first("ST"):
+            return self.tool("service_ticket_status", ticket_no=e.first("ST"))
+        if e.first("PO"):
+            return self.tool("purchase_order_status", po=e.first("PO"))
+        order = e.first("SO")
+        if order:
+            if self.has(PRODUCTION) or (self.has(PRODUCTION_TICKET) and not self.has(SERVICE)):
+                return self.tool("production_progress", sales_order=order)
+            if self.has(SERVICE):
+                return None
+            return self.tool("sales_order_status", order_no=order)
+        return None
+
+    def by_serial(self) -> Understanding:
+        serial = self.serial()
+        if self.has(WARRANTY):
+            return self.tool("machine_warranty_lookup", serial_no=serial)
+        if self.has(PRODUCTION):
+            return self.tool("production_progress", serial_no=serial)
+        if self.has(SERVICE):
+            return self.tool("service_ticket_status", serial_no=serial)
+        if self.has(PRODUCTION_TICKET):
+            tools = self.tool_names
+            if tools is not None and "production_progress" not in tools:
+                return self.tool("service_ticket_status", serial_no=serial)
+            return self.tool("production_progress", serial_no=serial)
+        return self.tool("machine_warranty_lookup", serial_no=serial)
+
+    def open_ticket(self) -> Understanding:
+        serial = self.serial()
+        complaint = self.complaint()
+        category = next((name for name, words in CATEGORY_WORDS if words.search(self.rest)), "")
+        priority = "normal"
+        if URGENT.search(self.rest):
+            priority = "urgent"
+        elif LOW_PRIORITY.search(self.rest):
+            priority = "low"
+        elif HIGH.search(self.rest):
+            priority = "high"
+        partial = {"serial_no": serial, "complaint": complaint}
+        if not serial:
+            raise self.ask("serial_no", tool="open_service_ticket", params=partial)
+        if not complaint:
+            raise self.ask("complaint", tool="open_service_ticket", params=partial)
+        return self.tool(
+            "open_service_ticket",
+            serial_no=serial,
+            complaint=complaint,
+            category=category or "repair",
+            priority=priority,
+        )
+
+    def complaint(self) -> str:
+        """The problem as the user put it, without the request around it."""
+        text = re.sub(r"\s+", " ", normalize_keep_case(self.original))
+        text = re.sub(r"(?<![A-Za-z0-9])[Ll][Xx]\s*-?\s*\d{8}(?!\d)", " ", text)
+        segments = []
+        for segment in re.split(r"[,，;；:：。!！?？\n]+|\s-\s", text):
+            segment = segment.strip()
+            for _ in range(4):
+                before = segment
+                for noise in TICKET_NOISE:
+                    segment = noise.sub("", segment).strip(" ,，.。")
+                if segment == before:
+                    break
+            if len(segment) >= 2:
+                segments.append(segment)
+        joiner = "，" if self.language == "zh" else ", "
+        return joiner.join(segments)
+
+    def reserve(self) -> Understanding:
+        partial: dict[str, Any] = {}
+        warehouse = self.warehouse() or self.context.get("warehouse")
+        qty = self.qty()
+        order = self.entities.first("SO")
+        partial = {"qty": qty, "warehouse": warehouse, "sales_order": order}
+        item = self.item(True, "reserve_stock", partial) or self.context_item()
+        if not item:
+            raise self.ask("item", tool="reserve_stock", params=partial)
+        partial["item"] = item
+        if not qty:
+            qty = self.bare_qty_before(self.item_groups())
+            partial["qty"] = qty
+        if not qty:
+            raise self.ask("qty", tool="reserve_stock", params=partial)
+        if not warehouse:
+            raise self.ask("warehouse", tool="reserve_stock", params=partial)
+        return self.tool(
+            "reserve_stock", item=item, qty=qty, warehouse=warehouse, sales_order=order
+        )
+
+    def quote(self) -> Understanding:
+        customer = self.customer() or self.customer_text()
+        groups = self.item_groups()
+        quantities = list(self.entities.quantities)
+        lines = []
+        for index, group in enumerate(groups):
+            if len(group.values) != 1:
+                candidates = [self.vocabulary.item_label(sku) for sku in group.values[:8]]
+                params = {"customer": customer, "lines": lines + [{"item": None, "qty": 1}]}
+                raise Ask(
+                    replies.ambiguous(group.text, candidates, self.language),
+                    candidates,
+                    tool="create_sales_quote",
+                    params=params,
+                    choices=group.values[:8],
+                    slot="item",
+                )
+            next_start = groups[index + 1].start if index + 1 < len(groups) else 10**6
+            previous_end = groups[index - 1].end if index else -1
+            qty = None
+            for value, position in quantities:
+                if previous_end <= position < group.start or group.end <= position < next_start:
+                    qty = plain_number(value)
+                    quantities.remove((value, position))
+                    break
+            if qty is None:
+                qty = self.bare_qty_before([group])
+            lines.append({"item": group.values[0], "qty": qty or 1})
+        if not customer:
+            raise self.ask("customer", tool="create_sales_quote", params={"lines": lines})
+        if not lines:
+            raise self.ask("quote_lines", tool="create_sales_quote", params={"customer": customer})
+        return self.tool("create_sales_quote", customer=customer, lines=lines)
+
+    def bare_qty_before(self, groups: list[Mention]) -> int | None:
+        """A number written right before an item ("reserve 2 PW-D37-T7", "50 CR-32")."""
+        if not groups:
+            return None
+        match = BARE_QTY.search(self.rest[max(0, groups[0].start - 12) : groups[0].start])
+        return int(match.group(1)) if match else None
+
+    def customer_text(self) -> str | None:
+        patterns = [
+            r"给(.{2,16}?)(报价|报个价|报一下价|出个价|做个价|做个报价|出个报价|做一份|做个|出一份)",
+            r"客户[:：\s]*([^\s,，的]{2,16})",
+            r"\bfor ([a-z][\w .&-]{1,40}?)(?:[,:]|$| with| of)",
+        ]
+        for pattern in patterns:
+            match = re.search(pattern, self.rest)
+            if match and match.group(1).strip():
+                return match.group(1).strip()
+        return None
+
+    def low_stock(self) -> Understanding | None:
+        groups = self.item_groups()
+        mode = "zero" if self.has(ZERO_STOCK) else "below_reorder"
+        category = None
+        if groups:
+            skus = groups[0].values
+            if len(skus) == 1:
+                return self.tool("check_inventory_stock", item=skus[0], warehouse=self.warehouse())
+            categories = {self.vocabulary.items[sku].category for sku in skus}
+            if len(categories) == 1:
+                category = categories.pop()
+        return self.tool(
+            "low_stock_report", warehouse=self.warehouse(), category=category, mode=mode
+        )
+
+    def purchase(self) -> Understanding:
+        supplier = self.supplier(prefer=True)
+        if supplier:
+            return self.tool("purchase_order_status", supplier=supplier)
+        item = self.item(True, "purchase_order_status", {})
+        if item:
+            return self.tool("purchase_order_status", item=item)
+        if self.context.get("item") and FOLLOW_UP.search(self.plain):
+            return self.tool("purchase_order_status", item=self.context["item"])
+        return self.tool("purchase_order_status")
+
+    def follow_up(self) -> Understanding | None:
+        """ "那深圳仓呢?" / "and in sz?": the last request again with the new record."""
+        last_tool = self.context.get("last_tool")
+        if not last_tool or last_tool not in TOOL_SLOTS:
+            return None
+        if self.has(STOCK) and last_tool != "check_inventory_stock":
+            return None
+        slots = TOOL_SLOTS[last_tool]
+        params = dict(self.context.get("last_params") or {})
+        changed = False
+        warehouse = self.warehouse()
+        if warehouse and "warehouse" in slots:
+            params["warehouse"] = warehouse
+            changed = True
+        if self.entities.of("item") and "item" in slots:
+            params["item"] = self.item(True, last_tool, params)
+            changed = True
+        if (
+            re.search(
+                r"所有仓|全部仓|各仓|每个仓|其他仓|别的仓|all warehouses|everywhere|elsewhere|"
+                r"other warehouses|总共|一共|in total|overall",
+                self.rest,
+            )
+            and "warehouse" in params
+            and last_tool == "check_inventory_stock"
+        ):
+            params.pop("warehouse")
+            changed = True
+        if not changed:
+            return None
+        if last_tool == "find_product":
+            return None
+        return self.tool(last_tool, **params)
+
+    def stock_or_find(self) -> Understanding:
+        warehouse = self.warehouse()
+        stock_words = self.has(STOCK)
+        wants_find = (
+            self.has(FIND)
+            and not warehouse
+            and not re.search(r"库存|存货|现货|有货|\bstock|inventory|how many|on hand", self.rest)
+        )
+        if wants_find:
+            groups = self.item_groups()
+            if groups:
+                query = groups[0].values[0] if len(groups[0].values) == 1 else groups[0].text
+                return self.tool("find_product", query=query)
+            query = self.leftover_words()
+            if query:
+                return self.tool("find_product", query=query)
+            raise self.ask("item")
+        item = self.item(True, "check_inventory_stock", {"warehouse": warehouse})
+        if not item:
+            item = self.fuzzy_item()
+        if item:
+            return self.tool("check_inventory_stock", item=item, warehouse=warehouse)
+        if warehouse:
+            if stock_words or self.has(WAREHOUSE_LIST):
+                return self.tool("check_inventory_stock", warehouse=warehouse)
+            if self.context.get("item"):
+                return self.tool(
+                    "check_inventory_stock", item=self.context["item"], warehouse=warehouse
+                )
+            return self.tool("check_inventory_stock", warehouse=warehouse)
+        if (
+            stock_words
+            and self.context.get("item")
+            and re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|呢|还有|那", self.rest)
+        ):
+            return self.tool("check_inventory_stock", item=self.context["item"])
+        if stock_words and re.search(r"库存|\bstock\b|inventory", self.rest):
+            raise self.ask("item", tool="check_inventory_stock", params={})
+        return Understanding("unknown")
+
+    def context_item(self) -> str | None:
+        if re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|them", self.rest):
+            return self.context.get("item")
+        return None
+
+    def fuzzy_item(self) -> str | None:
+        """A typo of an item's Chinese name ("保户镜" for 保护镜): one character off."""
+        words = re.findall(r"[\u4e00-\u9fff]{3,}", self.rest)
+        found: set[str] = set()
+        for word in words:
+            for sku, item in self.vocabulary.items.items():
+                for name in [item.name_zh, *(item.aliases or [])]:
+                    if not name or len(name) < 3 or not re.fullmatch(r"[\u4e00-\u9fff]+", name):
+                        continue
+                    for start in range(0, len(word) - len(name) + 1):
+                        window = word[start : start + len(name)]
+                        diff = sum(1 for a, b in zip(window, name, strict=True) if a != b)
+                        if diff == 1 and window[0] == name[0]:
+                            found.add(sku)
+        return found.pop() if len(found) == 1 else None
+
+    def leftover_words(self) -> str:
+        text = self.rest
+        for pattern in (FIND, CUSTOMER, STOCK):
+            text = pattern.sub(" ", text)
+        text = re.sub(
+            r"\b(do|we|you|have|has|any|a|an|the|for|of|me|please|pls|is|are|there|some|what|"
+            r"which|show|tell|about|info|information|details?|check)\b",
+            " ",
+            text,
+        )
+        text = re.sub(
+            r"(查一下|查下|查查|查|请问|帮我|帮忙|一下|看看|的|吗|呢|啊|吧|是|谁|哪个|什么|个)",
+            " ",
+            text,
+        )
+        text = re.sub(r"[\s,，.。?？!！:：]+", " ", text).strip()
+        return text
+
+
+def normalize_keep_case(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text or "").strip()
