@@ -4,6 +4,7 @@ The defaults give the embedded mode: SQLite under var/, local-memory cache, sync
 assistant, rule brain, no Redis. See .env.example for every setting.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -93,6 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Waiting on the write lock beats failing with "database is locked" under concurrent posts.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not memory, so a Celery worker process in the tests sees the test database;
+    # one per test process, so parallel test runs never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test_db_{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -195,6 +199,10 @@ AI_ASSISTANT_MAX_WEBHOOK_BYTES = config(
 # Accepted clock skew of signed webhook timestamps, in seconds (DingTalk allows one hour).
 AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS = config(
     "AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS", default=3600, cast=int
+)
+# Platform access tokens are refreshed this many seconds before they expire.
+AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS = config(
+    "AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS", default=300, cast=int
 )
 
 # --- Celery (async mode) ------------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""Fixtures for the async-mode tests: a private Redis, the platforms' stand-in, async
+settings and a real Celery worker (never eager)."""
+
+from __future__ import annotations
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.management import call_command
+
+from better_laser_erp.celery import app as celery_app
+from devtools.platforms import start_platforms
+
+from .async_support import RedisServer
+
+
+@pytest.fixture(scope="session")
+def private_redis():
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def platform_server():
+    server, _base_url = start_platforms(port=0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def platforms(platform_server, settings):
+    """The chat platforms' stand-in, fresh for the test, with every API base pointed at it."""
+    platform_server.state.reset()
+    for name in ("WECHAT", "WECOM", "DINGTALK", "TELEGRAM"):
+        setattr(settings, f"AI_ASSISTANT_{name}_API_BASE", platform_server.base_url)
+    return platform_server
+
+
+@pytest.fixture
+def reseed_after_flush(django_db_blocker):
+    """Transactional tests empty the database when they end; seed the demo company again
+    afterwards so the tests that follow in this process still find it."""
+    yield
+    with django_db_blocker.unblock():
+        call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture
+def worker_db(reseed_after_flush, transactional_db):
+    """A database that a worker thread or process sees: committed, demo data included."""
+    from apps.inventory.models import Warehouse
+
+    if not Warehouse.objects.filter(code="main").exists():
+        call_command("seed_demo", verbosity=0)
+
+
+def point_celery_at(broker_url: str) -> None:
+    celery_app.conf.update(broker_url=broker_url, result_backend=broker_url)
+    # Forget connections and the result backend made for an earlier broker URL.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+    for task in celery_app.tasks.values():
+        task.backend = None
+
+
+@pytest.fixture
+def async_mode(settings, private_redis, platforms, worker_db):
+    """Async processing on, Celery on the private Redis, short retry delays for tests."""
+    settings.CELERY_BROKER_URL = private_redis.url
+    settings.AI_ASSISTANT_USE_ASYNC = True
+    settings.AI_ASSISTANT_RETRY_DELAY_SECONDS = 1
+    settings.AI_ASSISTANT_REQUEUE_AFTER_SECONDS = 0
+    point_celery_at(private_redis.url)
+    private_redis_client = __import__("redis").Redis.from_url(private_redis.url)
+    private_redis_client.flushall()
+    return settings
+
+
+@pytest.fixture
+def celery_worker(async_mode):
+    """A real Celery worker in a thread of this process, consuming all three queues."""
+    with start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=15,
+        queues=["messages", "tools", "maintenance"],
+    ) as worker:
+        yield worker
