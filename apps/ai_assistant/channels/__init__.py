@@ -6,6 +6,17 @@ module (and its fixtures)."""
 import importlib
 import pkgutil
 
+from .base import CHANNELS, Channel, ParsedWebhook, PlatformError, WebhookRejected, get_channel
+
+__all__ = [
+    "CHANNELS",
+    "Channel",
+    "ParsedWebhook",
+    "PlatformError",
+    "WebhookRejected",
+    "get_channel",
+]
+
 _NOT_CHANNEL_MODULES = {"base", "chunking", "wechat_crypto"}
 
 for _module in pkgutil.iter_modules(__path__):
