@@ -188,25 +188,46 @@ class PlatformState:
                 self.token_requests[f"{platform}:{app_id[:100]}"] += 1
 
     def issue_token(
-        self, app: App, kind: str, *, reuse: bool, extend: bool = False, force: bool = False
+        self,
+        app: App,
+        kind: str,
+        *,
+        reuse: bool,
+        extend: bool = False,
+        force: bool = False,
+        renew_within: float = 0,
     ) -> tuple[str, int]:
-        """The app's token of that kind: the current one while valid (if `reuse`), else new."""
+        """The app's token of that kind: the current one while valid (if `reuse`), else new.
+
+        `renew_within`: in its last seconds the current token is replaced by a new one while
+        the old one stays valid until it expires (WeChat's stable token).
+        """
         now = time.time()
         with self.lock:
             key = (app.platform, app.app_id, kind)
             current = self.tokens.get(self.current.get(key, ""))
-            if reuse and not force and current and current.expires_at > now:
+            remaining = current.expires_at - now if current else 0
+            if reuse and not force and current and remaining > max(renew_within, 0):
                 if extend:
                     current.expires_at = now + app.expires_in
                 return current.value, max(0, round(current.expires_at - now))
-            if current:
+            if current and not (renew_within and remaining > 0 and not force):
                 self.tokens.pop(current.value, None)
+            self._prune_tokens(now)
             value = secrets.token_urlsafe(48)
             self.tokens[value] = IssuedToken(
                 value, app.platform, app.app_id, kind, now + app.expires_in
             )
             self.current[key] = value
             return value, round(app.expires_in)
+
+    def _prune_tokens(self, now: float) -> None:
+        # Expired tokens that are no longer any app's current one are forgotten.
+        current = set(self.current.values())
+        for value in [
+            v for v, t in self.tokens.items() if t.expires_at <= now and v not in current
+        ]:
+            del self.tokens[value]
 
     def check_token(self, platform: str, value: str | None) -> TokenCheck:
         if not value:
@@ -540,7 +561,10 @@ class PlatformHandler(BaseHTTPRequestHandler):
         )
         if app:
             force = body.get("force_refresh") is True
-            value, expires_in = self.state.issue_token(app, "stable", reuse=True, force=force)
+            # Renewed in its last 5 minutes, the old token valid until it expires.
+            value, expires_in = self.state.issue_token(
+                app, "stable", reuse=True, force=force, renew_within=300
+            )
             self._json(HTTPStatus.OK, {"access_token": value, "expires_in": expires_in})
 
     def wechat_custom_send(self) -> None:

@@ -1,0 +1,407 @@
+"""Platform access tokens: one cached token per chat app, refreshed ahead of expiry, once.
+
+    get_access_token(app)        a valid token: the cache (Redis when REDIS_URL is set), then
+                                 the AccessToken row, then a refresh from the platform
+    refresh_access_token(app)    fetch a new token from the platform now, persist and cache it
+    invalidate(app, token)       forget a token the platform refused
+    call_with_token(app, fn)     fn(token); on the platform's invalid/expired-token error,
+                                 invalidate, refresh once and retry once
+    refresh_for(channel, app_id) the Celery task's work: refresh, report the expiry (no token)
+
+A token is refreshed AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS before it expires. Only one
+process refreshes an app's token at a time (a cache lock, `cache.add`, 30 s); the others wait
+briefly for its result, because the platforms limit token calls and WeChat's classic token
+invalidates the previous one on every fetch (CHANNELS.md §1.6).
+
+Per channel (ChannelApp's fields, see its docstring):
+- wechat:   POST /cgi-bin/stable_token {grant_type, appid, secret, force_refresh}
+- wecom:    GET  /cgi-bin/gettoken?corpid=&corpsecret=
+- dingtalk: POST /v1.0/oauth2/accessToken {appKey, appSecret}
+- telegram: no access token; the bot token (app.secret) is used as is, without HTTP.
+
+HTTP goes through `platform_request`, which never lets a URL with a token or secret reach the
+logs or an error message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from apps.ai_assistant.channels.base import PlatformError
+from apps.ai_assistant.models import AccessToken, ChannelApp
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LOCK_TIMEOUT_SECONDS = 30
+WAIT_POLL_SECONDS = 0.05
+MAX_TOKEN_CHARS = 2048
+MAX_EXPIRES_IN = 7 * 24 * 3600
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+# WeChat / WeCom: -1 system busy, 45009 call frequency limit.
+TENCENT_RETRYABLE_ERRCODES = {-1, 45009}
+# WeChat 40001 invalid credential / not latest, 40014 invalid token, 42001 expired (WeCom:
+# 40014, 42001); DingTalk answers 401 with code InvalidAuthentication.
+TENCENT_TOKEN_ERRCODES = {40001, 40014, 42001}
+DINGTALK_TOKEN_ERRORS = {401, "401", "InvalidAuthentication"}
+SECRET_QUERY_PARAMS = {"access_token", "secret", "corpsecret", "appsecret", "session", "sign"}
+TELEGRAM_BOT_PATH = re.compile(r"/bot[^/]+")
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+def redact_url(url: str | httpx.URL) -> str:
+    """The URL with token/secret query values and a Telegram bot token replaced by ***."""
+    parts = urlsplit(str(url))
+    query = urlencode(
+        [
+            (key, "***" if key.lower() in SECRET_QUERY_PARAMS else value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    path = TELEGRAM_BOT_PATH.sub("/bot***", parts.path, count=1)
+    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
+class _RedactURLs(logging.Filter):
+    """httpx logs every request's full URL at INFO; tokens ride in those URLs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_url(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+if not any(isinstance(f, _RedactURLs) for f in logging.getLogger("httpx").filters):
+    logging.getLogger("httpx").addFilter(_RedactURLs())
+
+
+@dataclass(frozen=True)
+class PlatformResponse:
+    status_code: int
+    data: Any
+    headers: httpx.Headers
+
+
+def platform_request(
+    method: str,
+    url: str,
+    *,
+    params: dict[str, Any] | None = None,
+    json: Any = None,
+    data: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> PlatformResponse:
+    """One call to a platform API: its HTTP status and decoded JSON body (None if not JSON).
+
+    Network errors and timeouts raise PlatformError(retryable=True); interpreting the status
+    and the platform's error fields is the caller's job. Timeouts come from
+    AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS.
+    """
+    timeout = settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS
+    try:
+        response = httpx.request(
+            method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
+        )
+    except httpx.HTTPError as error:
+        logger.warning("%s %s failed: %s", method, redact_url(url), type(error).__name__)
+        raise PlatformError("network", type(error).__name__, retryable=True) from error
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return PlatformResponse(response.status_code, body, response.headers)
+
+
+# --- upstream token calls -----------------------------------------------------------------
+def _tencent_token(response: PlatformResponse) -> tuple[str, int]:
+    data = response.data if isinstance(response.data, dict) else {}
+    errcode = data.get("errcode", 0)
+    if errcode not in (0, None):
+        raise PlatformError(
+            errcode,
+            str(data.get("errmsg", ""))[:200],
+            retryable=errcode in TENCENT_RETRYABLE_ERRCODES,
+        )
+    if response.status_code >= 300:
+        raise PlatformError(
+            response.status_code,
+            f"HTTP {response.status_code}",
+            retryable=response.status_code in RETRYABLE_STATUS,
+        )
+    return data.get("access_token"), data.get("expires_in")
+
+
+def _fetch_wechat(app: ChannelApp, force: bool) -> tuple[str, int]:
+    # The stable token: isolated from the classic one, not rotated by every fetch.
+    response = platform_request(
+        "POST",
+        f"{settings.AI_ASSISTANT_WECHAT_API_BASE}/cgi-bin/stable_token",
+        json={
+            "grant_type": "client_credential",
+            "appid": app.app_id,
+            "secret": app.secret,
+            "force_refresh": bool(force),
+        },
+    )
+    return _tencent_token(response)
+
+
+def _fetch_wecom(app: ChannelApp, force: bool) -> tuple[str, int]:
+    response = platform_request(
+        "GET",
+        f"{settings.AI_ASSISTANT_WECOM_API_BASE}/cgi-bin/gettoken",
+        params={"corpid": app.app_id, "corpsecret": app.secret},
+    )
+    return _tencent_token(response)
+
+
+def dingtalk_error(response: PlatformResponse) -> PlatformError:
+    """A DingTalk OpenAPI error answer (HTTP status + {"code","message"}) as PlatformError."""
+    data = response.data if isinstance(response.data, dict) else {}
+    code = str(data.get("code") or response.status_code)
+    throttled = "QpsLimit" in code or "Throttling" in code
+    return PlatformError(
+        code,
+        str(data.get("message") or f"HTTP {response.status_code}")[:200],
+        retryable=throttled or response.status_code in RETRYABLE_STATUS,
+    )
+
+
+def _fetch_dingtalk(app: ChannelApp, force: bool) -> tuple[str, int]:
+    response = platform_request(
+        "POST",
+        f"{settings.AI_ASSISTANT_DINGTALK_API_BASE}/v1.0/oauth2/accessToken",
+        json={"appKey": app.app_id, "appSecret": app.secret},
+    )
+    if response.status_code >= 300:
+        raise dingtalk_error(response)
+    data = response.data if isinstance(response.data, dict) else {}
+    return data.get("accessToken"), data.get("expireIn")
+
+
+FETCHERS: dict[str, Callable[[ChannelApp, bool], tuple[str, int]]] = {
+    "wechat": _fetch_wechat,
+    "wecom": _fetch_wecom,
+    "dingtalk": _fetch_dingtalk,
+}
+
+
+def _fetch(app: ChannelApp, force: bool) -> tuple[str, float]:
+    """(token, expires_in seconds) from the platform; PlatformError when it refuses."""
+    fetcher = FETCHERS.get(app.channel)
+    if fetcher is None:
+        raise PlatformError("no_access_token", f"{app.channel} has no access token")
+    if not app.secret:
+        raise PlatformError("no_secret", f"{app} has no secret configured")
+    token, expires_in = fetcher(app, force)
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
+        raise PlatformError("bad_response", "the token answer has no usable token", retryable=True)
+    if (
+        not isinstance(expires_in, int | float)
+        or isinstance(expires_in, bool)
+        or not 0 < expires_in <= MAX_EXPIRES_IN
+    ):
+        raise PlatformError("bad_response", "the token answer has no usable expiry", retryable=True)
+    return token, float(expires_in)
+
+
+# --- cache, row and lock ------------------------------------------------------------------
+def _now() -> float:
+    return time.time()
+
+
+def _margin() -> float:
+    return float(settings.AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS)
+
+
+def _cache_key(app: ChannelApp) -> str:
+    return f"ai_assistant:access_token:{app.channel}:{app.pk}"
+
+
+def _lock_key(app: ChannelApp) -> str:
+    return f"{_cache_key(app)}:refresh-lock"
+
+
+def _from_cache(app: ChannelApp) -> str | None:
+    entry = cache.get(_cache_key(app))
+    if isinstance(entry, dict) and entry.get("refresh_at", 0) > _now():
+        return entry["token"]
+    return None
+
+
+def _remember(app: ChannelApp, token: str, expires_at: float, refresh_at: float) -> None:
+    timeout = max(1, int(refresh_at - _now()))
+    cache.set(
+        _cache_key(app),
+        {"token": token, "expires_at": expires_at, "refresh_at": refresh_at},
+        timeout=timeout,
+    )
+
+
+def _from_row(app: ChannelApp) -> str | None:
+    row = AccessToken.objects.filter(app=app).only("token", "expires_at").first()
+    if row is None:
+        return None
+    expires_at = row.expires_at.timestamp()
+    refresh_at = expires_at - _margin()
+    if refresh_at <= _now():
+        return None
+    _remember(app, row.token, expires_at, refresh_at)
+    return row.token
+
+
+def _usable_token(app: ChannelApp) -> str | None:
+    return _from_cache(app) or _from_row(app)
+
+
+def _store(app: ChannelApp, token: str, expires_in: float) -> float:
+    """Persist and cache a fresh token; returns its expiry (epoch seconds)."""
+    now = _now()
+    expires_at = now + expires_in
+    # A token handed out in its last minutes (WeCom returns the current one until it expires)
+    # is used for half its remaining life instead of being refetched on every call.
+    refresh_at = expires_at - _margin() if expires_in > 2 * _margin() else now + expires_in / 2
+    with transaction.atomic():
+        AccessToken.objects.update_or_create(
+            app=app,
+            defaults={
+                "token": token,
+                "expires_at": datetime.fromtimestamp(expires_at, UTC),
+                "refreshed_at": datetime.fromtimestamp(now, UTC),
+            },
+        )
+    _remember(app, token, expires_at, refresh_at)
+    return expires_at
+
+
+def _wait_budget() -> float:
+    # Long enough for the lock holder's HTTP call to finish or time out.
+    return min(LOCK_TIMEOUT_SECONDS, 2 * settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS + 2)
+
+
+def _refresh(app: ChannelApp, *, force: bool, reuse_fresh: bool) -> tuple[str, float]:
+    """Refresh under the app's lock; with `reuse_fresh`, a token another process just stored
+    is taken instead of fetching again. Returns (token, expires_at)."""
+    lock_key = _lock_key(app)
+    owner = secrets.token_hex(8)
+    deadline = _now() + _wait_budget()
+    while True:
+        if cache.add(lock_key, owner, timeout=LOCK_TIMEOUT_SECONDS):
+            try:
+                if reuse_fresh:
+                    token = _usable_token(app)
+                    if token:
+                        return token, _cached_expiry(app)
+                token, expires_in = _fetch(app, force)
+                expires_at = _store(app, token, expires_in)
+                logger.info("access token of %s refreshed, valid for %d s", app, round(expires_in))
+                return token, expires_at
+            finally:
+                if cache.get(lock_key) == owner:
+                    cache.delete(lock_key)
+        # Another process is refreshing: wait for its token rather than fetch a second one.
+        token = _usable_token(app)
+        if token:
+            return token, _cached_expiry(app)
+        if _now() >= deadline:
+            raise PlatformError(
+                "token_refresh_busy",
+                f"another process is refreshing the token of {app}",
+                retryable=True,
+            )
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def _cached_expiry(app: ChannelApp) -> float:
+    entry = cache.get(_cache_key(app))
+    return float(entry["expires_at"]) if isinstance(entry, dict) else 0.0
+
+
+# --- public -------------------------------------------------------------------------------
+def get_access_token(app: ChannelApp) -> str:
+    """A token valid for at least the refresh margin (Telegram: the bot token)."""
+    if app.channel == "telegram":
+        if not app.secret:
+            raise PlatformError("no_secret", f"{app} has no bot token configured")
+        return app.secret
+    token = _usable_token(app)
+    if token:
+        return token
+    return _refresh(app, force=False, reuse_fresh=True)[0]
+
+
+def refresh_access_token(app: ChannelApp, force: bool = False) -> str:
+    """Fetch a new token from the platform now (WeChat `force`: force_refresh, which the
+    platform limits to 20 a day), persist and cache it. Telegram: the bot token."""
+    if app.channel == "telegram":
+        return get_access_token(app)
+    return _refresh(app, force=force, reuse_fresh=False)[0]
+
+
+def invalidate(app: ChannelApp, token: str | None = None) -> None:
+    """Forget the app's token; with `token`, only if that is still the current one (so a
+    token another process has just refreshed survives)."""
+    key = _cache_key(app)
+    entry = cache.get(key)
+    if token is None or (isinstance(entry, dict) and entry.get("token") == token):
+        cache.delete(key)
+    rows = AccessToken.objects.filter(app=app)
+    if token is not None:
+        rows = rows.filter(token=token)
+    rows.update(expires_at=datetime.fromtimestamp(_now(), UTC))
+
+
+def is_token_error(channel: str, error: PlatformError) -> bool:
+    """Whether the platform said the access token is invalid or expired."""
+    if channel in ("wechat", "wecom"):
+        return error.code in TENCENT_TOKEN_ERRCODES
+    if channel == "dingtalk":
+        return error.code in DINGTALK_TOKEN_ERRORS
+    return False
+
+
+def call_with_token(app: ChannelApp, request_fn: Callable[[str], T]) -> T:
+    """`request_fn(token)`; if the platform refuses the token, refresh it once and retry
+    once. A second failure propagates as the PlatformError it is."""
+    token = get_access_token(app)
+    try:
+        return request_fn(token)
+    except PlatformError as error:
+        if not is_token_error(app.channel, error):
+            raise
+        logger.info("access token of %s refused (%s); refreshing once", app, error.code)
+    invalidate(app, token)
+    return request_fn(get_access_token(app))
+
+
+def refresh_for(channel: str, app_id: str) -> dict[str, Any]:
+    """Refresh the token of one app (the `refresh_access_token` task); never returns it."""
+    app = ChannelApp.objects.filter(channel=channel, app_id=app_id).first()
+    if app is None:
+        raise ValueError(f"no chat app {channel}:{app_id}")
+    if channel == "telegram":
+        get_access_token(app)
+        return {"channel": channel, "app_id": app_id, "expires_at": None}
+    _, expires_at = _refresh(app, force=False, reuse_fresh=False)
+    return {
+        "channel": channel,
+        "app_id": app_id,
+        "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat(),
+    }
