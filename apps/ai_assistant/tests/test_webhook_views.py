@@ -1,0 +1,126 @@
+"""The webhook view's shared behaviour: routing, limits, error mapping, sync/async switch."""
+
+import pytest
+
+from apps.ai_assistant import webhook_views
+from apps.ai_assistant.messages import OutgoingMessage
+from apps.ai_assistant.models import ConversationTurn, InboundMessage
+from apps.ai_assistant.tests.channel_helpers import ChannelTestCase
+
+
+class TestWebhookView(ChannelTestCase):
+    channel = "wechat"
+
+    def test_an_unknown_channel_is_404(self):
+        response = self.client.post("/webhooks/myspace/x/", b"", content_type="text/xml")
+        assert response.status_code == 404
+        assert response.content == b"unknown channel"
+
+    def test_an_unknown_app_is_404_and_stores_nothing(self):
+        request = self.build("text_message")
+        response = self.send(request._replace(path="/webhooks/wechat/wx_nope/"))
+        assert response.status_code == 404
+        assert response.content == b"unknown app"
+        assert not InboundMessage.objects.exists()
+
+    def test_a_disabled_app_is_404(self):
+        self.app.enabled = False
+        self.app.save()
+        response = self.post_fixture("text_message")
+        assert response.status_code == 404
+        assert response.content == b"app disabled"
+
+    def test_a_1_mb_body_is_413(self):
+        response = self.post_raw(b"<xml>" + b"a" * (1024 * 1024) + b"</xml>")
+        assert response.status_code == 413
+        assert response.content == b"body too large"
+
+    def test_a_body_larger_than_its_content_length_is_still_413(self, settings):
+        settings.AI_ASSISTANT_MAX_WEBHOOK_BYTES = 100
+        request = self.build("text_message")
+        response = self.client.generic(
+            "POST", request.url, data=request.body, content_type="text/xml", CONTENT_LENGTH="10"
+        )
+        assert response.status_code in (400, 413)
+        assert not InboundMessage.objects.exists()
+
+    def test_other_methods_are_405(self):
+        response = self.client.put(f"/webhooks/wechat/{self.app.app_id}/", b"")
+        assert response.status_code == 405
+
+    def test_rejections_are_short_plain_text(self):
+        response = self.post_fixture("text_message", signed=False)
+        assert response["Content-Type"].startswith("text/plain")
+        assert len(response.content) < 100
+
+    def test_an_unexpected_error_answers_success_and_keeps_the_message(self, monkeypatch):
+        def broken(user, message):
+            raise RuntimeError("bug")
+
+        monkeypatch.setattr(webhook_views, "_process_message_sync", broken)
+        response = self.post_fixture("text_message")
+        assert response.status_code == 200
+        assert response.content == b"success"
+        inbound = InboundMessage.objects.get()
+        assert inbound.status == InboundMessage.Status.DEAD
+        # A retry of a dead message is acknowledged, not run into the same bug again.
+        assert self.post_fixture("text_message").content == b"success"
+
+    def test_the_handler_gets_the_bound_user_and_the_message(self, monkeypatch):
+        user = self.bind_sender("wh1")
+        seen = {}
+
+        def fake(u, message):
+            seen.update(user=u, message=message)
+            return OutgoingMessage(content="ok")
+
+        monkeypatch.setattr(webhook_views, "_process_message_sync", fake)
+        assert self.reply_text(self.post_fixture("text_message")) == "ok"
+        assert seen["user"] == user
+        assert seen["message"].content == "NZ-S1.5 库存"
+        assert seen["message"].conversation_id == "oWh1_stock_keeper_openid"
+        inbound = InboundMessage.objects.get()
+        assert inbound.user == user
+        assert inbound.reply == {"content": "ok", "parts": [], "language": "zh"}
+
+    def test_async_mode_stores_enqueues_and_acknowledges(self, monkeypatch, settings):
+        from apps.ai_assistant import dispatch
+
+        settings.AI_ASSISTANT_USE_ASYNC = True
+        settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+        queued = []
+        monkeypatch.setattr(dispatch, "enqueue", queued.append)
+        text = self.reply_text(self.post_fixture("text_message"))
+        assert text == settings.AI_ASSISTANT_ASYNC_ACK_TEXT
+        inbound = InboundMessage.objects.get()
+        assert queued == [inbound]
+        assert inbound.status == InboundMessage.Status.RECEIVED
+        assert not ConversationTurn.objects.exists()
+        # A retry while the worker has not answered yet: nothing now.
+        assert self.post_fixture("text_message").content == b"success"
+
+    def test_the_seed_switch_needs_a_broker(self, settings):
+        settings.AI_ASSISTANT_USE_ASYNC = True
+        settings.CELERY_BROKER_URL = ""
+        assert not webhook_views.use_async_processing()
+        settings.CELERY_BROKER_URL = "redis://localhost:6379/0"
+        assert webhook_views.use_async_processing()
+        assert isinstance(webhook_views.USE_ASYNC_PROCESSING, bool)
+
+
+@pytest.mark.django_db
+def test_process_message_sync_is_the_seed_function(django_user_model):
+    from datetime import UTC, datetime
+
+    from apps.ai_assistant.messages import IncomingMessage
+
+    message = IncomingMessage(
+        message_id="m1",
+        channel="wechat",
+        external_user_id="o1",
+        content="/help",
+        timestamp=datetime.now(UTC),
+    )
+    reply = webhook_views._process_message_sync(None, message)
+    assert isinstance(reply, OutgoingMessage)
+    assert "/bind" in reply.content
