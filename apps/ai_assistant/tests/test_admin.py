@@ -1,0 +1,82 @@
+"""Admin of the assistant: pages load, secrets are write-only, access tokens never shown."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.ai_assistant.models import AccessToken, ChannelApp
+
+SECRETS = {"token": "tok-SECRET-1", "encoding_aes_key": "k" * 43, "secret": "app-SECRET-2"}
+
+
+@pytest.fixture
+def app(db):
+    return ChannelApp.objects.create(channel="wechat", app_id="wx1", **SECRETS)
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+def test_channel_app_pages_never_show_secrets(admin_client, app):
+    for url in (
+        "/admin/ai_assistant/channelapp/",
+        f"/admin/ai_assistant/channelapp/{app.pk}/change/",
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        for value in SECRETS.values():
+            assert value not in response.content.decode()
+
+
+def test_saving_with_empty_secret_fields_keeps_them(admin_client, app):
+    response = admin_client.post(
+        f"/admin/ai_assistant/channelapp/{app.pk}/change/",
+        {"channel": "wechat", "app_id": "wx1", "name": "renamed", "agent_id": "", "enabled": "on"},
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.name == "renamed"
+    assert (app.token, app.encoding_aes_key, app.secret) == tuple(SECRETS.values())
+
+
+def test_a_new_secret_replaces_the_old_one(admin_client, app):
+    admin_client.post(
+        f"/admin/ai_assistant/channelapp/{app.pk}/change/",
+        {"channel": "wechat", "app_id": "wx1", "secret": "new-secret", "enabled": "on"},
+    )
+    app.refresh_from_db()
+    assert app.secret == "new-secret" and app.token == SECRETS["token"]
+
+
+def test_access_tokens_are_never_displayed(admin_client, app):
+    token = AccessToken.objects.create(
+        app=app, token="ACCESS-TOKEN-VALUE", expires_at=timezone.now() + timedelta(hours=2)
+    )
+    for url in (
+        "/admin/ai_assistant/accesstoken/",
+        f"/admin/ai_assistant/accesstoken/{token.pk}/change/",
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        assert "ACCESS-TOKEN-VALUE" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "channelidentity",
+        "bindingcode",
+        "conversation",
+        "inboundmessage",
+        "outboundmessage",
+        "toolexecutionlog",
+        "pendingaction",
+    ],
+)
+def test_list_and_add_pages_load(admin_client, model):
+    assert admin_client.get(f"/admin/ai_assistant/{model}/").status_code == 200
