@@ -202,6 +202,10 @@ def _answer_retry(
 ) -> HttpResponse:
     """A platform retry: the stored reply again, or "nothing now" while it is in the works."""
     logger.info("webhook %s/%s retry of %s", platform.name, app.app_id, parsed.external_id)
+    if use_async_processing():
+        # The first answer was the notice; the reply itself goes out through the send API.
+        notice = OutgoingMessage(content=settings.AI_ASSISTANT_ASYNC_ACK_TEXT)
+        return platform.render_reply(request, app, parsed, notice)
     if inbound.reply is None or inbound.status == INBOUND.DEAD:
         return platform.acknowledge(request, app)
     rendered = platform.render_reply(request, app, parsed, OutgoingMessage.from_dict(inbound.reply))

@@ -96,8 +96,9 @@ class TestWebhookView(ChannelTestCase):
         assert queued == [inbound]
         assert inbound.status == InboundMessage.Status.RECEIVED
         assert not ConversationTurn.objects.exists()
-        # A retry while the worker has not answered yet: nothing now.
-        assert self.post_fixture("text_message").content == b"success"
+        # A platform retry gets the same notice and queues nothing more.
+        assert self.reply_text(self.post_fixture("text_message")) == text
+        assert len(queued) == 1
 
     def test_the_seed_switch_needs_a_broker(self, settings):
         settings.AI_ASSISTANT_USE_ASYNC = True
