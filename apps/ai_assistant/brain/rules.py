@@ -41,23 +41,27 @@ OPEN_TICKET = _any(
     r"报修|报个修|报一下修",
     r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(新的)?(售后|服务|维修|保养|安装|培训)?"
     r"(服务单|维修单|售后单|工单|单子)",
+    r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(售后|服务|维修|保养|安装|培训)单",
     r"(open|create|log|raise|file|new)\b.{0,20}\bticket",
 )
 RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
     r"\breserve|\ballocate|\bhold\b|\bearmark",
 )
-QUOTE = _any(r"报价|报个价|报一下价|出个价|做个价|报个单价|\bquot(e|ation)", r"\bprice quote")
+QUOTE = _any(
+    r"报价|报个价|报一下价|出个价|做个价|报个单价|报[^,，。!！?？]{1,15}的价(?!格)|\bquot(e|ation)",
+    r"\bprice quote",
+)
 WARRANTY = _any(r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarrant|\bguarantee")
 LOW_STOCK = _any(
     r"补货|缺货|断货|没货了|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
-    r"要采购|需要下单|不足|零库存|库存为0|库存为零|库存是0|卖光|用完了|哪些没货|什么没货",
+    r"要采购|需要下单|不足|快没货|没什么货|零库存|库存为0|库存为零|库存是0|卖光|用完了|哪些没货|什么没货",
     r"\breorder|low stock|low on stock|running low|run low|out of stock|stockout|stock-out|"
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
     r"restock|short(age)?s?\b",
 )
 ZERO_STOCK = _any(
-    r"断货|缺货|没货|零库存|库存为0|库存为零|库存是0|卖光|用完了|0库存",
+    r"断货|缺货|(?<!快)没货|零库存|库存为0|库存为零|库存是0|卖光|用完了|0库存",
     r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b",
 )
 PURCHASE = _any(
@@ -110,7 +114,8 @@ CATEGORY_WORDS = [
 TICKET_NOISE = [
     OPEN_TICKET,
     _any(r"^(请|麻烦|帮忙|帮我|给我|帮|替|你)+", r"^(please|pls|can you|could you)\s+"),
-    re.compile(r"^(给|为|对|的|这台机器|这台机|这台|客户(说|反映|反馈|那边说)?)+"),
+    re.compile(r"^(给|为|对|的|这台机器|这台机|这台|客户(说|反映|反馈|那边说))+"),
+    re.compile(r"^客户\s+"),
     re.compile(r"^((for|on|the|machine|serial|sn|s/n|number)\b|no\.)\s*", re.I),
     re.compile(r"(一下|谢谢|吧|呗|哈|thanks?)$"),
     re.compile(r"^(紧急|加急|特急|很急|不急|尽快|优先|urgent|asap|high priority|low priority)$"),
@@ -129,7 +134,9 @@ TOOL_SLOTS = {
     "find_product": {"item"},
 }
 STOCK_STRONG = re.compile(r"库存|存货|现货|有货|\bstock|inventory|how many|on hand")
-NUMBER = re.compile(r"(?<![a-z0-9.\-])(\d+(?:\.\d+)?)(?![\d])")
+NUMBER = re.compile(r"(?<![a-z0-9.\-])[a-z]?(\d+(?:\.\d+)?)(?![\d])")
+# Questions the ERP cannot answer ("激光器不出光怎么办"): not a stock query for the item named.
+ADVICE = _any(r"怎么办|怎么修|怎么处理|如何|为什么|为啥|怎么回事", r"how (to|do i|can i)|\bwhy\b")
 BARE_QTY = re.compile(r"(?<![a-z0-9.\-])(\d+)\s*$")
 
 
@@ -243,6 +250,11 @@ class _Parser:
         self.vocabulary = vocabulary
         self.entities: Entities = vocabulary.extract(original)
         self.rest = self.entities.rest
+        # The rest with item names put back: "安装" names an item but also a ticket kind.
+        words = list(self.rest)
+        for mention in self.entities.of("item"):
+            words[mention.start : mention.end] = self.entities.text[mention.start : mention.end]
+        self.rest_with_items = "".join(words)
 
     def has(self, pattern: re.Pattern[str]) -> bool:
         return bool(pattern.search(self.rest))
@@ -277,19 +289,51 @@ class _Parser:
                 Mention(mention.text, "item", list(mention.values), mention.start, mention.end)
             )
         for group in groups:
-            group.values = self.narrow(group.values)
+            group.values = self.narrow(group)
         return groups
 
-    def narrow(self, skus: list[str]) -> list[str]:
-        """Use the numbers in the sentence (1.5, 37, 6kw) to pick among similar items."""
-        if len(skus) < 2:
+    def narrow(self, group: Mention) -> list[str]:
+        """Use the numbers in the sentence (1.5, 37, 6kw) to pick among similar items.
+
+        A number the named item does not have widens the choice to its category first:
+        "12kW切割机" is the 12 kW machine although "切割机" alone is the 6 kW one.
+        """
+        skus = group.values
+        numbers = self.numbers
+        if not numbers:
             return skus
-        for number in self.numbers:
-            pattern = re.compile(rf"(?<![\d.]){re.escape(number)}(?![\d])")
-            kept = [s for s in skus if pattern.search(self.vocabulary.items[s].search_text)]
+        if len(skus) == 1:
+            item = self.vocabulary.items[skus[0]]
+            attached = self.attached_numbers(group)
+            if all(self.has_number(item, number) for number in attached):
+                return skus
+            numbers = attached
+            skus = [
+                sku
+                for sku, other in self.vocabulary.items.items()
+                if other.category == item.category and other.item_type == item.item_type
+            ]
+        for number in numbers:
+            kept = [sku for sku in skus if self.has_number(self.vocabulary.items[sku], number)]
             if kept:
                 skus = kept
         return skus
+
+    def attached_numbers(self, group: Mention) -> list[str]:
+        """Numbers written onto a name ("12kW切割机", "聚焦镜D37"), not quantities before it."""
+        attached = []
+        for match in NUMBER.finditer(self.rest):
+            unit = re.match(r"(kw|w|mm)?", self.rest[match.end() :]).group(0)
+            unit_end = match.end() + len(unit)
+            before = bool(unit) and group.start in (unit_end, unit_end + 1)
+            after = match.start() in (group.end, group.end + 1)
+            if before or after:
+                attached.append(match.group(1))
+        return attached
+
+    @staticmethod
+    def has_number(item, number: str) -> bool:
+        return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", item.search_text))
 
     def item(self, required: bool, slot_tool: str = "", params: dict | None = None) -> str | None:
         groups = self.item_groups()
@@ -353,7 +397,7 @@ class _Parser:
         choice = self.choice()
         if choice:
             return choice
-        if self.has(OPEN_TICKET):
+        if OPEN_TICKET.search(self.rest_with_items):
             return self.open_ticket()
         if self.has(RESERVE):
             return self.reserve()
@@ -389,11 +433,13 @@ class _Parser:
             return self.tool("sales_order_status")
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
-        if self.has(CUSTOMER):
+        if self.has(CUSTOMER) and not e.mentions:
             query = self.leftover_words()
             if query:
                 return self.tool("customer_lookup", query=query)
             raise self.ask("customer")
+        if self.has(ADVICE):
+            return Understanding("unknown")
         follow = self.follow_up()
         if follow:
             return follow
@@ -458,7 +504,9 @@ class _Parser:
     def open_ticket(self) -> Understanding:
         serial = self.serial()
         complaint = self.complaint()
-        category = next((name for name, words in CATEGORY_WORDS if words.search(self.rest)), "")
+        category = next(
+            (name for name, words in CATEGORY_WORDS if words.search(self.rest_with_items)), ""
+        )
         priority = "normal"
         if URGENT.search(self.rest):
             priority = "urgent"
@@ -485,7 +533,7 @@ class _Parser:
         text = re.sub(r"(?<![A-Za-z0-9])[Ll][Xx]\s*-?\s*\d{8}(?!\d)", " ", text)
         segments = []
         for segment in re.split(r"[,，;；:：。!！?？\n]+|\s-\s", text):
-            segment = segment.strip()
+            segment = re.sub(r"\s+", " ", segment).strip()
             for _ in range(4):
                 before = segment
                 for noise in TICKET_NOISE:
