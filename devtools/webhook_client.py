@@ -14,6 +14,7 @@ Telegram builders follow the same shape.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from typing import Any, NamedTuple
@@ -263,3 +264,109 @@ def send(base_url: str, request: WebhookRequest, timeout: float = 30.0):
         content=request.body,
         timeout=timeout,
     )
+
+
+# --- DingTalk ------------------------------------------------------------------------------
+
+
+def dingtalk_json(
+    app: Any, payload: dict[str, Any], timestamp_ms: str | int | None = None
+) -> WebhookRequest:
+    """POST of a robot callback `payload`, signed with the app's secret (headers timestamp
+    and sign, CHANNELS.md §3.1)."""
+    from apps.ai_assistant.channels.dingtalk import robot_sign
+
+    timestamp = str(timestamp_ms or int(time.time() * 1000))
+    headers = {
+        "Content-Type": "application/json",
+        "timestamp": timestamp,
+        "sign": robot_sign(timestamp, app.secret),
+    }
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return WebhookRequest("POST", webhook_path("dingtalk", app.app_id), {}, headers, body)
+
+
+def dingtalk_text(
+    app: Any,
+    sender_staff_id: str,
+    content: str,
+    msg_id: str,
+    conversation_type: str = "1",
+    conversation_id: str = "cidSingleChat0001",
+    session_webhook: str = "",
+    session_webhook_expires_ms: int | None = None,
+    **stamp: Any,
+) -> WebhookRequest:
+    """A text message to the robot; in a group ("2") the text carries the @-mention's space."""
+    now_ms = int(time.time() * 1000)
+    payload = {
+        "conversationId": conversation_id,
+        "chatbotCorpId": "dingcorp0001",
+        "chatbotUserId": "$:LWCP_v1:$robot0001",
+        "msgId": msg_id,
+        "senderNick": sender_staff_id,
+        "isAdmin": False,
+        "senderStaffId": sender_staff_id,
+        "sessionWebhookExpiredTime": session_webhook_expires_ms or now_ms + 90 * 60 * 1000,
+        "createAt": now_ms,
+        "senderCorpId": "dingcorp0001",
+        "conversationType": conversation_type,
+        "senderId": f"$:LWCP_v1:${sender_staff_id}",
+        "sessionWebhook": session_webhook,
+        "robotCode": app.app_id,
+        "text": {"content": f" {content}" if conversation_type == "2" else content},
+        "msgtype": "text",
+    }
+    if conversation_type == "2":
+        payload["isInAtList"] = True
+        payload["conversationTitle"] = "仓库群"
+    return dingtalk_json(app, payload, **stamp)
+
+
+# --- Telegram ------------------------------------------------------------------------------
+
+
+def telegram_update(
+    app: Any, update: dict[str, Any], secret_token: str | None = None
+) -> WebhookRequest:
+    """POST of an Update with the X-Telegram-Bot-Api-Secret-Token header (the app's token)."""
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": app.token if secret_token is None else secret_token,
+    }
+    body = json.dumps(update, ensure_ascii=False).encode("utf-8")
+    return WebhookRequest("POST", webhook_path("telegram", app.app_id), {}, headers, body)
+
+
+def telegram_text(
+    app: Any,
+    user_id: int,
+    text: str,
+    update_id: int,
+    chat_id: int | None = None,
+    chat_type: str = "private",
+    message_id: int = 1,
+    **options: Any,
+) -> WebhookRequest:
+    """A text message update from user `user_id` (private chat unless chat_id/chat_type say)."""
+    chat: dict[str, Any] = {"id": user_id if chat_id is None else chat_id, "type": chat_type}
+    if chat_type == "private":
+        chat["first_name"] = "Test"
+    else:
+        chat["title"] = "Warehouse"
+    update = {
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id,
+            "from": {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": "Test",
+                "language_code": "zh-hans",
+            },
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        },
+    }
+    return telegram_update(app, update, **options)

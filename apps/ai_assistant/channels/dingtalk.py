@@ -1,0 +1,291 @@
+"""DingTalk enterprise-internal app robot, HTTP mode (CHANNELS.md §3.1).
+
+- POST only. Headers `timestamp` (ms) and `sign` = base64(HMAC-SHA256(key=AppSecret,
+  msg=f"{timestamp}\\n{AppSecret}")), both required, compared in constant time; the timestamp
+  must lie within AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS (DingTalk: 1 h) of now.
+- Body: JSON. Single chat conversationType "1", group "2". Text loses the space the
+  @-mention leaves in front. User = senderStaffId (senderId when there is none), conversation
+  = conversationId, de-dup key msgId. Other msgtypes (picture, richText, audio, file, ...)
+  reach the handler with their msgtype, which answers that only text is understood.
+- Reply: DingTalk's current docs describe no reply in the HTTP answer (the legacy outgoing
+  robot's JSON-in-body reply is unverified for app robots), so the answer is always a fast
+  `{}` and every reply part goes through `send`: the message's sessionWebhook while it is
+  valid (no token needed), afterwards the robot OpenAPI with the app's access token
+  (oToMessages/batchSend for single chats, groupMessages/send for groups). In sync mode the
+  webhook view calls `send` right after the `{}` has been written; in async mode the worker
+  does.
+- In groups the answer @-mentions the sender (atUserIds, and "@staffId" in the text, which
+  DingTalk needs to render the mention).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from apps.ai_assistant.channels.base import (
+    Channel,
+    ParsedWebhook,
+    PlatformError,
+    WebhookRejected,
+    check_timestamp,
+    register,
+)
+from apps.ai_assistant.channels.chunking import DINGTALK_TEXT_CHARS, char_length
+from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+from apps.ai_assistant.models import ChannelApp
+
+SINGLE_CHAT, GROUP_CHAT = "1", "2"
+# A sessionWebhook this close to its expiry is not used: the OpenAPI is the safer way then.
+SESSION_SAFETY_MS = 60_000
+# The hosts a sessionWebhook may point at (besides the configured API base's host): the body
+# is signed, but a leaked secret must not turn the bot into a request forwarder.
+SESSION_WEBHOOK_HOSTS = {"oapi.dingtalk.com", "api.dingtalk.com"}
+# sessionWebhook errcodes worth retrying later: busy, sending too fast.
+SESSION_RETRYABLE_ERRCODES = {-1, 130101}
+# Fields kept as the message's raw_data (the sessionWebhook lives in the reply context only).
+RAW_FIELDS = (
+    "msgtype",
+    "conversationType",
+    "conversationTitle",
+    "senderNick",
+    "isAdmin",
+    "isInAtList",
+    "chatbotCorpId",
+    "senderCorpId",
+    "createAt",
+)
+
+
+def robot_sign(timestamp: str, secret: str) -> str:
+    """The robot callback signature: base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}"))."""
+    digest = hmac.new(
+        secret.encode("utf-8"), f"{timestamp}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _string(body: dict[str, Any], name: str, required: bool = True) -> str:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise WebhookRejected(400, f"missing {name}")
+        return ""
+    if not isinstance(value, str):
+        raise WebhookRejected(400, f"{name} must be a string")
+    return value
+
+
+def _milliseconds(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise WebhookRejected(400, f"{name} must be a timestamp in milliseconds")
+    return value
+
+
+def _allowed_session_webhook(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.hostname in SESSION_WEBHOOK_HOSTS:
+        return parts.scheme == "https"
+    # The configured API base (the devtools stand-in in tests and the demo).
+    api = urlsplit(settings.AI_ASSISTANT_DINGTALK_API_BASE)
+    return (parts.scheme, parts.hostname, parts.port) == (api.scheme, api.hostname, api.port)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@register
+class DingTalkChannel(Channel):
+    name = "dingtalk"
+    text_limit = DINGTALK_TEXT_CHARS
+    measure = staticmethod(char_length)
+
+    def verify(self, request: HttpRequest, app: ChannelApp) -> None:
+        timestamp = request.headers.get("timestamp", "")
+        given = request.headers.get("sign", "")
+        if not timestamp or not given:
+            raise WebhookRejected(403, "missing signature")
+        if not timestamp.isdigit() or len(timestamp) > 16:
+            raise WebhookRejected(403, "missing or bad timestamp")
+        if not app.secret:
+            raise WebhookRejected(403, "app has no secret configured")
+        expected = robot_sign(timestamp, app.secret)
+        if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8")):
+            raise WebhookRejected(403, "bad signature")
+        check_timestamp(timestamp, scale=1000)
+
+    def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
+        try:
+            body = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise WebhookRejected(400, "malformed JSON") from error
+        if not isinstance(body, dict):
+            raise WebhookRejected(400, "body must be a JSON object")
+        msg_id = _string(body, "msgId")
+        conversation_id = _string(body, "conversationId")
+        conversation_type = _string(body, "conversationType")
+        if conversation_type not in (SINGLE_CHAT, GROUP_CHAT):
+            raise WebhookRejected(400, "unknown conversationType")
+        msgtype = _string(body, "msgtype")
+        staff_id = _string(body, "senderStaffId", required=False)
+        sender = staff_id or _string(body, "senderId", required=False)
+        if not sender:
+            raise WebhookRejected(400, "missing senderStaffId and senderId")
+        content = ""
+        if msgtype == "text":
+            text = body.get("text")
+            if not isinstance(text, dict) or not isinstance(text.get("content"), str):
+                raise WebhookRejected(400, "text.content must be a string")
+            content = text["content"].strip()
+        created_ms = _milliseconds(body, "createAt")
+        timestamp = (
+            datetime.fromtimestamp(created_ms / 1000, UTC) if created_ms else datetime.now(UTC)
+        )
+        message = IncomingMessage(
+            message_id=msg_id,
+            channel=self.name,
+            external_user_id=sender,
+            content=content,
+            timestamp=timestamp,
+            message_type=msgtype,
+            conversation_id=conversation_id,
+            raw_data={name: body[name] for name in RAW_FIELDS if name in body},
+        )
+        return ParsedWebhook(
+            message=message,
+            external_id=msg_id[:190],
+            reply_context=self._reply_context(body, app, staff_id, conversation_type),
+        )
+
+    def _reply_context(
+        self, body: dict[str, Any], app: ChannelApp, staff_id: str, conversation_type: str
+    ) -> dict[str, Any]:
+        session_webhook = _string(body, "sessionWebhook", required=False)
+        if session_webhook and not _allowed_session_webhook(session_webhook):
+            session_webhook = ""
+        return {
+            "conversation_type": conversation_type,
+            "open_conversation_id": _string(body, "openConversationId", required=False)
+            or _string(body, "conversationId"),
+            "sender_staff_id": staff_id,
+            "robot_code": _string(body, "robotCode", required=False) or app.app_id,
+            "chatbot_user_id": _string(body, "chatbotUserId", required=False),
+            "session_webhook": session_webhook,
+            "session_webhook_expires_ms": _milliseconds(body, "sessionWebhookExpiredTime") or 0,
+        }
+
+    def acknowledge(self, request: HttpRequest, app: ChannelApp) -> HttpResponse:
+        return JsonResponse({})
+
+    def render_reply(
+        self,
+        request: HttpRequest,
+        app: ChannelApp,
+        parsed: ParsedWebhook,
+        reply: OutgoingMessage | None,
+    ) -> HttpResponse:
+        # The reply itself goes through send(); see the module docstring.
+        return self.acknowledge(request, app)
+
+    def passive_parts(self, text: str) -> tuple[str, list[str]]:
+        return "", self.split(text)
+
+    def send(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        text: str,
+        reply_context: dict[str, Any],
+    ) -> str:
+        """The sessionWebhook while valid, otherwise the robot OpenAPI."""
+        context = reply_context or {}
+        session_webhook = context.get("session_webhook") or ""
+        expires_ms = context.get("session_webhook_expires_ms") or 0
+        if session_webhook and _now_ms() < expires_ms - SESSION_SAFETY_MS:
+            try:
+                return self._send_by_session(session_webhook, message, text, context)
+            except PlatformError as error:
+                if error.retryable:
+                    raise
+                # Expired or refused session: the OpenAPI can still reach the user.
+        return self._send_by_openapi(app, message, text, context)
+
+    def _group(self, message: IncomingMessage, context: dict[str, Any]) -> bool:
+        kind = context.get("conversation_type") or message.raw_data.get("conversationType")
+        return kind == GROUP_CHAT
+
+    def _send_by_session(
+        self, url: str, message: IncomingMessage, text: str, context: dict[str, Any]
+    ) -> str:
+        from apps.ai_assistant.tokens import platform_request
+
+        payload: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
+        staff_id = context.get("sender_staff_id") or ""
+        if self._group(message, context) and staff_id:
+            payload["text"]["content"] = f"@{staff_id} {text}"
+            payload["at"] = {"atUserIds": [staff_id]}
+        response = platform_request("POST", url, json=payload)
+        data = response.data if isinstance(response.data, dict) else {}
+        errcode = data.get("errcode")
+        if response.status_code >= 500 or errcode in SESSION_RETRYABLE_ERRCODES:
+            raise PlatformError(
+                errcode if errcode is not None else response.status_code,
+                str(data.get("errmsg") or f"HTTP {response.status_code}")[:200],
+                retryable=True,
+            )
+        if response.status_code >= 300 or errcode != 0:
+            raise PlatformError(
+                errcode if errcode is not None else response.status_code,
+                str(data.get("errmsg") or f"HTTP {response.status_code}")[:200],
+            )
+        return ""
+
+    def _send_by_openapi(
+        self, app: ChannelApp, message: IncomingMessage, text: str, context: dict[str, Any]
+    ) -> str:
+        from apps.ai_assistant import tokens
+
+        base = settings.AI_ASSISTANT_DINGTALK_API_BASE
+        robot_code = context.get("robot_code") or app.app_id
+        payload: dict[str, Any] = {
+            "robotCode": robot_code,
+            "msgKey": "sampleText",
+            "msgParam": json.dumps({"content": text}, ensure_ascii=False),
+        }
+        if self._group(message, context):
+            url = f"{base}/v1.0/robot/groupMessages/send"
+            payload["openConversationId"] = (
+                context.get("open_conversation_id") or message.conversation_id
+            )
+        else:
+            staff_id = context.get("sender_staff_id") or (
+                message.external_user_id if not context else ""
+            )
+            if not staff_id:
+                raise PlatformError("no_recipient", "the sender has no staff id to message")
+            url = f"{base}/v1.0/robot/oToMessages/batchSend"
+            payload["userIds"] = [staff_id]
+
+        def attempt(access_token: str) -> str:
+            response = tokens.platform_request(
+                "POST", url, json=payload, headers={"x-acs-dingtalk-access-token": access_token}
+            )
+            if response.status_code >= 300:
+                raise tokens.dingtalk_error(response)
+            data = response.data if isinstance(response.data, dict) else {}
+            return str(data.get("processQueryKey", ""))
+
+        return tokens.call_with_token(app, attempt)

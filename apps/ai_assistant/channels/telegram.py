@@ -1,0 +1,210 @@
+"""Telegram Bot API webhook (CHANNELS.md §4).
+
+- POST only. Header `X-Telegram-Bot-Api-Secret-Token` must equal the app's `token` (the
+  secret_token given to setWebhook, see `manage.py telegram_set_webhook`); constant-time
+  compare; missing or wrong → 403. There is no timestamp to check: replays are caught by
+  the de-dup key.
+- Body: an Update. `message` and `edited_message` are answered (an edit is a new message
+  with its own de-dup key, the update_id); updates without one (my_chat_member, ...) and
+  messages from bots get an empty 200. User = from.id, conversation = chat.id.
+- Commands: a "@botname" suffix is dropped ("/help@erp_bot" → "/help"); "/start CODE" (a
+  t.me/<bot>?start=CODE deep link) becomes "/bind CODE"; plain "/start" is the handler's
+  help. Other message kinds (photo, voice, sticker, ...) reach the handler with their kind as
+  message_type, which answers that only text is understood.
+- Reply: in the webhook answer as `{"method":"sendMessage",...}` when it fits 4096 UTF-16
+  units; a longer reply carries part 1 there and the rest goes through `send`
+  (POST /bot<token>/sendMessage). Nothing to say: an empty 200.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from apps.ai_assistant.channels.base import (
+    Channel,
+    ParsedWebhook,
+    PlatformError,
+    WebhookRejected,
+    register,
+)
+from apps.ai_assistant.channels.chunking import TELEGRAM_TEXT_UNITS, utf16_length
+from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+from apps.ai_assistant.models import ChannelApp
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ANSWERED_UPDATES = ("message", "edited_message")
+# Message kinds other than text, named as message_type for the handler's "text only" note.
+OTHER_KINDS = (
+    "photo",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "document",
+    "sticker",
+    "animation",
+    "location",
+    "contact",
+    "poll",
+)
+COMMAND_WITH_BOT = re.compile(r"^(/\w+)@\w+")
+START_WITH_PAYLOAD = re.compile(r"^/start\s+([A-Za-z0-9_-]{1,64})\s*$")
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+def _integer(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WebhookRejected(400, f"{name} must be an integer")
+    return value
+
+
+def normalise_command(text: str) -> str:
+    """Drop a command's @botname; a /start deep-link payload is a binding code."""
+    text = COMMAND_WITH_BOT.sub(r"\1", text.strip(), count=1)
+    start = START_WITH_PAYLOAD.match(text)
+    if start:
+        return f"/bind {start.group(1)}"
+    return text
+
+
+@register
+class TelegramChannel(Channel):
+    name = "telegram"
+    text_limit = TELEGRAM_TEXT_UNITS
+    measure = staticmethod(utf16_length)
+
+    def verify(self, request: HttpRequest, app: ChannelApp) -> None:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not app.token:
+            raise WebhookRejected(403, "webhook secret not configured")
+        if not given:
+            raise WebhookRejected(403, "missing secret token")
+        if not hmac.compare_digest(given.encode("utf-8"), app.token.encode("utf-8")):
+            raise WebhookRejected(403, "bad secret token")
+
+    def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
+        try:
+            update = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise WebhookRejected(400, "malformed JSON") from error
+        if not isinstance(update, dict):
+            raise WebhookRejected(400, "body must be a JSON object")
+        update_id = _integer(update.get("update_id"), "update_id")
+        external_id = str(update_id)
+        kind = next((k for k in ANSWERED_UPDATES if k in update), None)
+        if kind is None:
+            return ParsedWebhook(message=None, external_id=external_id)
+        tg_message = update[kind]
+        if not isinstance(tg_message, dict):
+            raise WebhookRejected(400, f"{kind} must be an object")
+        sender, chat = tg_message.get("from"), tg_message.get("chat")
+        if not isinstance(chat, dict):
+            raise WebhookRejected(400, "missing chat")
+        chat_id = _integer(chat.get("id"), "chat.id")
+        if not isinstance(sender, dict) or sender.get("is_bot") is True:
+            # Channel posts and other bots: nobody to answer.
+            return ParsedWebhook(message=None, external_id=external_id)
+        user_id = _integer(sender.get("id"), "from.id")
+        date = _integer(tg_message.get("edit_date") or tg_message.get("date"), "date")
+        message_type, content = self._content(tg_message)
+        message = IncomingMessage(
+            message_id=external_id,
+            channel=self.name,
+            external_user_id=str(user_id),
+            content=content,
+            timestamp=datetime.fromtimestamp(date, UTC),
+            message_type=message_type,
+            conversation_id=str(chat_id),
+            raw_data={
+                "update_id": update_id,
+                "kind": kind,
+                "message_id": tg_message.get("message_id"),
+                "chat_type": chat.get("type"),
+                "username": sender.get("username", ""),
+                "language_code": sender.get("language_code", ""),
+            },
+        )
+        reply_context = {
+            "chat_id": chat_id,
+            "chat_type": chat.get("type", ""),
+            "reply_to_message_id": tg_message.get("message_id"),
+        }
+        return ParsedWebhook(message=message, external_id=external_id, reply_context=reply_context)
+
+    def _content(self, tg_message: dict[str, Any]) -> tuple[str, str]:
+        text = tg_message.get("text")
+        if text is not None:
+            if not isinstance(text, str):
+                raise WebhookRejected(400, "text must be a string")
+            return "text", normalise_command(text)
+        kind = next((k for k in OTHER_KINDS if k in tg_message), "unsupported")
+        return kind, ""
+
+    def render_reply(
+        self,
+        request: HttpRequest,
+        app: ChannelApp,
+        parsed: ParsedWebhook,
+        reply: OutgoingMessage | None,
+    ) -> HttpResponse:
+        if reply is None or parsed.message is None or not reply.content.strip():
+            return self.acknowledge(request, app)
+        first_part, _ = self.passive_parts(reply.content)
+        return JsonResponse(self._payload(parsed.reply_context, parsed.message, first_part))
+
+    def _payload(
+        self, context: dict[str, Any], message: IncomingMessage, text: str
+    ) -> dict[str, Any]:
+        chat_id = context.get("chat_id")
+        if chat_id is None:
+            chat_id = int(message.conversation_id) if message.conversation_id else None
+        payload: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": text}
+        reply_to = context.get("reply_to_message_id")
+        if context.get("chat_type") in ("group", "supergroup") and reply_to:
+            # In a group, answer as a reply so the asker sees it is theirs.
+            payload["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        return payload
+
+    def send(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        text: str,
+        reply_context: dict[str, Any],
+    ) -> str:
+        """POST /bot<token>/sendMessage; returns Telegram's message_id."""
+        from apps.ai_assistant.tokens import get_access_token, platform_request
+
+        payload = self._payload(reply_context or {}, message, text)
+        payload.pop("method")
+        bot_token = get_access_token(app)
+        url = f"{settings.AI_ASSISTANT_TELEGRAM_API_BASE}/bot{bot_token}/sendMessage"
+        response = platform_request("POST", url, json=payload)
+        data = response.data if isinstance(response.data, dict) else {}
+        if response.status_code == 200 and data.get("ok") is True:
+            result = data.get("result") if isinstance(data.get("result"), dict) else {}
+            return str(result.get("message_id", ""))
+        raise telegram_error(response.status_code, data)
+
+
+def telegram_error(status: int, data: dict[str, Any]) -> PlatformError:
+    """A Bot API error answer ({"ok":false,"error_code","description","parameters"})."""
+    code = data.get("error_code") if isinstance(data.get("error_code"), int) else status
+    parameters = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    retry_after = parameters.get("retry_after")
+    return PlatformError(
+        code,
+        str(data.get("description") or f"HTTP {status}")[:200],
+        retryable=code in RETRYABLE_STATUS or status in RETRYABLE_STATUS,
+        retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
+    )
