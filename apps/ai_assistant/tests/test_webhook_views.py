@@ -125,3 +125,44 @@ def test_process_message_sync_is_the_seed_function(django_user_model):
     reply = webhook_views._process_message_sync(None, message)
     assert isinstance(reply, OutgoingMessage)
     assert "/bind" in reply.content
+
+
+def test_webhook_client_talks_to_a_live_server(live_server, reseed_after_flush, transactional_db):
+    from apps.ai_assistant.models import ChannelApp
+    from apps.ai_assistant.tests.channel_helpers import APP_SETTINGS
+    from devtools import webhook_client
+
+    app = ChannelApp.objects.create(channel="wecom", **APP_SETTINGS["wecom"])
+    response = webhook_client.send(live_server.url, webhook_client.wecom_url_verification(app))
+    assert response.status_code == 200
+    assert response.text == "1616140317555161061"
+    response = webhook_client.send(
+        live_server.url, webhook_client.wecom_text(app, "someone", "你好", msg_id=77)
+    )
+    assert response.status_code == 200
+    assert b"<Encrypt>" in response.content
+    assert InboundMessage.objects.get().external_id == "77"
+
+
+class TestLongReplyDeliveryFailure(ChannelTestCase):
+    channel = "wechat"
+
+    def test_a_failed_part_is_logged_and_kept_for_retry(self, monkeypatch):
+        from apps.ai_assistant.channels.base import PlatformError
+        from apps.ai_assistant.channels.wechat import WeChatChannel
+        from apps.ai_assistant.models import OutboundMessage
+
+        long_text = "\n".join(f"第{i}行 保护镜 库存" for i in range(400))
+        monkeypatch.setattr(
+            webhook_views, "_process_message_sync", lambda u, m: OutgoingMessage(long_text)
+        )
+
+        def refuse(self, app, message, text, ctx):
+            raise PlatformError(45015, "response out of time limit")
+
+        monkeypatch.setattr(WeChatChannel, "send", refuse)
+        response = self.post_fixture("text_message")
+        assert self.reply_text(response).startswith("(1/")
+        inbound = InboundMessage.objects.get()
+        assert inbound.status == InboundMessage.Status.REPLIED
+        assert OutboundMessage.objects.filter(status="failed").count() == 1
