@@ -21,6 +21,7 @@ A script is a list of steps, one per request, in order:
                         a text; a function gets the tool messages of the request, parsed
     delay(5, then=final("late"))                                answer late (client timeouts)
     http_error(500, "boom")                                     an error response
+    raw_response({"choices": []})                               any body, as is (malformed)
     any function of the request JSON returning an assistant message dict (or another step)
 
 When the script runs out the server answers 500 "script exhausted", or repeats the last step
@@ -101,6 +102,14 @@ class HttpError:
     code: str | None = None
 
 
+@dataclass
+class RawResponse:
+    """Answer with this body as is, e.g. a completion an endpoint got wrong."""
+
+    body: Any
+    status: int = 200
+
+
 def tool_call(name: str, arguments: dict[str, Any] | str | None = None) -> Reply:
     """The model calls one tool; a string is sent as the arguments unchanged (bad JSON too)."""
     return Reply(calls=[(name, {} if arguments is None else arguments)])
@@ -125,6 +134,10 @@ def http_error(
 ) -> HttpError:
     error_type = type or ("server_error" if status >= 500 else "invalid_request_error")
     return HttpError(status, message or HTTPStatus(status).phrase, error_type, code)
+
+
+def raw_response(body: Any, status: int = 200) -> RawResponse:
+    return RawResponse(body, status)
 
 
 def tool_results(request: Request) -> list[Any]:
@@ -190,7 +203,7 @@ class Recorded:
     """One request as received."""
 
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: Any
 
 
@@ -247,7 +260,9 @@ class LLMServer(ThreadingHTTPServer):
                 self.requests.append(entry)
 
     def start(self) -> LLMServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="llm-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, args=(0.05,), name="llm-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -283,7 +298,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"null")
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        self.server.record(Recorded(path, dict(self.headers.items()), body))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.server.record(Recorded(path, headers, body))
         if path != COMPLETIONS_PATH:
             return self._error(404, f"no route {path}", "invalid_request_error", "not_found")
         refusal = self._check(body)
@@ -317,6 +333,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(request, step.then if step.then is not None else final(""))
         if isinstance(step, HttpError):
             return self._error(step.status, step.message, step.type, step.code)
+        if isinstance(step, RawResponse):
+            return self._send(step.status, step.body)
         if isinstance(step, Reply):
             message = step.message(request, lambda: self.server.next_id("call_"))
         elif isinstance(step, dict):
@@ -352,8 +370,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
         self._send(status, body)
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode()
+    def _send(self, status: int, body: Any) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
