@@ -46,6 +46,8 @@ def _numbers(text: str) -> set[str]:
 
 class LLMBrain:
     name = "llm"
+    # Tool calls run from one model message; more get an error answer instead of running.
+    max_calls_per_round = 5
 
     def __init__(self, fallback: Any, client: OpenAI | None = None) -> None:
         self.fallback = fallback
@@ -65,9 +67,7 @@ class LLMBrain:
             return self._converse(turn, results)
         except (OpenAIError, ValueError, KeyError, TypeError) as error:
             logger.warning("LLM brain failed (%s); answering without it", type(error).__name__)
-            if results:
-                return self._from_results(turn, results)
-            return self.fallback.respond(turn)
+            return self._without_model(turn, results)
 
     def _converse(self, turn: BrainTurn, results: list[ToolResult]) -> BrainReply:
         deadline = time.monotonic() + self.time_budget
@@ -88,13 +88,25 @@ class LLMBrain:
             if tools and _round < self.max_rounds:
                 request["tools"] = tools
             completion = self.client.chat.completions.create(**request)
+            if not completion.choices:
+                raise ValueError("LLM answered without choices")
             choice = completion.choices[0].message
             if not choice.tool_calls:
                 return self._final(turn, choice.content or "", results)
+            if _round == self.max_rounds:
+                # Asked for an answer, it still wants tools: their results could not be used.
+                break
             messages.append(choice.model_dump(exclude_none=True))
-            for call in choice.tool_calls:
-                result = self._call(turn, call.function.name, call.function.arguments)
-                results.append(result)
+            for index, call in enumerate(choice.tool_calls):
+                # Not every endpoint sends well-formed function calls (or only those).
+                function = getattr(call, "function", None)
+                name = getattr(function, "name", None) or ""
+                if index >= self.max_calls_per_round:
+                    # Every call needs a tool message, but a runaway list must not run.
+                    result = ToolResult(name, STATUS.INVALID, message="too many tool calls at once")
+                else:
+                    result = self._call(turn, name, getattr(function, "arguments", None))
+                    results.append(result)
                 if result.status == STATUS.STAGED:
                     # A write waits for the user's yes; nothing more to ask the model.
                     return self._from_results(turn, [result])
@@ -107,7 +119,7 @@ class LLMBrain:
                 )
         raise ValueError("LLM kept calling tools past the round limit")
 
-    def _call(self, turn: BrainTurn, name: str, raw_arguments: str) -> ToolResult:
+    def _call(self, turn: BrainTurn, name: str, raw_arguments: str | None) -> ToolResult:
         try:
             arguments = json.loads(raw_arguments or "{}")
         except json.JSONDecodeError:
@@ -118,14 +130,27 @@ class LLMBrain:
 
     def _final(self, turn: BrainTurn, text: str, results: list[ToolResult]) -> BrainReply:
         if not text.strip():
-            return self._from_results(turn, results) if results else self.fallback.respond(turn)
+            return self._without_model(turn, results)
         sources = turn.text + json.dumps([r.to_dict() for r in results], ensure_ascii=False)
         invented = _numbers(text) - _numbers(sources)
         if invented:
             logger.warning("LLM reply had figures no tool returned: %s", sorted(invented)[:5])
-            return self._from_results(turn, results) if results else self.fallback.respond(turn)
+            return self._without_model(turn, results)
         return BrainReply(text=text.strip(), tool_results=results)
 
+    def _without_model(self, turn: BrainTurn, results: list[ToolResult]) -> BrainReply:
+        """The tool results worth saying, else the rule brain's answer.
+
+        A refusal of the model's own mistakes (unknown tool, bad arguments) tells the user
+        nothing; a denial, a staged write, data or a "which one?" with candidates does.
+        """
+        useful = [r for r in results if r.status != STATUS.INVALID or r.candidates]
+        if useful:
+            return self._from_results(turn, useful)
+        return self.fallback.respond(turn)
+
     def _from_results(self, turn: BrainTurn, results: list[ToolResult]) -> BrainReply:
-        text = "\n\n".join(render_result(result, turn.language) for result in results)
+        # The same call made in several rounds is said once.
+        texts = dict.fromkeys(render_result(result, turn.language) for result in results)
+        text = "\n\n".join(texts)
         return BrainReply(text=text, tool_results=results)
