@@ -404,7 +404,10 @@ def main(argv: list[str] | None = None) -> None:
     server, base_url = start_llm_server(
         [demo_step], host=args.host, port=args.port, api_key=args.api_key, repeat_last=True
     )
-    print(f"LLM stand-in at {base_url} (set AI_ASSISTANT_LLM_BASE_URL to it); Ctrl-C stops")
+    print(
+        f"LLM stand-in at {base_url} (set AI_ASSISTANT_LLM_BASE_URL to it); Ctrl-C stops",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)
