@@ -1,7 +1,10 @@
 """Service tools against the demo company: ticket status and opening tickets."""
 
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from apps.ai_assistant.models import ToolExecutionLog
@@ -169,3 +172,32 @@ def test_open_ticket_is_denied_to_a_user_without_add_serviceticket():
     assert result.status == "denied"
     assert ServiceTicket.objects.count() == before
     assert log_of(result).status == "denied"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_open_ticket_gives_concurrent_requests_distinct_numbers(demo):
+    threads_count = 6
+    start = threading.Barrier(threads_count)
+    numbers, errors = [], []
+
+    def worker():
+        try:
+            start.wait()
+            result = call("svc1", "open_service_ticket", TICKET, confirmed=True)
+            assert result.status == "success", result.message
+            numbers.append(result.data["number"])
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(set(numbers)) == threads_count
+    assert ServiceTicket.objects.filter(number__in=numbers).count() == threads_count

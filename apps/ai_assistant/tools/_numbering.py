@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, models, transaction
+import zlib
+
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
-ATTEMPTS = 5
+ATTEMPTS = 10
 
 
 def yearly_prefix(code: str) -> str:
@@ -22,12 +24,27 @@ def next_number(model: type[models.Model], prefix: str) -> str:
     return f"{prefix}{sequence:04d}"
 
 
+def _wait_for_numbering_turn(model: type[models.Model], prefix: str) -> None:
+    """On PostgreSQL, queue writers of one number series until their transaction ends.
+
+    Without it, concurrent writers read the same highest number and all but one fail on
+    the unique key. SQLite needs nothing: it runs one write transaction at a time.
+    """
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        return
+    key = zlib.crc32(f"{model._meta.db_table}:{prefix}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def create_numbered(model: type[models.Model], code: str, **fields) -> models.Model:
-    """Create a row with the next free number; a clash with a concurrent insert retries."""
+    """Create a row with the next free number; a clash with another writer retries."""
     prefix = yearly_prefix(code)
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
+                _wait_for_numbering_turn(model, prefix)
                 return model.objects.create(number=next_number(model, prefix), **fields)
         except IntegrityError:
             if attempt == ATTEMPTS - 1:
