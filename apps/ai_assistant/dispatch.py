@@ -15,12 +15,13 @@ Celery delivers at least once; these functions make the effect exactly once (DES
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,10 +36,24 @@ INBOUND = InboundMessage.Status
 PART = OutboundMessage.Status
 
 
+# Publishing happens beside the request, not in it: a slow or dead broker (redis-py retries
+# a refused connection for seconds) must never hold up the webhook's answer.
+_publisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish")
+
+
 def enqueue(inbound: InboundMessage) -> None:
     """Queue the message for a worker once the current transaction commits."""
     inbound_id = inbound.pk
-    transaction.on_commit(lambda: publish(inbound_id))
+    transaction.on_commit(lambda: _publisher.submit(_publish_beside_request, inbound_id))
+
+
+def _publish_beside_request(inbound_id: int) -> None:
+    try:
+        publish(inbound_id)
+    except Exception:
+        logger.exception("publishing message %s failed; the sweeper will retry", inbound_id)
+    finally:
+        connections.close_all()
 
 
 def publish(inbound_id: int) -> bool:
