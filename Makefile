@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint migrate demo
+.PHONY: install run test test-sqlite test-postgres lint migrate demo run-async demo-message
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,3 +32,27 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Async mode on this machine: Redis (started if not answering), the platforms stand-in with the
+# demo chat apps, gunicorn, a Celery worker and beat, all in the foreground; Ctrl-C stops them.
+PLATFORMS_PORT ?= 9100
+ASYNC_ENV := CELERY_BROKER_URL=redis://127.0.0.1:6379/0 AI_ASSISTANT_USE_ASYNC=true \
+	AI_ASSISTANT_WECHAT_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT) \
+	AI_ASSISTANT_WECOM_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT) \
+	AI_ASSISTANT_DINGTALK_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT) \
+	AI_ASSISTANT_TELEGRAM_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT)
+
+run-async: demo
+	$(BIN)/python manage.py demo_channels
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	$(ASYNC_ENV) $(BIN)/python -m devtools.run_async --host $(HOST) --port $(PORT) \
+		--platforms-port $(PLATFORMS_PORT)
+
+# With `make run-async` running: a signed "NZ-S1.5 库存" from the demo WeChat account bound to
+# wh1; prints the webhook's notice and the reply the worker sent. CHANNEL=wecom|dingtalk|telegram.
+CHANNEL ?= wechat
+demo-message: install
+	$(BIN)/python -m devtools.demo send --channel $(CHANNEL) --server http://$(HOST):$(PORT) \
+		--platforms http://127.0.0.1:$(PLATFORMS_PORT)
