@@ -5,14 +5,17 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "better_laser_erp.settings")
 
 app = Celery("better_laser_erp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # A worker started without -Q consumes all three, polled in this order (priority).
-app.conf.task_queues = (Queue("messages"), Queue("tools"), Queue("maintenance"))
+app.conf.task_queues = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in ("messages", "tools", "maintenance")
+)
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {

@@ -265,7 +265,7 @@ def test_a_worker_killed_mid_turn_still_gives_exactly_one_reply(
         "CELERY_BROKER_URL": async_mode.CELERY_BROKER_URL,
         "AI_ASSISTANT_USE_ASYNC": "true",
         "AI_ASSISTANT_WECHAT_API_BASE": platforms.base_url,
-        "AI_ASSISTANT_LLM_BASE_URL": f"{llm_url}/v1",
+        "AI_ASSISTANT_LLM_BASE_URL": llm_url,
         "AI_ASSISTANT_LLM_MODEL": "stand-in",
         "AI_ASSISTANT_LLM_TIMEOUT_SECONDS": "90",
         "AI_ASSISTANT_CLAIM_LEASE_SECONDS": "2",
@@ -274,7 +274,12 @@ def test_a_worker_killed_mid_turn_still_gives_exactly_one_reply(
     first = WorkerProcess(environment, tmp_path / "worker1.log").start()
     try:
         webhook_client.with_test_client(client, wechat_request(app, msg_id="9201"))
-        wait_for(lambda: llm.requests, timeout=60, what="the first worker to ask the model")
+        wait_for(
+            lambda: InboundMessage.objects.get(external_id="9201").status == "processing",
+            timeout=60,
+            what="the first worker to claim the message",
+        )
+        time.sleep(2)  # well inside the model's 60 s delay: the turn is under way
         first.kill()
     finally:
         first.stop()

@@ -154,11 +154,11 @@ def test_tasks_are_routed_by_priority_queue():
     assert queue_of("apps.ai_assistant.tasks.execute_tool_async") == "tools"
     assert queue_of("apps.ai_assistant.tasks.cleanup_old_logs") == "maintenance"
     assert queue_of("apps.ai_assistant.tasks.sweep_inbound_messages") == "maintenance"
-    assert [queue.name for queue in celery_app.conf.task_queues] == [
-        "messages",
-        "tools",
-        "maintenance",
-    ]
+    queues = celery_app.conf.task_queues
+    assert [queue.name for queue in queues] == ["messages", "tools", "maintenance"]
+    # One binding per queue: a task routed to one queue lands in that queue only.
+    assert [queue.routing_key for queue in queues] == ["messages", "tools", "maintenance"]
+    assert len({queue.exchange.name for queue in queues}) == 3
 
 
 def test_reliability_settings_keep_time_limits_below_the_lease_and_visibility(settings):
