@@ -236,7 +236,7 @@ def test_create_sales_quote_creates_one_draft_priced_from_the_list_price():
     quote = SalesOrder.objects.get(number=result.data["number"])
     machine, window = Item.objects.get(sku="LC-3015-6KW"), Item.objects.get(sku="PW-D37-T7")
     assert SalesOrder.objects.count() == before + 1
-    assert quote.number.startswith(f"Q-{timezone.localdate().year}-")
+    assert quote.number.startswith(f"QT-{timezone.localdate().year}-")
     assert (quote.doc_type, quote.status) == ("quote", "draft")
     assert quote.salesperson == user("sales1")
     assert quote.customer.code == "C001"

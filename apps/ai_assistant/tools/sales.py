@@ -370,7 +370,7 @@ class CreateSalesQuote(Tool):
         with transaction.atomic():
             quote = create_numbered(
                 SalesOrder,
-                "Q",
+                "QT",
                 doc_type=SalesOrder.DocType.QUOTE,
                 status=SalesOrder.Status.DRAFT,
                 customer=customer,
