@@ -28,7 +28,6 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -217,7 +216,11 @@ def build_requests(target: str, count: int, warmup: bool = False):
     base = ID_BASE[target] + (WARMUP_OFFSET if warmup else 0)
     path = "/bench/ok/" if target == "baseline" else None
     return [
-        (base + i, FIRST_SENDER + i % SENDERS, telegram_request(base + i, FIRST_SENDER + i % SENDERS, path))
+        (
+            base + i,
+            FIRST_SENDER + i % SENDERS,
+            telegram_request(base + i, FIRST_SENDER + i % SENDERS, path),
+        )
         for i in range(count)
     ]
 
@@ -257,8 +260,12 @@ def drive(base_url: str, target: str, requests, rate: float, threads: int, timeo
     result = LoadResult(target, len(requests), rate)
     local = threading.local()
     prepared = [
-        (req.method, f"{req.path}?{urlencode(req.query)}" if req.query else req.path,
-         req.body, req.headers)
+        (
+            req.method,
+            f"{req.path}?{urlencode(req.query)}" if req.query else req.path,
+            req.body,
+            req.headers,
+        )
         for _, _, req in requests
     ]
 
@@ -339,54 +346,98 @@ def run_target(target: str, args, env_base: dict, children: Children, tmp: Path,
     env["AI_ASSISTANT_USE_ASYNC"] = "true" if async_mode else "false"
     env["CELERY_BROKER_URL"] = env_base["BENCH_REDIS_URL"] if async_mode else ""
     worker = None
-    if async_mode:
-        worker_log = tmp / "worker.log"
-        worker = children.start(
+
+    def start_worker():
+        return children.start(
             "celery worker",
-            [PYTHON, "-m", "celery", "-A", "better_laser_erp", "worker", "-l", "warning",
-             "-P", args.worker_pool, "-c", str(args.worker_concurrency),
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "better_laser_erp",
+                "worker",
+                "-l",
+                "warning",
+                "-P",
+                args.worker_pool,
+                "-c",
+                str(args.worker_concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
             env,
-            worker_log,
+            tmp / "worker.log",
         )
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    gunicorn = children.start(
-        f"gunicorn ({target})",
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "better_laser_erp.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(args.gunicorn_workers),
-         "--worker-class", "gthread", "--threads", str(args.gunicorn_threads),
-         "--backlog", "2048", "--keep-alive", "5", "--graceful-timeout", "5",
-         "--timeout", "60", "--log-level", "warning"],
-        env,
-        tmp / f"gunicorn-{target}.log",
-    )
-    wait_for(lambda: http_ok(f"{base_url}/bench/ok/"), 30, "gunicorn", proc=gunicorn)
-    if async_mode:
+
+    def worker_ready(proc):
         from celery import Celery
 
         probe = Celery(broker=env["CELERY_BROKER_URL"])
         wait_for(
-            lambda: probe.control.ping(timeout=0.5), 60, "the celery worker", interval=0.2,
-            proc=worker,
+            lambda: probe.control.ping(timeout=0.5),
+            60,
+            "the celery worker",
+            interval=0.2,
+            proc=proc,
         )
+
+    if async_mode and not args.defer_worker:
+        worker = start_worker()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    gunicorn = children.start(
+        f"gunicorn ({target})",
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "better_laser_erp.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.gunicorn_workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(args.gunicorn_threads),
+            "--backlog",
+            "2048",
+            "--keep-alive",
+            "5",
+            "--graceful-timeout",
+            "5",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        env,
+        tmp / f"gunicorn-{target}.log",
+    )
+    wait_for(lambda: http_ok(f"{base_url}/bench/ok/"), 30, "gunicorn", proc=gunicorn)
+    if worker is not None:
+        worker_ready(worker)
 
     requests = build_requests(target, args.requests if target != "sync" else args.sync_requests)
     rate = args.rate if target != "sync" else args.sync_rate
     # Warm-up: every gunicorn thread opens its DB connection, imports, caches.
     warm = build_requests(target, args.warmup, warmup=True)
     drive(base_url, target, warm, min(rate, 50.0), threads=16, timeout=args.timeout)
-    if async_mode:
+    if worker is not None:
         wait_done(ID_BASE[target] + WARMUP_OFFSET, args.warmup, timeout=120)
-        import httpx
 
-        httpx.delete(f"{stand_in_url}/_control/sent", timeout=5)
-
-    result = drive(base_url, target, requests, rate, threads=args.client_threads, timeout=args.timeout)
+    result = drive(
+        base_url, target, requests, rate, threads=args.client_threads, timeout=args.timeout
+    )
     if async_mode:
+        if worker is None:  # --defer-worker: the backlog is worked off only now
+            worker = start_worker()
         budget = 60 + len(requests) / 10
-        result.drain_seconds = wait_done(ID_BASE[target], len(requests), timeout=budget, tolerate=True)
-        collect_async(result, requests, stand_in_url)
+        result.drain_seconds = wait_done(
+            ID_BASE[target], len(requests), timeout=budget, tolerate=True
+        )
+        wait_done(ID_BASE[target] + WARMUP_OFFSET, args.warmup, timeout=60, tolerate=True)
+        collect_async(result, requests, warm, stand_in_url)
     children.stop(gunicorn)
     if worker is not None:
         children.stop(worker)
@@ -417,19 +468,22 @@ def wait_done(first_id: int, count: int, timeout: float, tolerate: bool = False)
     return time.monotonic() - started
 
 
-def collect_async(result: LoadResult, requests, stand_in_url: str) -> None:
+def collect_async(result: LoadResult, requests, warmup, stand_in_url: str) -> None:
     import httpx
     from django.db import connections
 
     from apps.ai_assistant.models import InboundMessage, OutboundMessage
 
-    sent = httpx.get(f"{stand_in_url}/_control/sent", params={"platform": "telegram"}, timeout=30).json()
+    sent = httpx.get(
+        f"{stand_in_url}/_control/sent", params={"platform": "telegram"}, timeout=30
+    ).json()
     ids = {str(update_id): i for i, (update_id, _, _) in enumerate(requests)}
+    # Every stored part that was sent (warm-up included), by the message id the stand-in gave.
     parts = {
         row["platform_message_id"]: row
-        for row in OutboundMessage.objects.filter(
-            inbound__external_id__in=list(ids), status="sent"
-        ).values("pk", "platform_message_id", "inbound__external_id")
+        for row in OutboundMessage.objects.filter(status="sent").values(
+            "pk", "platform_message_id", "inbound__external_id"
+        )
     }
     seen_parts: Counter = Counter()
     first_reply: dict[int, float] = {}
@@ -440,12 +494,16 @@ def collect_async(result: LoadResult, requests, stand_in_url: str) -> None:
             unmatched += 1  # a send no stored part owns: a resend of some part
             continue
         seen_parts[part["pk"]] += 1
-        i = ids[part["inbound__external_id"]]
+        i = ids.get(part["inbound__external_id"])
+        if i is None:
+            continue  # a warm-up message
         at = datetime.fromisoformat(record["at"]).timestamp()
         first_reply[i] = min(first_reply.get(i, at), at)
-    per_recipient_sent = Counter(sender for _, sender, _ in requests)
-    per_recipient_got = Counter(int(record["recipient"]) for record in sent if str(record["recipient"]).isdigit())
-    excess = sum(max(0, per_recipient_got[r] - per_recipient_sent[r]) for r in per_recipient_got)
+    expected = Counter(sender for _, sender, _ in requests) + Counter(
+        sender for _, sender, _ in warmup
+    )
+    got = Counter(str(record["recipient"]) for record in sent)
+    excess = sum(max(0, count - expected[int(r)]) for r, count in got.items() if r.isdigit())
     result.e2e = [first_reply[i] - result.sched_wall[i] for i in first_reply]
     result.delivered = len(first_reply)
     result.sends = len(sent)
@@ -453,10 +511,14 @@ def collect_async(result: LoadResult, requests, stand_in_url: str) -> None:
     result.excess_per_recipient = excess
     result.status_counts = dict(
         Counter(
-            InboundMessage.objects.filter(external_id__in=list(ids)).values_list("status", flat=True)
+            InboundMessage.objects.filter(external_id__in=list(ids)).values_list(
+                "status", flat=True
+            )
         )
     )
-    result.status_counts_all = dict(Counter(InboundMessage.objects.values_list("status", flat=True)))
+    result.status_counts_all = dict(
+        Counter(InboundMessage.objects.values_list("status", flat=True))
+    )
     connections.close_all()
 
 
@@ -466,7 +528,11 @@ def collect_async(result: LoadResult, requests, stand_in_url: str) -> None:
 def setup_django(env: dict, children: Children, tmp: Path) -> None:
     for argv in (["migrate", "--noinput", "-v", "0"], ["seed_demo", "-v", "0"]):
         subprocess.run(
-            [PYTHON, "manage.py", *argv], cwd=ROOT, env=env, check=True, timeout=600,
+            [PYTHON, "manage.py", *argv],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=600,
             stdin=subprocess.DEVNULL,
         )
     os.environ.update(env)
@@ -499,6 +565,7 @@ def report(results: list[LoadResult], args, db: Database) -> None:
         f"server: gunicorn --workers {args.gunicorn_workers} --worker-class gthread "
         f"--threads {args.gunicorn_threads}; database: {db.vendor}; cpus: {os.cpu_count()}; "
         f"worker: celery -P {args.worker_pool} -c {args.worker_concurrency}"
+        f"{' (started after the load: --defer-worker)' if args.defer_worker else ''}"
     )
     header = (
         f"{'target':<9}{'requests':>9}{'rate/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
@@ -536,9 +603,7 @@ def report(results: list[LoadResult], args, db: Database) -> None:
         print(f"  InboundMessage status (measured): {r.status_counts}")
         print(f"  InboundMessage status (whole db, incl. sync + warm-up): {r.status_counts_all}")
         ok = [v for v in r.latency if v is not None]
-        verdict = (
-            pct(ok, 99) <= 0.025 and r.delivered == r.n and r.duplicates == 0 and not r.errors
-        )
+        verdict = pct(ok, 99) <= 0.025 and r.delivered == r.n and r.duplicates == 0 and not r.errors
         print(
             f"  target (p99 ack <= 25 ms at {args.rate:.0f}/s, all delivered, none twice): "
             f"{'MET' if verdict else 'MISSED'}"
@@ -550,13 +615,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000, help="baseline and async (2000)")
     parser.add_argument("--rate", type=float, default=200.0, help="req/s, baseline and async (200)")
     parser.add_argument("--sync-requests", type=int, default=400)
-    parser.add_argument("--sync-rate", type=float, default=None, help="req/s for sync (default --rate)")
+    parser.add_argument(
+        "--sync-rate", type=float, default=None, help="req/s for sync (default --rate)"
+    )
     parser.add_argument("--only", choices=TARGETS, action="append")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--gunicorn-workers", type=int, default=4)
     parser.add_argument("--gunicorn-threads", type=int, default=4)
     parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads", "solo"])
     parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--defer-worker",
+        action="store_true",
+        help="async: start the Celery worker only after the last request (ack cost without "
+        "the worker competing for CPU; the end-to-end times then include the wait)",
+    )
     parser.add_argument("--client-threads", type=int, default=64)
     parser.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
@@ -589,8 +662,21 @@ def main(argv: list[str] | None = None) -> int:
         redis_port = free_port()
         redis_proc = children.start(
             "redis-server",
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--loglevel", "warning", "--maxclients", "1000"],
+            [
+                "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--loglevel",
+                "warning",
+                "--maxclients",
+                "1000",
+            ],
             dict(os.environ),
             tmp / "redis.log",
         )
@@ -598,23 +684,37 @@ def main(argv: list[str] | None = None) -> int:
         import redis
 
         wait_for(
-            lambda: _ping(redis, redis_port), 10, f"redis-server on port {redis_port}",
+            lambda: _ping(redis, redis_port),
+            10,
+            f"redis-server on port {redis_port}",
             proc=redis_proc,
         )
         stand_in_port = free_port()
         stand_in_url = f"http://127.0.0.1:{stand_in_port}"
         stand_in = children.start(
             "platform stand-in",
-            [PYTHON, str(Path(__file__).resolve()), "--serve-platforms", str(stand_in_port),
-             "--max-sent", str(max(args.requests, args.sync_requests) * 2 + 1000)],
+            [
+                PYTHON,
+                str(Path(__file__).resolve()),
+                "--serve-platforms",
+                str(stand_in_port),
+                "--max-sent",
+                str(max(args.requests, args.sync_requests) * 2 + 1000),
+            ],
             dict(os.environ),
             tmp / "platforms.log",
         )
-        wait_for(lambda: http_ok(f"{stand_in_url}/_control/apps"), 20, "the stand-in", proc=stand_in)
+        wait_for(
+            lambda: http_ok(f"{stand_in_url}/_control/apps"), 20, "the stand-in", proc=stand_in
+        )
 
         db.create()
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_", "AI_ASSISTANT_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DJANGO_", "CELERY_", "AI_ASSISTANT_"))
+            },
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "PYTHONPATH": str(ROOT),
             "ENVIRONMENT": "development",
@@ -631,7 +731,10 @@ def main(argv: list[str] | None = None) -> int:
             "AI_ASSISTANT_LLM_BASE_URL": "",
             "AI_ASSISTANT_LLM_MODEL": "",
         }
-        print(f"setting up: {db.vendor} database, redis :{redis_port}, stand-in :{stand_in_port}", flush=True)
+        print(
+            f"setting up: {db.vendor} database, redis :{redis_port}, stand-in :{stand_in_port}",
+            flush=True,
+        )
         setup_django(env, children, tmp)
         for target in targets:
             n = args.sync_requests if target == "sync" else args.requests
