@@ -85,11 +85,14 @@ def test_wechat_gets_the_notice_at_once_and_the_stock_figure_from_the_worker(
 
     assert response.status_code == 200
     assert passive_text(response, app) == ACK
-    sent = wait_for(lambda: sent_to(platforms, "o_wh1"), timeout=30, what="the reply")
+    inbound = wait_for(
+        lambda: InboundMessage.objects.filter(external_id="9001", status="done").first(),
+        timeout=30,
+        what="the message to be done",
+    )
+    sent = sent_to(platforms, "o_wh1")
     assert len(sent) == 1
     assert nz_s15_available() in sent[0]["text"]
-    inbound = InboundMessage.objects.get(external_id="9001")
-    assert inbound.status == InboundMessage.Status.DONE
     assert inbound.outbound.get().status == OutboundMessage.Status.SENT
 
 

@@ -311,7 +311,8 @@ def test_redact_url_hides_tokens_and_secrets():
 @pytest.mark.django_db
 def test_no_token_or_secret_reaches_the_logs(stand_in, caplog):
     app = make_app("wecom")
-    with caplog.at_level(logging.DEBUG):
+    # Settings keep httpx at WARNING; lower it here to prove the redaction filter as well.
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="httpx"):
         token = tokens.get_access_token(app)
         tokens.call_with_token(app, lambda t: send_with(stand_in, app, t))
         httpx.get(f"{stand_in.base_url}/cgi-bin/gettoken?corpid=x&corpsecret=wecom-secret")
