@@ -53,6 +53,14 @@ TARGETS = ("baseline", "sync", "async")
 # update_id ranges: warm-up and measured requests of each target never collide.
 ID_BASE = {"baseline": 1_000_000, "sync": 2_000_000, "async": 3_000_000}
 WARMUP_OFFSET = 500_000
+# Set by Ctrl-C / SIGTERM; every wait and every scheduled send checks it, so an interrupt that
+# some library swallows still stops the run.
+STOP = threading.Event()
+
+
+def check_stop() -> None:
+    if STOP.is_set():
+        raise KeyboardInterrupt
 
 
 # --- children ------------------------------------------------------------------------------
@@ -116,6 +124,7 @@ def free_port() -> int:
 def wait_for(condition, timeout: float, what: str, interval: float = 0.05, proc=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        check_stop()
         value = condition()
         if value:
             return value
@@ -290,8 +299,10 @@ def drive(base_url: str, target: str, requests, rate: float, threads: int, timeo
             result.errors[type(error).__name__] += 1
             return
         delay = scheduled - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+        if delay > 0 and STOP.wait(delay):
+            return
+        if STOP.is_set():
+            return
         ok = False
         for attempt in (1, 2):  # a keep-alive connection the server closed: reconnect once
             try:
@@ -318,6 +329,7 @@ def drive(base_url: str, target: str, requests, rate: float, threads: int, timeo
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="load") as pool:
         list(pool.map(fire, range(len(requests))))
     result.duration = time.monotonic() - mono0
+    check_stop()
     return result
 
 
@@ -649,10 +661,12 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("redis-server"):
         parser.error("redis-server is not installed (apt-get install redis-server)")
 
-    def on_term(signum, frame):
+    def on_signal(signum, frame):
+        STOP.set()
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     tmp = Path(tempfile.mkdtemp(prefix="ble_bench_"))
     children = Children()
     db = Database(tmp)
