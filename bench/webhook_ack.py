@@ -402,7 +402,7 @@ def run_target(target: str, args, env_base: dict, children: Children, tmp: Path,
     gunicorn = children.start(
         f"gunicorn ({target})",
         [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            str(Path(PYTHON).parent / "gunicorn"),
             "better_laser_erp.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
