@@ -91,7 +91,11 @@ def intake_direct(message_data: dict[str, Any], user_id: int | None) -> InboundM
         channel=message.channel,
         app=app,
         external_id=message.message_id,
-        defaults={"message_data": message.to_dict(), "user_id": user_id},
+        defaults={
+            "conversation_key": message.conversation_key,
+            "message_data": message.to_dict(),
+            "user_id": user_id,
+        },
     )
     return inbound
 
@@ -129,6 +133,26 @@ def _claimable(inbound: InboundMessage) -> bool:
     if inbound.status in (INBOUND.PROCESSING, INBOUND.REPLIED):
         return inbound.claimed_at is None or inbound.claimed_at < _lease_start()
     return False
+
+
+def earlier_turn_pending(inbound: InboundMessage) -> bool:
+    """Whether an earlier message of the same chat is still to be answered or delivered:
+    then this one waits, so one user's turns run, and arrive, in the order they were sent."""
+    if not inbound.conversation_key:
+        return False
+    return InboundMessage.objects.filter(
+        app_id=inbound.app_id,
+        conversation_key=inbound.conversation_key,
+        status__in=[INBOUND.RECEIVED, INBOUND.QUEUED, INBOUND.PROCESSING, INBOUND.REPLIED],
+        pk__lt=inbound.pk,
+    ).exists()
+
+
+def requeue_behind(inbound: InboundMessage) -> None:
+    """Hand a claimed message back (its claim and attempt undone) to wait for earlier turns."""
+    InboundMessage.objects.filter(pk=inbound.pk, claimed_at=inbound.claimed_at).update(
+        status=INBOUND.QUEUED, claimed_at=None, attempts=inbound.attempts - 1
+    )
 
 
 def release(inbound: InboundMessage) -> None:

@@ -166,6 +166,8 @@ class InboundMessage(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     app = models.ForeignKey(ChannelApp, on_delete=models.CASCADE, related_name="inbound_messages")
     external_id = models.CharField(max_length=190)
+    # The chat this message belongs to (IncomingMessage.conversation_key): its turns run in order.
+    conversation_key = models.CharField(max_length=190, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -189,7 +191,10 @@ class InboundMessage(models.Model):
                 fields=["channel", "app", "external_id"], name="inbound_channel_app_external_id"
             ),
         ]
-        indexes = [models.Index(fields=["status", "received_at"])]
+        indexes = [
+            models.Index(fields=["status", "received_at"]),
+            models.Index(fields=["app", "conversation_key", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.external_id} ({self.status})"

@@ -34,9 +34,13 @@ def _user(user_id: int | None):
     return get_user_model().objects.filter(pk=user_id).first()
 
 
+# Waits for an earlier turn of the same chat back off up to this many seconds between looks.
+MAX_TURN_WAIT_SECONDS = 10
+
+
 @shared_task(bind=True, max_retries=3, default_retry_delay=60)
 def process_message_async(
-    self, message_data: dict, user_id: int, inbound_id: int | None = None
+    self, message_data: dict, user_id: int, inbound_id: int | None = None, waited: int = 0
 ) -> dict[str, Any]:
     """Process a message asynchronously.
     - at most 3 retries
@@ -56,6 +60,14 @@ def process_message_async(
     if inbound is None:
         # Done already, dead, or another live worker has it: nothing to do twice.
         return InboundMessage.objects.filter(pk=inbound_id).values_list("reply", flat=True).first()
+    if inbound.status != InboundMessage.Status.REPLIED and dispatch.earlier_turn_pending(inbound):
+        dispatch.requeue_behind(inbound)
+        process_message_async.apply_async(
+            args=(message_data, user_id),
+            kwargs={"inbound_id": inbound.pk, "waited": waited + 1},
+            countdown=min(0.2 * 2**waited, MAX_TURN_WAIT_SECONDS),
+        )
+        return None
     try:
         if inbound.status != InboundMessage.Status.REPLIED:
             dispatch.answer(inbound)

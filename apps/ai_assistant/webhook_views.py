@@ -168,6 +168,7 @@ def _answer(
             app=app,
             external_id=parsed.external_id,
             defaults={
+                "conversation_key": message.conversation_key,
                 "message_data": message.to_dict(),
                 "reply_context": parsed.reply_context,
                 "status": INBOUND.RECEIVED if run_async else INBOUND.PROCESSING,

@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 
 import pytest
+import redis
 from django.contrib.auth import get_user_model
 
 from apps.ai_assistant import dispatch
@@ -245,6 +246,45 @@ def test_webhooks_answer_while_redis_is_down_and_are_replied_after_it_is_back(
         assert len(sent_to(platforms, "o_wh1")) == 3
     finally:
         broker.stop()
+
+
+def test_one_chats_turns_run_in_the_order_they_were_sent(client, async_mode, platforms):
+    from celery.contrib.testing.worker import start_worker
+
+    from better_laser_erp.celery import app as celery_app
+
+    app = make_app("wechat", platforms)
+    bind("wechat", "o_wh1")
+    for msg_id, content in (("9301", "NZ-S1.5 库存"), ("9302", "PW-D37-T7 库存")):
+        webhook_client.with_test_client(client, wechat_request(app, content, msg_id=msg_id))
+    wait_for(
+        lambda: InboundMessage.objects.filter(status="queued").count() == 2,
+        timeout=10,
+        what="both messages to be queued",
+    )
+    # The later message reaches a worker first, as it can with several workers.
+    redis.Redis.from_url(async_mode.CELERY_BROKER_URL).flushall()
+    first, second = InboundMessage.objects.order_by("pk")
+    dispatch.publish(second.pk)
+    dispatch.publish(first.pk)
+
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        shutdown_timeout=15,
+        queues=["messages", "tools", "maintenance"],
+    ):
+        wait_for(
+            lambda: InboundMessage.objects.filter(status="done").count() == 2,
+            timeout=60,
+            what="both replies",
+        )
+
+    turns = list(ConversationTurn.objects.order_by("pk").values_list("message_id", flat=True))
+    assert turns == ["9301", "9302"]
+    sent = sent_to(platforms, "o_wh1")
+    assert "NZ-S1.5" in sent[0]["text"] and "PW-D37-T7" in sent[1]["text"]
 
 
 @pytest.mark.timeout(240)
