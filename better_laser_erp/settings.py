@@ -273,5 +273,7 @@ CELERY_TASK_ROUTES = {
     "apps.ai_assistant.tasks.execute_tool_async": {"queue": "tools"},
     "apps.ai_assistant.tasks.*": {"queue": "maintenance"},
 }
-CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# Task events cost a broker publish each; off unless monitoring wants them (Flower turns
+# them on at run time with `celery control enable_events`).
+CELERY_WORKER_SEND_TASK_EVENTS = config("CELERY_WORKER_SEND_TASK_EVENTS", default=False, cast=bool)
+CELERY_TASK_SEND_SENT_EVENT = config("CELERY_TASK_SEND_SENT_EVENT", default=False, cast=bool)

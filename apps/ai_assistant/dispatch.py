@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connections, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,25 +43,24 @@ _publisher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="publish")
 
 def enqueue(inbound: InboundMessage) -> None:
     """Queue the message for a worker once the current transaction commits."""
-    inbound_id = inbound.pk
-    transaction.on_commit(lambda: _publisher.submit(_publish_beside_request, inbound_id))
+    transaction.on_commit(lambda: _publisher.submit(_publish_beside_request, inbound))
 
 
-def _publish_beside_request(inbound_id: int) -> None:
+def _publish_beside_request(inbound: InboundMessage) -> None:
     try:
-        publish(inbound_id)
+        publish(inbound)
     except Exception:
-        logger.exception("publishing message %s failed; the sweeper will retry", inbound_id)
+        logger.exception("publishing message %s failed; the sweeper will retry", inbound.pk)
     finally:
-        connections.close_all()
+        # Keep this thread's connection for the next message, unless it is stale or broken.
+        close_old_connections()
 
 
-def publish(inbound_id: int) -> bool:
+def publish(inbound: InboundMessage) -> bool:
     """Send the task to the broker now; False (logged) if the broker is unreachable — the
     message stays stored and the sweeper queues it again later."""
     from .tasks import process_message_async
 
-    inbound = InboundMessage.objects.get(pk=inbound_id)
     try:
         process_message_async.apply_async(
             args=(inbound.message_data, inbound.user_id), kwargs={"inbound_id": inbound.pk}
@@ -243,6 +242,6 @@ def requeue_stale(limit: int = 500) -> int:
         | Q(status=INBOUND.REPLIED, claimed_at__isnull=True, received_at__lt=not_queued)
     ).order_by("received_at")
     requeued = 0
-    for inbound_id in stale.values_list("pk", flat=True)[:limit]:
-        requeued += publish(inbound_id)
+    for inbound in stale.only("pk", "message_data", "user_id")[:limit]:
+        requeued += publish(inbound)
     return requeued

@@ -27,7 +27,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -162,30 +162,30 @@ def _answer(
 ) -> HttpResponse:
     message = parsed.message
     run_async = use_async_processing()
-    with transaction.atomic():
-        inbound, created = InboundMessage.objects.get_or_create(
-            channel=platform.name,
-            app=app,
-            external_id=parsed.external_id,
-            defaults={
-                "conversation_key": message.conversation_key,
-                "message_data": message.to_dict(),
-                "reply_context": parsed.reply_context,
-                "status": INBOUND.RECEIVED if run_async else INBOUND.PROCESSING,
-                "claimed_at": None if run_async else timezone.now(),
-                "attempts": 0 if run_async else 1,
-            },
+    user = user_for(platform.name, message.external_user_id)
+    try:
+        # Insert first: the unique key turns a platform retry into an IntegrityError.
+        with transaction.atomic():
+            inbound = InboundMessage.objects.create(
+                channel=platform.name,
+                app=app,
+                external_id=parsed.external_id,
+                user=user,
+                conversation_key=message.conversation_key,
+                message_data=message.to_dict(),
+                reply_context=parsed.reply_context,
+                status=INBOUND.RECEIVED if run_async else INBOUND.PROCESSING,
+                claimed_at=None if run_async else timezone.now(),
+                attempts=0 if run_async else 1,
+            )
+    except IntegrityError:
+        inbound = InboundMessage.objects.get(
+            channel=platform.name, app=app, external_id=parsed.external_id
         )
-        if not created:
-            return _answer_retry(request, platform, app, parsed, inbound)
-        user = user_for(platform.name, message.external_user_id)
-        if user is not None:
-            inbound.user = user
-            inbound.save(update_fields=["user"])
-        if run_async:
-            # Queued on commit of this transaction: the row exists before any worker looks.
-            response = _process_message_async(user, message, inbound=inbound)
-            return platform.render_reply(request, app, parsed, response)
+        return _answer_retry(request, platform, app, parsed, inbound)
+    if run_async:
+        response = _process_message_async(user, message, inbound=inbound)
+        return platform.render_reply(request, app, parsed, response)
     response = _process_message_sync(user, message)
     rest = _store_reply(inbound, platform, response)
     rendered = platform.render_reply(request, app, parsed, response)

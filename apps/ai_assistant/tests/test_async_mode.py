@@ -152,9 +152,9 @@ def test_a_redelivered_task_never_sends_a_part_twice(client, celery_worker, plat
     )
 
     # The broker hands the same task out again, as it may after a lost ack.
-    dispatch.publish(inbound.pk)
+    dispatch.publish(inbound)
     InboundMessage.objects.filter(pk=inbound.pk).update(status="replied", claimed_at=None)
-    dispatch.publish(inbound.pk)
+    dispatch.publish(inbound)
     wait_for(
         lambda: InboundMessage.objects.get(pk=inbound.pk).status == "done",
         timeout=30,
@@ -265,8 +265,8 @@ def test_one_chats_turns_run_in_the_order_they_were_sent(client, async_mode, pla
     # The later message reaches a worker first, as it can with several workers.
     redis.Redis.from_url(async_mode.CELERY_BROKER_URL).flushall()
     first, second = InboundMessage.objects.order_by("pk")
-    dispatch.publish(second.pk)
-    dispatch.publish(first.pk)
+    dispatch.publish(second)
+    dispatch.publish(first)
 
     with start_worker(
         celery_app,
