@@ -134,24 +134,51 @@ def _claimable(inbound: InboundMessage) -> bool:
     return False
 
 
-def earlier_turn_pending(inbound: InboundMessage) -> bool:
-    """Whether an earlier message of the same chat is still to be answered or delivered:
-    then this one waits, so one user's turns run, and arrive, in the order they were sent."""
+def earlier_unfinished(inbound: InboundMessage) -> InboundMessage | None:
+    """The first message of the same chat sent before this one and not finished yet."""
     if not inbound.conversation_key:
-        return False
-    return InboundMessage.objects.filter(
-        app_id=inbound.app_id,
-        conversation_key=inbound.conversation_key,
-        status__in=[INBOUND.RECEIVED, INBOUND.QUEUED, INBOUND.PROCESSING, INBOUND.REPLIED],
-        pk__lt=inbound.pk,
-    ).exists()
-
-
-def requeue_behind(inbound: InboundMessage) -> None:
-    """Hand a claimed message back (its claim and attempt undone) to wait for earlier turns."""
-    InboundMessage.objects.filter(pk=inbound.pk, claimed_at=inbound.claimed_at).update(
-        status=INBOUND.QUEUED, claimed_at=None, attempts=inbound.attempts - 1
+        return None
+    return (
+        InboundMessage.objects.filter(
+            app_id=inbound.app_id,
+            conversation_key=inbound.conversation_key,
+            status__in=[INBOUND.RECEIVED, INBOUND.QUEUED, INBOUND.PROCESSING, INBOUND.REPLIED],
+            pk__lt=inbound.pk,
+        )
+        .order_by("pk")
+        .first()
     )
+
+
+def catch_up(inbound: InboundMessage) -> bool:
+    """Answer and deliver the chat's earlier messages first, in order, taking each one no
+    live worker holds, so one user's turns run and arrive in the order they were sent.
+    False when an earlier one is in another worker's hands or cannot be delivered yet:
+    then this message has to wait."""
+    from .channels.base import PlatformError
+
+    while (earlier := earlier_unfinished(inbound)) is not None:
+        taken = claim(earlier.pk)
+        if taken is None:
+            return False
+        try:
+            answer_and_deliver(taken)
+        except PlatformError as error:
+            if error.retryable:
+                release(taken)  # its own task, or the sweeper, tries again
+                return False
+            dead_letter(taken, f"send failed: {error}")
+        except Exception:
+            logger.exception("catching up on inbound %s failed", taken.pk)
+            release(taken)
+            return False
+    return True
+
+
+def answer_and_deliver(inbound: InboundMessage) -> None:
+    if inbound.status != INBOUND.REPLIED:
+        answer(inbound)
+    deliver(inbound)
 
 
 def release(inbound: InboundMessage) -> None:

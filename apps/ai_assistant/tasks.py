@@ -35,7 +35,7 @@ def _user(user_id: int | None):
 
 
 # Waits for an earlier turn of the same chat back off up to this many seconds between looks.
-MAX_TURN_WAIT_SECONDS = 10
+MAX_TURN_WAIT_SECONDS = 30
 
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=60)
@@ -56,22 +56,23 @@ def process_message_async(
             message = IncomingMessage.from_dict(message_data)
             return MessageHandler(_user(user_id)).handle_message(message).to_dict()
         inbound_id = inbound.pk
+    waiting = InboundMessage.objects.filter(
+        pk=inbound_id, status__in=[InboundMessage.Status.RECEIVED, InboundMessage.Status.QUEUED]
+    ).first()
+    if waiting is not None and not dispatch.catch_up(waiting):
+        # An earlier message of this chat is in another worker's hands: look again shortly.
+        process_message_async.apply_async(
+            args=(message_data, user_id),
+            kwargs={"inbound_id": inbound_id, "waited": waited + 1},
+            countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS),
+        )
+        return None
     inbound = dispatch.claim(inbound_id)
     if inbound is None:
         # Done already, dead, or another live worker has it: nothing to do twice.
         return InboundMessage.objects.filter(pk=inbound_id).values_list("reply", flat=True).first()
-    if inbound.status != InboundMessage.Status.REPLIED and dispatch.earlier_turn_pending(inbound):
-        dispatch.requeue_behind(inbound)
-        process_message_async.apply_async(
-            args=(message_data, user_id),
-            kwargs={"inbound_id": inbound.pk, "waited": waited + 1},
-            countdown=min(0.2 * 2**waited, MAX_TURN_WAIT_SECONDS),
-        )
-        return None
     try:
-        if inbound.status != InboundMessage.Status.REPLIED:
-            dispatch.answer(inbound)
-        dispatch.deliver(inbound)
+        dispatch.answer_and_deliver(inbound)
     except PlatformError as error:
         if error.retryable and self.request.retries < self.max_retries:
             dispatch.release(inbound)
