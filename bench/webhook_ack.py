@@ -363,6 +363,7 @@ def run_target(target: str, args, env_base: dict, children: Children, tmp: Path,
         return children.start(
             "celery worker",
             [
+                *(["nice", "-n", str(args.worker_nice)] if args.worker_nice else []),
                 PYTHON,
                 "-m",
                 "celery",
@@ -576,7 +577,8 @@ def report(results: list[LoadResult], args, db: Database) -> None:
     print(
         f"server: gunicorn --workers {args.gunicorn_workers} --worker-class gthread "
         f"--threads {args.gunicorn_threads}; database: {db.vendor}; cpus: {os.cpu_count()}; "
-        f"worker: celery -P {args.worker_pool} -c {args.worker_concurrency}"
+        f"worker: nice -n {args.worker_nice} celery -P {args.worker_pool} "
+        f"-c {args.worker_concurrency}"
         f"{' (started after the load: --defer-worker)' if args.defer_worker else ''}"
     )
     header = (
@@ -632,9 +634,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", choices=TARGETS, action="append")
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--gunicorn-threads", type=int, default=8)
     parser.add_argument("--worker-pool", default="prefork", choices=["prefork", "threads", "solo"])
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="run the worker at this niceness, as deploy/ does, so acks get the CPU first (10)",
+    )
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument(
         "--defer-worker",

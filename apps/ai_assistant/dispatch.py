@@ -21,8 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import close_old_connections, transaction
-from django.db.models import Q
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from .channels.base import get_channel
@@ -62,8 +62,12 @@ def publish(inbound: InboundMessage) -> bool:
     from .tasks import process_message_async
 
     try:
+        # Nobody waits on this task's result (the reply is stored with the message), and a
+        # tracked result would subscribe this process to a result channel per message.
         process_message_async.apply_async(
-            args=(inbound.message_data, inbound.user_id), kwargs={"inbound_id": inbound.pk}
+            args=(inbound.message_data, inbound.user_id),
+            kwargs={"inbound_id": inbound.pk},
+            ignore_result=True,
         )
     except Exception as error:  # any broker failure: the message must not be lost
         logger.warning(
@@ -72,9 +76,15 @@ def publish(inbound: InboundMessage) -> bool:
             type(error).__name__,
         )
         return False
-    InboundMessage.objects.filter(
-        pk=inbound.pk, status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]
-    ).update(status=INBOUND.QUEUED, queued_at=timezone.now())
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Losing this status change in a crash costs nothing (the sweeper queues the
+            # message again), so don't wait for the disk on it.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        InboundMessage.objects.filter(
+            pk=inbound.pk, status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]
+        ).update(status=INBOUND.QUEUED, queued_at=timezone.now())
     return True
 
 
@@ -105,33 +115,34 @@ def _lease_start():
 
 def claim(inbound_id: int) -> InboundMessage | None:
     """Take the message for this worker, or None if it is done, dead or owned by a live
-    worker. A message over its delivery cap becomes a dead letter instead."""
-    inbound = InboundMessage.objects.filter(pk=inbound_id).select_related("app").first()
-    if inbound is None or not _claimable(inbound):
-        return None
-    if inbound.attempts >= settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS:
-        dead_letter(inbound, f"gave up after {inbound.attempts} attempts")
-        return None
-    now = timezone.now()
-    next_status = INBOUND.REPLIED if inbound.status == INBOUND.REPLIED else INBOUND.PROCESSING
-    won = InboundMessage.objects.filter(
-        pk=inbound.pk,
-        status=inbound.status,
-        claimed_at=inbound.claimed_at,
-        attempts=inbound.attempts,
-    ).update(status=next_status, claimed_at=now, attempts=inbound.attempts + 1)
-    if not won:
-        return None
-    inbound.status, inbound.claimed_at, inbound.attempts = next_status, now, inbound.attempts + 1
-    return inbound
+    worker. A message over its delivery cap becomes a dead letter instead.
+
+    One conditional UPDATE decides, so a status change made meanwhile (the publisher marking
+    the message queued) can never make two workers, or none, win it."""
+    cap = settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS
+    claimable = InboundMessage.objects.filter(_claimable(), pk=inbound_id)
+    won = claimable.filter(attempts__lt=cap).update(
+        status=Case(
+            When(status=INBOUND.REPLIED, then=Value(INBOUND.REPLIED)),
+            default=Value(INBOUND.PROCESSING),
+        ),
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    if won:
+        return InboundMessage.objects.select_related("app").get(pk=inbound_id)
+    over_cap = claimable.select_related("app").first()
+    if over_cap is not None:
+        dead_letter(over_cap, f"gave up after {over_cap.attempts} attempts")
+    return None
 
 
-def _claimable(inbound: InboundMessage) -> bool:
-    if inbound.status in (INBOUND.RECEIVED, INBOUND.QUEUED):
-        return True
-    if inbound.status in (INBOUND.PROCESSING, INBOUND.REPLIED):
-        return inbound.claimed_at is None or inbound.claimed_at < _lease_start()
-    return False
+def _claimable() -> Q:
+    """Waiting messages, and taken ones whose worker gave them back or let the lease lapse."""
+    released_or_lapsed = Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lease_start())
+    return Q(status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]) | (
+        Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED]) & released_or_lapsed
+    )
 
 
 def earlier_unfinished(inbound: InboundMessage) -> InboundMessage | None:

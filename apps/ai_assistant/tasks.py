@@ -65,6 +65,7 @@ def process_message_async(
             args=(message_data, user_id),
             kwargs={"inbound_id": inbound_id, "waited": waited + 1},
             countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS),
+            ignore_result=True,
         )
         return None
     inbound = dispatch.claim(inbound_id)
