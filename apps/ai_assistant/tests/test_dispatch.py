@@ -1,0 +1,106 @@
+"""The exactly-once bookkeeping of async mode, one rule at a time (no broker needed)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.ai_assistant import dispatch
+from apps.ai_assistant.models import ChannelApp, InboundMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def stored_message(external_id="m1", conversation_key="o_user", **fields) -> InboundMessage:
+    app, _ = ChannelApp.objects.get_or_create(channel="telegram", app_id="bot", secret="x:y")
+    message_data = {
+        "message_id": external_id,
+        "channel": "telegram",
+        "external_user_id": conversation_key,
+        "content": "/help",
+        "timestamp": "2026-11-27T10:00:00+08:00",
+        "message_type": "text",
+        "conversation_id": conversation_key,
+        "raw_data": {},
+    }
+    return InboundMessage.objects.create(
+        channel="telegram",
+        app=app,
+        external_id=external_id,
+        conversation_key=conversation_key,
+        message_data=message_data,
+        **fields,
+    )
+
+
+def test_a_waiting_message_is_claimed_once():
+    inbound = stored_message(status="queued")
+
+    first = dispatch.claim(inbound.pk)
+    second = dispatch.claim(inbound.pk)
+
+    assert first is not None and first.status == "processing" and first.attempts == 1
+    assert second is None
+
+
+def test_a_claim_survives_the_publisher_marking_the_message_queued_afterwards():
+    inbound = stored_message(status="received")
+    claimed = dispatch.claim(inbound.pk)
+
+    InboundMessage.objects.filter(pk=inbound.pk, status__in=["received", "queued"]).update(
+        status="queued"
+    )
+
+    assert claimed is not None
+    assert InboundMessage.objects.get(pk=inbound.pk).status == "processing"
+
+
+def test_a_message_whose_worker_died_is_taken_over_after_the_lease(settings):
+    settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS = 60
+    long_ago = timezone.now() - timedelta(seconds=61)
+    inbound = stored_message(status="processing", claimed_at=long_ago, attempts=1)
+
+    taken = dispatch.claim(inbound.pk)
+
+    assert taken is not None and taken.attempts == 2
+
+
+def test_a_message_held_by_a_live_worker_is_not_taken():
+    inbound = stored_message(status="processing", claimed_at=timezone.now(), attempts=1)
+
+    assert dispatch.claim(inbound.pk) is None
+
+
+def test_a_replied_message_stays_replied_when_claimed_for_delivery():
+    inbound = stored_message(status="replied", reply={"content": "hi"}, attempts=1)
+
+    taken = dispatch.claim(inbound.pk)
+
+    assert taken.status == "replied"
+
+
+def test_a_message_over_its_delivery_cap_becomes_a_dead_letter(settings):
+    settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS = 2
+    inbound = stored_message(status="queued", attempts=2)
+
+    assert dispatch.claim(inbound.pk) is None
+    inbound.refresh_from_db()
+    assert inbound.status == "dead"
+    assert "gave up after 2 attempts" in inbound.error
+
+
+@pytest.mark.parametrize("status", ["done", "dead"])
+def test_a_finished_message_is_never_claimed(status):
+    inbound = stored_message(status=status)
+
+    assert dispatch.claim(inbound.pk) is None
+
+
+def test_an_earlier_unfinished_message_of_the_same_chat_is_found_first():
+    earlier = stored_message("m1", status="queued")
+    stored_message("m2", status="done")
+    later = stored_message("m3", status="queued")
+    stored_message("other", conversation_key="someone_else", status="queued")
+
+    assert dispatch.earlier_unfinished(later) == earlier
+    assert dispatch.earlier_unfinished(earlier) is None
