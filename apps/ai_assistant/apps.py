@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class AiAssistantConfig(AppConfig):
     name = "apps.ai_assistant"
     verbose_name = "AI assistant"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from apps.inventory.models import Item, Warehouse
+        from apps.purchasing.models import Supplier
+        from apps.sales.models import Customer
+
+        from .brain.rules_entities import vocabulary_changed
+
+        # The rule brain's vocabulary holds these records' names.
+        for model in (Item, Warehouse, Customer, Supplier):
+            post_save.connect(vocabulary_changed, sender=model, dispatch_uid=f"vocab-{model}")
+            post_delete.connect(vocabulary_changed, sender=model, dispatch_uid=f"vocab-del-{model}")

@@ -13,7 +13,14 @@ from typing import Any
 from apps.ai_assistant import replies
 
 from .base import BrainReply, BrainTurn, Understanding
-from .rules_entities import Entities, Mention, Vocabulary, normalize, plain_number
+from .rules_entities import (
+    Entities,
+    Mention,
+    Vocabulary,
+    current_vocabulary,
+    normalize,
+    plain_number,
+)
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -199,7 +206,7 @@ class RuleBrain:
             return Understanding("unknown"), {}
         if HELP.match(plain):
             return Understanding("help"), {}
-        vocabulary = Vocabulary()
+        vocabulary = current_vocabulary()
         parser = _Parser(text, plain, language, context, tools, vocabulary)
         try:
             understanding = parser.parse()

@@ -10,9 +10,12 @@ records is kept as an ambiguous mention for the caller to ask back, never guesse
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.core.cache import cache
 
 from apps.inventory.models import Item, Warehouse
 from apps.purchasing.models import Supplier
@@ -194,6 +197,35 @@ class Entities:
     def first(self, prefix: str) -> str | None:
         values = self.numbers.get(prefix)
         return values[0] if values else None
+
+
+VOCABULARY_VERSION_KEY = "ai_assistant:vocabulary_version"
+# Changes made without model signals (bulk updates, other tools) show up within this long.
+VOCABULARY_MAX_AGE_SECONDS = 300
+_cached_vocabulary: tuple[object, float, Vocabulary] | None = None
+
+
+def current_vocabulary() -> Vocabulary:
+    """The vocabulary, built once per process and rebuilt when items, warehouses, customers
+    or suppliers change (a version in the shared cache, bumped on save and delete) or when
+    it is older than VOCABULARY_MAX_AGE_SECONDS. Building it takes ~20 ms; a turn reuses it."""
+    global _cached_vocabulary
+    version = cache.get(VOCABULARY_VERSION_KEY)
+    now = time.monotonic()
+    if _cached_vocabulary is not None:
+        cached_version, built_at, vocabulary = _cached_vocabulary
+        if cached_version == version and now - built_at < VOCABULARY_MAX_AGE_SECONDS:
+            return vocabulary
+    vocabulary = Vocabulary()
+    _cached_vocabulary = (version, now, vocabulary)
+    return vocabulary
+
+
+def vocabulary_changed(**_signal_arguments) -> None:
+    """Signal receiver: every process rebuilds its vocabulary on its next turn."""
+    global _cached_vocabulary
+    _cached_vocabulary = None
+    cache.set(VOCABULARY_VERSION_KEY, time.time_ns(), timeout=None)
 
 
 class Vocabulary:

@@ -7,10 +7,18 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 
+from apps.ai_assistant.brain import rules_entities
 from better_laser_erp.celery import app as celery_app
 from devtools.platforms import start_platforms
 
 from .async_support import RedisServer
+
+
+@pytest.fixture(autouse=True)
+def fresh_vocabulary():
+    """Each test's rule brain sees that test's records: a rolled-back test sends no signal."""
+    rules_entities.vocabulary_changed()
+    yield
 
 
 @pytest.fixture(scope="session")
