@@ -40,6 +40,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from apps.ai_assistant import platform_http
 from apps.ai_assistant.channels.base import PlatformError
 from apps.ai_assistant.models import AccessToken, ChannelApp
 
@@ -116,7 +117,7 @@ def platform_request(
     """
     timeout = settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS
     try:
-        response = httpx.request(
+        response = platform_http.client().request(
             method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
         )
     except httpx.HTTPError as error:

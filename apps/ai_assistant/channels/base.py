@@ -40,6 +40,7 @@ import xmltodict
 from django.conf import settings
 from django.http import HttpResponse
 
+from apps.ai_assistant import platform_http
 from apps.ai_assistant.channels.chunking import split_text, utf8_length
 
 if TYPE_CHECKING:
@@ -246,7 +247,9 @@ def post_json(
     """
     timeout = settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS
     try:
-        response = httpx.post(url, json=payload, params=params, headers=headers, timeout=timeout)
+        response = platform_http.client().post(
+            url, json=payload, params=params, headers=headers, timeout=timeout
+        )
     except httpx.HTTPError as error:
         raise PlatformError("network", type(error).__name__, retryable=True) from error
     if response.status_code >= 300:

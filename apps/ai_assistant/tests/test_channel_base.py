@@ -1,6 +1,10 @@
 """The channel interface: registry, XML parsing, timestamp window, platform HTTP helper."""
 
-import httpx
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
 import pytest
 
 from apps.ai_assistant.channels import base
@@ -98,32 +102,56 @@ def test_check_timestamp_window(monkeypatch, settings):
         assert raised.value.status == 403
 
 
-def test_post_json_maps_http_failures(monkeypatch):
-    def answer(status, body=b"{}", headers=None):
-        def fake_post(url, **kwargs):
-            return httpx.Response(status, content=body, headers=headers or {})
+ANSWERS = {
+    "/ok": (200, b'{"errcode": 0}', {}),
+    "/limited": (429, b"{}", {"Retry-After": "7"}),
+    "/refused": (400, b"{}", {}),
+    "/html": (200, b"<html>", {}),
+}
 
-        monkeypatch.setattr(httpx, "post", fake_post)
 
-    answer(200, b'{"errcode": 0}')
-    assert post_json("http://x/api", {}) == {"errcode": 0}
-    answer(429, headers={"Retry-After": "7"})
+@pytest.fixture
+def platform_api():
+    """A real HTTP server answering each path as ANSWERS says."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, body, headers = ANSWERS[urlsplit(self.path).path]
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_post_json_maps_http_failures(platform_api):
+    assert post_json(f"{platform_api}/ok", {}) == {"errcode": 0}
     with pytest.raises(PlatformError) as raised:
-        post_json("http://x/api?access_token=SECRET", {})
+        post_json(f"{platform_api}/limited?access_token=SECRET", {})
     assert raised.value.retryable and raised.value.retry_after == 7
     assert "SECRET" not in str(raised.value)
-    answer(400)
     with pytest.raises(PlatformError) as raised:
-        post_json("http://x/api", {})
+        post_json(f"{platform_api}/refused", {})
     assert not raised.value.retryable
-    answer(200, b"<html>")
     with pytest.raises(PlatformError):
-        post_json("http://x/api", {})
+        post_json(f"{platform_api}/html", {})
 
-    def timeout(url, **kwargs):
-        raise httpx.ConnectTimeout("slow")
 
-    monkeypatch.setattr(httpx, "post", timeout)
+def test_post_json_treats_an_unreachable_platform_as_retryable():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
     with pytest.raises(PlatformError) as raised:
-        post_json("http://x/api", {})
+        post_json(f"http://127.0.0.1:{closed_port}/api", {})
     assert raised.value.retryable
