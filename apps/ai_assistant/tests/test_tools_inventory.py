@@ -3,30 +3,16 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from apps.ai_assistant.models import ToolExecutionLog
-from apps.ai_assistant.tools.registry import ToolContext, execute_tool, get_tool, number
+from apps.ai_assistant.tools.registry import number
 from apps.inventory.models import Item, ReorderRule, SerialNumber, StockLevel, Warehouse
 from apps.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from apps.service.models import ServiceTicket
 
+from .tool_helpers import call, log_of, render
+
 pytestmark = pytest.mark.django_db
-
-
-def call(username, tool, params, *, confirmed=False, language="zh"):
-    user = get_user_model().objects.get(username=username)
-    ctx = ToolContext(user=user, channel="cli", language=language)
-    return execute_tool(ctx, tool, params, confirmed=confirmed)
-
-
-def render(result, language="zh"):
-    return get_tool(result.tool).render(result.data, language)
-
-
-def log_of(result):
-    return ToolExecutionLog.objects.get(pk=result.log_id)
 
 
 def level(sku, warehouse):

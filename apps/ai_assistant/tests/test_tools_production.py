@@ -1,23 +1,14 @@
 """The production progress tool against the demo company's work orders."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from apps.ai_assistant.models import ToolExecutionLog
-from apps.ai_assistant.tools.registry import ToolContext, execute_tool, get_tool
 from apps.production.models import WorkOrder
 
+from .tool_helpers import call, render
+
 pytestmark = pytest.mark.django_db
-
-
-def call(username, tool, params, *, language="zh"):
-    user = get_user_model().objects.get(username=username)
-    return execute_tool(ToolContext(user=user, channel="cli", language=language), tool, params)
-
-
-def render(result, language="zh"):
-    return get_tool(result.tool).render(result.data, language)
 
 
 def in_process_order():

@@ -1,22 +1,14 @@
 """The purchase order status tool against the demo company's purchase orders."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from apps.ai_assistant.models import ToolExecutionLog
-from apps.ai_assistant.tools.registry import ToolContext, execute_tool, get_tool, number
+from apps.ai_assistant.tools.registry import number
 from apps.purchasing.models import PurchaseOrder, PurchaseOrderLine
 
+from .tool_helpers import call, render
+
 pytestmark = pytest.mark.django_db
-
-
-def call(username, tool, params, *, language="zh"):
-    user = get_user_model().objects.get(username=username)
-    return execute_tool(ToolContext(user=user, channel="cli", language=language), tool, params)
-
-
-def render(result, language="zh"):
-    return get_tool(result.tool).render(result.data, language)
 
 
 def test_purchase_order_status_gives_ordered_and_received_qty_per_line():

@@ -7,11 +7,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.ai_assistant.models import ToolExecutionLog
-from apps.ai_assistant.tools.registry import ToolContext, execute_tool, get_tool, number
+from apps.ai_assistant.tools.registry import number
 from apps.inventory.models import Item
 from apps.sales.models import Customer, SalesOrder
 from apps.service.models import ServiceTicket
+
+from .tool_helpers import call, log_of, render
 
 pytestmark = pytest.mark.django_db
 
@@ -20,19 +21,6 @@ CLOSED = ("completed", "cancelled", "closed")
 
 def user(username):
     return get_user_model().objects.get(username=username)
-
-
-def call(username, tool, params, *, confirmed=False, language="zh"):
-    ctx = ToolContext(user=user(username), channel="cli", language=language)
-    return execute_tool(ctx, tool, params, confirmed=confirmed)
-
-
-def render(result, language="zh"):
-    return get_tool(result.tool).render(result.data, language)
-
-
-def log_of(result):
-    return ToolExecutionLog.objects.get(pk=result.log_id)
 
 
 def orders_of(username):

@@ -3,30 +3,20 @@
 import threading
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from apps.ai_assistant.models import ToolExecutionLog
-from apps.ai_assistant.tools.registry import ToolContext, execute_tool, get_tool
 from apps.inventory.models import SerialNumber
 from apps.service.models import ServiceTicket
+
+from . import tool_helpers
+from .tool_helpers import log_of, render
 
 pytestmark = pytest.mark.django_db
 
 
-def call(username, tool, params, *, confirmed=False, language="zh"):
-    user = get_user_model().objects.get(username=username)
-    ctx = ToolContext(user=user, channel="wecom", language=language)
-    return execute_tool(ctx, tool, params, confirmed=confirmed)
-
-
-def render(result, language="zh"):
-    return get_tool(result.tool).render(result.data, language)
-
-
-def log_of(result):
-    return ToolExecutionLog.objects.get(pk=result.log_id)
+def call(username, tool, params, **options):
+    return tool_helpers.call(username, tool, params, channel="wecom", **options)
 
 
 # service_ticket_status
