@@ -191,18 +191,22 @@ def help_text(language: str, tools: Iterable[Tool]) -> str:
     return "\n".join(lines)
 
 
-def greeting(language: str, tools: Iterable[Tool]) -> str:
+def _with_example(lead: dict[str, str], language: str, tools: Iterable[Tool]) -> str:
+    """`lead`, one example question the user's tools can answer, and the /help hint."""
     language = _lang(language)
     usable = _usable(tools)
+    example = TOOL_EXAMPLES[usable[0]][language][0] if usable else ""
     if language == "zh":
-        text = "您好！我是ERP助手。"
-        if usable:
-            text += f"比如您可以问：“{TOOL_EXAMPLES[usable[0]]['zh'][0]}”。"
-        return text + "发送 /help 查看我能做什么。"
-    text = "Hello! I'm the ERP assistant. "
-    if usable:
-        text += f'For example, ask: "{TOOL_EXAMPLES[usable[0]]["en"][0]}". '
-    return text + "Send /help to see what I can do."
+        suggestion = f"比如您可以问：“{example}”。" if example else ""
+        return f"{lead['zh']}{suggestion}发送 /help 查看我能做什么。"
+    suggestion = f'For example, ask: "{example}". ' if example else ""
+    return f"{lead['en']} {suggestion}Send /help to see what I can do."
+
+
+def greeting(language: str, tools: Iterable[Tool]) -> str:
+    return _with_example(
+        {"zh": "您好！我是ERP助手。", "en": "Hello! I'm the ERP assistant."}, language, tools
+    )
 
 
 def thanks(language: str) -> str:
@@ -212,17 +216,8 @@ def thanks(language: str) -> str:
 
 
 def not_understood(language: str, tools: Iterable[Tool]) -> str:
-    language = _lang(language)
-    usable = _usable(tools)
-    if language == "zh":
-        text = "抱歉，我没听懂。"
-        if usable:
-            text += f"您可以这样问：“{TOOL_EXAMPLES[usable[0]]['zh'][0]}”。"
-        return text + "发送 /help 查看我能做什么。"
-    text = "Sorry, I didn't understand that. "
-    if usable:
-        text += f'You could ask, for example: "{TOOL_EXAMPLES[usable[0]]["en"][0]}". '
-    return text + "Send /help to see what I can do."
+    lead = {"zh": "抱歉，我没听懂。", "en": "Sorry, I didn't understand that."}
+    return _with_example(lead, language, tools)
 
 
 def clarify_missing(what: str, language: str) -> str:

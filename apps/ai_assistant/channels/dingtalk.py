@@ -41,7 +41,7 @@ from apps.ai_assistant.channels.base import (
     register,
 )
 from apps.ai_assistant.channels.chunking import DINGTALK_TEXT_CHARS, char_length
-from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import ChannelApp
 
 SINGLE_CHAT, GROUP_CHAT = "1", "2"
@@ -190,16 +190,8 @@ class DingTalkChannel(Channel):
     def acknowledge(self, request: HttpRequest, app: ChannelApp) -> HttpResponse:
         return JsonResponse({})
 
-    def render_reply(
-        self,
-        request: HttpRequest,
-        app: ChannelApp,
-        parsed: ParsedWebhook,
-        reply: OutgoingMessage | None,
-    ) -> HttpResponse:
-        # The reply itself goes through send(); see the module docstring.
-        return self.acknowledge(request, app)
-
+    # render_reply stays the base's acknowledge: the reply itself goes through send() (see the
+    # module docstring), so the HTTP answer carries no part of it.
     def passive_parts(self, text: str) -> tuple[str, list[str]]:
         return "", self.split(text)
 
