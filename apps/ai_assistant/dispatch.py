@@ -206,23 +206,25 @@ def answer(inbound: InboundMessage) -> None:
         user = user_model.objects.filter(pk=inbound.user_id).first() if inbound.user_id else None
         message = IncomingMessage.from_dict(inbound.message_data)
         reply = MessageHandler(user).handle_message(message)
-        parts = get_channel(inbound.channel).split(reply.content)
-        OutboundMessage.objects.bulk_create(
-            [
-                OutboundMessage(
-                    inbound=inbound,
-                    app_id=inbound.app_id,
-                    idempotency_key=f"{inbound.pk}:{index}",
-                    recipient=message.conversation_key,
-                    part_index=index,
-                    content=part,
-                )
-                for index, part in enumerate(parts)
-            ]
-        )
+        store_parts(inbound, get_channel(inbound.channel).split(reply.content))
         inbound.reply = reply.to_dict()
         inbound.status = INBOUND.REPLIED
         inbound.save(update_fields=["reply", "status"])
+
+
+def store_parts(inbound: InboundMessage, parts: list[str], first_index: int = 0) -> None:
+    """Reply parts to send, each with its idempotency key ("<inbound>:<part index>")."""
+    OutboundMessage.objects.bulk_create(
+        OutboundMessage(
+            inbound=inbound,
+            app_id=inbound.app_id,
+            idempotency_key=f"{inbound.pk}:{index}",
+            recipient=inbound.conversation_key,
+            part_index=index,
+            content=part,
+        )
+        for index, part in enumerate(parts, start=first_index)
+    )
 
 
 def deliver(inbound: InboundMessage) -> None:

@@ -35,8 +35,8 @@ from django.views.decorators.csrf import csrf_exempt
 from .channels.base import Channel, ParsedWebhook, PlatformError, WebhookRejected, get_channel
 from .handler import MessageHandler
 from .identity import user_for
-from .messages import IncomingMessage, OutgoingMessage
-from .models import ChannelApp, InboundMessage, OutboundMessage
+from .messages import OutgoingMessage
+from .models import ChannelApp, InboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -218,22 +218,12 @@ def _answer_retry(
 def _store_reply(inbound: InboundMessage, platform: Channel, reply: OutgoingMessage) -> bool:
     """Record the reply; parts beyond the passive one become OutboundMessage rows to send.
     True when there are such parts."""
+    from . import dispatch
+
     _, rest = platform.passive_parts(reply.content)
-    message = IncomingMessage.from_dict(inbound.message_data)
     with transaction.atomic():
-        OutboundMessage.objects.bulk_create(
-            [
-                OutboundMessage(
-                    inbound=inbound,
-                    app_id=inbound.app_id,
-                    idempotency_key=f"{inbound.pk}:{index}",
-                    recipient=message.conversation_key,
-                    part_index=index,
-                    content=part,
-                )
-                for index, part in enumerate(rest, start=1)
-            ]
-        )
+        # Index 0 is the passive answer's part (empty where only send() can answer).
+        dispatch.store_parts(inbound, rest, first_index=1)
         inbound.reply = reply.to_dict()
         inbound.status = INBOUND.REPLIED if rest else INBOUND.DONE
         inbound.claimed_at = None
