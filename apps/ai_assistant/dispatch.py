@@ -131,7 +131,7 @@ def claim(inbound_id: int) -> InboundMessage | None:
     )
     if won:
         return InboundMessage.objects.select_related("app").get(pk=inbound_id)
-    over_cap = claimable.select_related("app").first()
+    over_cap = claimable.filter(attempts__gte=cap).select_related("app").first()
     if over_cap is not None:
         dead_letter(over_cap, f"gave up after {over_cap.attempts} attempts")
     return None

@@ -89,6 +89,15 @@ def test_a_message_over_its_delivery_cap_becomes_a_dead_letter(settings):
     assert "gave up after 2 attempts" in inbound.error
 
 
+def test_a_lost_claim_never_turns_a_message_under_its_cap_into_a_dead_letter(settings):
+    settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS = 5
+    inbound = stored_message(status="processing", claimed_at=timezone.now(), attempts=1)
+
+    assert dispatch.claim(inbound.pk) is None  # a live worker holds it
+    inbound.refresh_from_db()
+    assert inbound.status == "processing"
+
+
 @pytest.mark.parametrize("status", ["done", "dead"])
 def test_a_finished_message_is_never_claimed(status):
     inbound = stored_message(status=status)
