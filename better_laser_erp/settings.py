@@ -205,6 +205,11 @@ AI_ASSISTANT_MAX_WEBHOOK_BYTES = config(
 AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS = config(
     "AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS", default=3600, cast=int
 )
+# Each web process keeps a webhook's ChannelApp this many seconds (a failed signature check
+# always reads it again, so a rotated secret works at once; disabling takes this long).
+AI_ASSISTANT_CHANNEL_APP_CACHE_SECONDS = config(
+    "AI_ASSISTANT_CHANNEL_APP_CACHE_SECONDS", default=10, cast=float
+)
 # Platform access tokens are refreshed this many seconds before they expire.
 AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS = config(
     "AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS", default=300, cast=int

@@ -13,8 +13,13 @@ class AiAssistantConfig(AppConfig):
         from apps.sales.models import Customer
 
         from .brain.rules_entities import vocabulary_changed
+        from .channel_apps import forget_channel_apps
+        from .models import ChannelApp
 
         # The rule brain's vocabulary holds these records' names.
         for model in (Item, Warehouse, Customer, Supplier):
             post_save.connect(vocabulary_changed, sender=model, dispatch_uid=f"vocab-{model}")
             post_delete.connect(vocabulary_changed, sender=model, dispatch_uid=f"vocab-del-{model}")
+
+        post_save.connect(forget_channel_apps, sender=ChannelApp, dispatch_uid="channel-apps")
+        post_delete.connect(forget_channel_apps, sender=ChannelApp, dispatch_uid="channel-apps-del")

@@ -21,12 +21,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from .channels.base import get_channel
 from .handler import MessageHandler
+from .identity import user_for
 from .messages import IncomingMessage
 from .models import ChannelApp, InboundMessage, OutboundMessage
 
@@ -48,7 +49,11 @@ def enqueue(inbound: InboundMessage) -> None:
 
 def _publish_beside_request(inbound: InboundMessage) -> None:
     try:
-        publish(inbound)
+        if not publish(inbound):
+            # Stored as queued (see the webhook): the sweeper looks sooner at `received`.
+            InboundMessage.objects.filter(pk=inbound.pk, status=INBOUND.QUEUED).update(
+                status=INBOUND.RECEIVED
+            )
     except Exception:
         logger.exception("publishing message %s failed; the sweeper will retry", inbound.pk)
     finally:
@@ -76,15 +81,6 @@ def publish(inbound: InboundMessage) -> bool:
             type(error).__name__,
         )
         return False
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Losing this status change in a crash costs nothing (the sweeper queues the
-            # message again), so don't wait for the disk on it.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        InboundMessage.objects.filter(
-            pk=inbound.pk, status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]
-        ).update(status=INBOUND.QUEUED, queued_at=timezone.now())
     return True
 
 
@@ -201,15 +197,18 @@ def release(inbound: InboundMessage) -> None:
 
 def answer(inbound: InboundMessage) -> None:
     """Run the handler and store its reply as parts to send, all in one transaction."""
-    user_model = get_user_model()
+    message = IncomingMessage.from_dict(inbound.message_data)
     with transaction.atomic():
-        user = user_model.objects.filter(pk=inbound.user_id).first() if inbound.user_id else None
-        message = IncomingMessage.from_dict(inbound.message_data)
-        reply = MessageHandler(user).handle_message(message)
+        if inbound.user_id is not None:
+            inbound.user = get_user_model().objects.filter(pk=inbound.user_id).first()
+        else:
+            # The async webhook leaves finding the bound user to the worker.
+            inbound.user = user_for(inbound.channel, message.external_user_id)
+        reply = MessageHandler(inbound.user).handle_message(message)
         store_parts(inbound, get_channel(inbound.channel).split(reply.content))
         inbound.reply = reply.to_dict()
         inbound.status = INBOUND.REPLIED
-        inbound.save(update_fields=["reply", "status"])
+        inbound.save(update_fields=["user", "reply", "status"])
 
 
 def store_parts(inbound: InboundMessage, parts: list[str], first_index: int = 0) -> None:
@@ -271,17 +270,41 @@ def dead_letter(inbound: InboundMessage, error: str) -> None:
 
 
 def requeue_stale(limit: int = 500) -> int:
-    """Queue again the messages the broker never got or a dead worker left behind."""
+    """Queue again the messages the broker never got, lost, or a dead worker left behind."""
     now = timezone.now()
     not_queued = now - timedelta(seconds=settings.AI_ASSISTANT_REQUEUE_AFTER_SECONDS)
     lost_in_queue = now - timedelta(seconds=settings.CELERY_BROKER_VISIBILITY_TIMEOUT)
+    if _broker_queue_is_empty():
+        # Nothing waits in the broker, so a message queued a while ago is not there: its web
+        # process died before publishing, or the broker lost its data. (One a worker holds
+        # meanwhile is queued twice; the claim makes that harmless.)
+        lost_in_queue = not_queued
     stale = InboundMessage.objects.filter(
         Q(status=INBOUND.RECEIVED, received_at__lt=not_queued)
         | Q(status=INBOUND.QUEUED, queued_at__lt=lost_in_queue)
         | Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED], claimed_at__lt=_lease_start())
         | Q(status=INBOUND.REPLIED, claimed_at__isnull=True, received_at__lt=not_queued)
     ).order_by("received_at")
-    requeued = 0
-    for inbound in stale.only("pk", "message_data", "user_id")[:limit]:
-        requeued += publish(inbound)
-    return requeued
+    published = [
+        inbound.pk
+        for inbound in stale.only("pk", "message_data", "user_id")[:limit]
+        if publish(inbound)
+    ]
+    InboundMessage.objects.filter(
+        pk__in=published, status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]
+    ).update(status=INBOUND.QUEUED, queued_at=timezone.now())
+    return len(published)
+
+
+def _broker_queue_is_empty() -> bool:
+    """True when the broker answers and holds no chat turn waiting for a worker."""
+    from better_laser_erp.celery import app
+
+    queue_name = settings.CELERY_TASK_ROUTES["apps.ai_assistant.tasks.process_message_async"]
+    queue = next(q for q in app.conf.task_queues if q.name == queue_name["queue"])
+    try:
+        with app.connection_for_write() as connection:
+            return queue.bind(connection.default_channel).queue_declare().message_count == 0
+    except Exception as error:  # broker down: the rules that need no broker still apply
+        logger.warning("sweeper could not read the broker queue: %s", type(error).__name__)
+        return False

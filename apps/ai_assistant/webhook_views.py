@@ -32,6 +32,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from .channel_apps import channel_app
 from .channels.base import Channel, ParsedWebhook, PlatformError, WebhookRejected, get_channel
 from .handler import MessageHandler
 from .identity import user_for
@@ -105,17 +106,23 @@ def _answer_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 @_answer_errors
 def webhook(request: HttpRequest, channel: str, app_id: str) -> HttpResponse:
     """The webhook of one chat app: GET URL verification, POST messages."""
-    platform, app = _channel_and_app(channel, app_id)
+    platform = _channel(channel)
     if request.method == "GET":
-        response = platform.handshake(request, app)
+        # URL verification comes right after an app is set up or its secrets change.
+        response = platform.handshake(request, _enabled_app(channel, app_id, fresh=True))
         if response is None:
             raise WebhookRejected(405, "method not allowed")
         return response
+    app = _enabled_app(channel, app_id)
     if request.method != "POST":
         raise WebhookRejected(405, "method not allowed")
     _check_body_size(request)
-    platform.verify(request, app)
-    parsed = platform.parse(request, app)
+    try:
+        parsed = _verified(request, platform, app)
+    except WebhookRejected:
+        # The cached app may predate a secret rotation: decide on a fresh read.
+        app = _enabled_app(channel, app_id, fresh=True)
+        parsed = _verified(request, platform, app)
     if parsed.message is None:
         return platform.acknowledge(request, app)
     try:
@@ -128,17 +135,25 @@ def webhook(request: HttpRequest, channel: str, app_id: str) -> HttpResponse:
         return platform.acknowledge(request, app)
 
 
-def _channel_and_app(channel: str, app_id: str) -> tuple[Channel, ChannelApp]:
+def _channel(channel: str) -> Channel:
     try:
-        platform = get_channel(channel)
+        return get_channel(channel)
     except KeyError:
         raise WebhookRejected(404, "unknown channel") from None
-    app = ChannelApp.objects.filter(channel=channel, app_id=app_id).first()
+
+
+def _enabled_app(channel: str, app_id: str, fresh: bool = False) -> ChannelApp:
+    app = channel_app(channel, app_id, fresh=fresh)
     if app is None:
         raise WebhookRejected(404, "unknown app")
     if not app.enabled:
         raise WebhookRejected(404, "app disabled")
-    return platform, app
+    return app
+
+
+def _verified(request: HttpRequest, platform: Channel, app: ChannelApp) -> ParsedWebhook:
+    platform.verify(request, app)
+    return platform.parse(request, app)
 
 
 def _check_body_size(request: HttpRequest) -> None:
@@ -162,7 +177,9 @@ def _answer(
 ) -> HttpResponse:
     message = parsed.message
     run_async = use_async_processing()
-    user = user_for(platform.name, message.external_user_id)
+    # In async mode the worker finds the user: the ack stays as short as it can be.
+    user = None if run_async else user_for(platform.name, message.external_user_id)
+    now = timezone.now()
     try:
         # Insert first: the unique key turns a platform retry into an IntegrityError.
         with transaction.atomic():
@@ -174,8 +191,11 @@ def _answer(
                 conversation_key=message.conversation_key,
                 message_data=message.to_dict(),
                 reply_context=parsed.reply_context,
-                status=INBOUND.RECEIVED if run_async else INBOUND.PROCESSING,
-                claimed_at=None if run_async else timezone.now(),
+                # Queued before it is: the publisher marks it back if the broker refuses it,
+                # and the sweeper finds one a crash kept from the broker (dispatch.py).
+                status=INBOUND.QUEUED if run_async else INBOUND.PROCESSING,
+                queued_at=now if run_async else None,
+                claimed_at=None if run_async else now,
                 attempts=0 if run_async else 1,
             )
     except IntegrityError:

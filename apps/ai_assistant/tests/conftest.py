@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 
 from apps.ai_assistant.brain import rules_entities
+from apps.ai_assistant.channel_apps import forget_channel_apps
 from better_laser_erp.celery import app as celery_app
 from devtools.platforms import start_platforms
 
@@ -18,6 +19,13 @@ from .async_support import RedisServer
 def fresh_vocabulary():
     """Each test's rule brain sees that test's records: a rolled-back test sends no signal."""
     rules_entities.vocabulary_changed()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_apps():
+    """Each test's webhooks see that test's apps, not a cached one of a rolled-back test."""
+    forget_channel_apps()
     yield
 
 

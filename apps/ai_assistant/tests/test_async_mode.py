@@ -222,7 +222,12 @@ def test_webhooks_answer_while_redis_is_down_and_are_replied_after_it_is_back(
             assert passive_text(response, app) == ACK
         print(f"acks while the broker was down took {[round(s, 3) for s in ack_seconds]} s")
         assert max(ack_seconds) < 2  # bounded broker timeouts; bench/ measures the real figure
-        assert InboundMessage.objects.filter(status="received").count() == 3
+        # Each stays stored; the publisher, refused by the broker, leaves it for the sweeper.
+        wait_for(
+            lambda: InboundMessage.objects.filter(status="received").count() == 3,
+            timeout=10,
+            what="the three messages to be left for the sweeper",
+        )
 
         broker.start()
         with start_worker(
@@ -246,6 +251,45 @@ def test_webhooks_answer_while_redis_is_down_and_are_replied_after_it_is_back(
         assert len(sent_to(platforms, "o_wh1")) == 3
     finally:
         broker.stop()
+
+
+def test_a_message_the_broker_never_got_or_lost_is_queued_again_by_the_sweeper(
+    client, async_mode, platforms, monkeypatch
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from better_laser_erp.celery import app as celery_app
+
+    app = make_app("wechat", platforms)
+    bind("wechat", "o_wh1")
+    broker = redis.Redis.from_url(async_mode.CELERY_BROKER_URL)
+    # The web process dies between its commit and the publish.
+    with monkeypatch.context() as patch:
+        patch.setattr(dispatch, "enqueue", lambda inbound: None)
+        webhook_client.with_test_client(client, wechat_request(app, msg_id="9401"))
+    assert InboundMessage.objects.get(external_id="9401").status == "queued"
+    assert broker.llen("messages") == 0
+
+    assert sweep_inbound_messages() == 1  # nothing waits in the broker: it is not there
+    assert broker.llen("messages") == 1
+    assert sweep_inbound_messages() == 0  # now it may be among the waiting turns
+    broker.flushall()  # the broker restarts without its data
+    assert sweep_inbound_messages() == 1
+
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        shutdown_timeout=15,
+        queues=["messages", "tools", "maintenance"],
+    ):
+        done = wait_for(
+            lambda: InboundMessage.objects.filter(external_id="9401", status="done").first(),
+            timeout=60,
+            what="the reply",
+        )
+    assert done.user.username == "wh1"  # found by the worker from the bound identity
+    assert len(sent_to(platforms, "o_wh1")) == 1
 
 
 def test_one_chats_turns_run_in_the_order_they_were_sent(client, async_mode, platforms):

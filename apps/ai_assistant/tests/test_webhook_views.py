@@ -1,11 +1,13 @@
 """The webhook view's shared behaviour: routing, limits, error mapping, sync/async switch."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from apps.ai_assistant import webhook_views
+from apps.ai_assistant import channel_apps, webhook_views
 from apps.ai_assistant.messages import OutgoingMessage
-from apps.ai_assistant.models import ConversationTurn, InboundMessage
-from apps.ai_assistant.tests.channel_helpers import ChannelTestCase
+from apps.ai_assistant.models import ChannelApp, ConversationTurn, InboundMessage
+from apps.ai_assistant.tests.channel_helpers import APP_SETTINGS, ChannelTestCase
 
 
 class TestWebhookView(ChannelTestCase):
@@ -94,7 +96,10 @@ class TestWebhookView(ChannelTestCase):
         assert text == settings.AI_ASSISTANT_ASYNC_ACK_TEXT
         inbound = InboundMessage.objects.get()
         assert queued == [inbound]
-        assert inbound.status == InboundMessage.Status.RECEIVED
+        # Stored as queued (the publisher marks it back if the broker refuses it); the worker
+        # finds the bound user.
+        assert inbound.status == InboundMessage.Status.QUEUED and inbound.queued_at
+        assert inbound.user is None
         assert not ConversationTurn.objects.exists()
         # A platform retry gets the same notice and queues nothing more.
         assert self.reply_text(self.post_fixture("text_message")) == text
@@ -110,6 +115,51 @@ class TestWebhookView(ChannelTestCase):
 
 
 @pytest.mark.django_db
+class TestChannelAppCache(ChannelTestCase):
+    """Each web process keeps a webhook's app for a few seconds (channel_apps.py)."""
+
+    channel = "wechat"
+
+    def app_reads(self, name: str, **stamp) -> tuple[int, int]:
+        """(status, queries reading ChannelApp) of one webhook request."""
+        with CaptureQueriesContext(connection) as queries:
+            response = self.post_fixture(name, **stamp)
+        reads = [q for q in queries if 'FROM "ai_assistant_channelapp"' in q["sql"]]
+        return response.status_code, len(reads)
+
+    def test_the_app_is_read_once_while_it_is_cached(self):
+        assert self.app_reads("text_message") == (200, 1)
+        assert self.app_reads("text_message") == (200, 0)
+
+    def test_a_change_saved_in_this_process_is_seen_at_once(self):
+        self.post_fixture("text_message")
+        self.app.enabled = False
+        self.app.save()
+        assert self.app_reads("text_message") == (404, 1)
+
+    def test_a_secret_rotated_by_another_process_works_at_once(self):
+        self.post_fixture("text_message")
+        # Another process saves a new token: no signal reaches this one.
+        ChannelApp.objects.filter(pk=self.app.pk).update(token="rotated-token-0123")
+        self.app.token = "rotated-token-0123"  # the platform now signs with it
+        assert self.app_reads("text_message") == (200, 1)
+        # The old token is refused once the fresh read has replaced the cached app.
+        self.app.token = APP_SETTINGS["wechat"]["token"]
+        assert self.post_fixture("text_message").status_code == 403
+
+    def test_another_processs_change_is_seen_after_the_cache_time(self, settings):
+        settings.AI_ASSISTANT_CHANNEL_APP_CACHE_SECONDS = 0
+        self.post_fixture("text_message")
+        ChannelApp.objects.filter(pk=self.app.pk).update(enabled=False)
+        assert self.app_reads("text_message") == (404, 1)
+
+    def test_unknown_app_ids_are_remembered_but_not_without_bound(self, monkeypatch):
+        monkeypatch.setattr(channel_apps, "MAX_ENTRIES", 3)
+        for n in range(10):
+            channel_apps.channel_app("wechat", f"wx_scan_{n}")
+        assert len(channel_apps._apps) <= 3
+
+
 def test_process_message_sync_is_the_seed_function(django_user_model):
     from datetime import UTC, datetime
 
