@@ -69,10 +69,14 @@ def publish(inbound: InboundMessage) -> bool:
     try:
         # Nobody waits on this task's result (the reply is stored with the message), and a
         # tracked result would subscribe this process to a result channel per message.
+        # The short reprs keep what users wrote out of the task headers that monitoring
+        # shows and logs, and spare the ack path Celery's repr of the whole message.
         process_message_async.apply_async(
             args=(inbound.message_data, inbound.user_id),
             kwargs={"inbound_id": inbound.pk},
             ignore_result=True,
+            argsrepr=f"(<message of inbound {inbound.pk}>, {inbound.user_id})",
+            kwargsrepr=f"{{'inbound_id': {inbound.pk}}}",
         )
     except Exception as error:  # any broker failure: the message must not be lost
         logger.warning(
