@@ -640,10 +640,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--worker-nice",
         type=int,
-        default=10,
-        help="run the worker at this niceness, as deploy/ does, so acks get the CPU first (10)",
+        default=19,
+        help="run the worker at this niceness, as deploy/ does, so acks get the CPU first (19)",
     )
-    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=1,
+        help="worker processes (1): rule-brain turns are CPU work, and this machine's two "
+        "cores are the web's and PostgreSQL's too (README, Deployment)",
+    )
     parser.add_argument(
         "--defer-worker",
         action="store_true",
