@@ -4,10 +4,12 @@ One view serves every channel; the channel module says what is specific to its p
 (apps/ai_assistant/channels/). The order never changes:
 
 1. verify   signature / timestamp window / body size → 4xx with a short reason, nothing stored
+            (the app's secrets come from a per-process cache: channel_apps.py)
 2. parse    → IncomingMessage (or nothing to answer)
-3. intake   InboundMessage, unique per (channel, app, external_id): a platform retry gets the
+3. identify the bound ERP user (None: the handler explains how to bind); in async mode the
+            worker does this, to keep the ack short
+4. intake   InboundMessage, unique per (channel, app, external_id): a platform retry gets the
             first answer again and never runs the handler twice
-4. identify the bound ERP user (None: the handler explains how to bind)
 5. route    USE_ASYNC_PROCESSING ? _process_message_async : _process_message_sync
 6. answer   passively in the HTTP response. In sync mode a reply longer than the platform's
             limit is split: the response carries part 1, the other parts go through the
