@@ -94,10 +94,9 @@ def async_mode(settings, private_redis, platforms, worker_db):
     return settings
 
 
-@pytest.fixture
-def celery_worker(async_mode):
+def worker_thread():
     """A real Celery worker in a thread of this process, consuming all three queues."""
-    with start_worker(
+    return start_worker(
         celery_app,
         pool="solo",
         concurrency=1,
@@ -105,5 +104,11 @@ def celery_worker(async_mode):
         loglevel="WARNING",
         shutdown_timeout=15,
         queues=["messages", "tools", "maintenance"],
-    ) as worker:
+    )
+
+
+@pytest.fixture
+def celery_worker(async_mode):
+    """A worker_thread() for the whole test."""
+    with worker_thread() as worker:
         yield worker

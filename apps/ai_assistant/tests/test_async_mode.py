@@ -26,7 +26,7 @@ from devtools.llm_server import start_llm_server
 
 from .async_support import RedisServer, WorkerProcess, wait_for
 from .channel_helpers import APP_SETTINGS
-from .conftest import point_celery_at
+from .conftest import point_celery_at, worker_thread
 
 ACK = "收到消息，正在处理中喵～"
 
@@ -203,10 +203,6 @@ def test_a_send_that_keeps_failing_ends_as_a_dead_letter(client, celery_worker, 
 def test_webhooks_answer_while_redis_is_down_and_are_replied_after_it_is_back(
     client, async_mode, platforms
 ):
-    from celery.contrib.testing.worker import start_worker
-
-    from better_laser_erp.celery import app as celery_app
-
     broker = RedisServer().start()
     async_mode.CELERY_BROKER_URL = broker.url
     point_celery_at(broker.url)
@@ -230,13 +226,7 @@ def test_webhooks_answer_while_redis_is_down_and_are_replied_after_it_is_back(
         )
 
         broker.start()
-        with start_worker(
-            celery_app,
-            pool="solo",
-            perform_ping_check=False,
-            shutdown_timeout=15,
-            queues=["messages", "tools", "maintenance"],
-        ):
+        with worker_thread():
 
             def swept_all() -> bool:
                 sweep_inbound_messages()  # as beat does every minute, until the broker takes them
@@ -256,10 +246,6 @@ def test_webhooks_answer_while_redis_is_down_and_are_replied_after_it_is_back(
 def test_a_message_the_broker_never_got_or_lost_is_queued_again_by_the_sweeper(
     client, async_mode, platforms, monkeypatch
 ):
-    from celery.contrib.testing.worker import start_worker
-
-    from better_laser_erp.celery import app as celery_app
-
     app = make_app("wechat", platforms)
     bind("wechat", "o_wh1")
     broker = redis.Redis.from_url(async_mode.CELERY_BROKER_URL)
@@ -276,13 +262,7 @@ def test_a_message_the_broker_never_got_or_lost_is_queued_again_by_the_sweeper(
     broker.flushall()  # the broker restarts without its data
     assert sweep_inbound_messages() == 1
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        shutdown_timeout=15,
-        queues=["messages", "tools", "maintenance"],
-    ):
+    with worker_thread():
         done = wait_for(
             lambda: InboundMessage.objects.filter(external_id="9401", status="done").first(),
             timeout=60,
@@ -293,10 +273,6 @@ def test_a_message_the_broker_never_got_or_lost_is_queued_again_by_the_sweeper(
 
 
 def test_one_chats_turns_run_in_the_order_they_were_sent(client, async_mode, platforms):
-    from celery.contrib.testing.worker import start_worker
-
-    from better_laser_erp.celery import app as celery_app
-
     app = make_app("wechat", platforms)
     bind("wechat", "o_wh1")
     for msg_id, content in (("9301", "NZ-S1.5 库存"), ("9302", "PW-D37-T7 库存")):
@@ -312,13 +288,7 @@ def test_one_chats_turns_run_in_the_order_they_were_sent(client, async_mode, pla
     dispatch.publish(second)
     dispatch.publish(first)
 
-    with start_worker(
-        celery_app,
-        pool="solo",
-        perform_ping_check=False,
-        shutdown_timeout=15,
-        queues=["messages", "tools", "maintenance"],
-    ):
+    with worker_thread():
         wait_for(
             lambda: InboundMessage.objects.filter(status="done").count() == 2,
             timeout=60,
