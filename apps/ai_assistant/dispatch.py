@@ -2,7 +2,8 @@
 and deliver every reply part once.
 
 Celery delivers at least once; these functions make the effect exactly once (DESIGN.md §5):
-- a message is stored (InboundMessage) before it is queued, and queued only after commit;
+- a message is stored (InboundMessage, status `queued`) before it goes to the broker, and goes
+  there only after commit; the sweeper sends again what the broker never got or lost;
 - a worker claims it with a conditional UPDATE; a claim expires after a lease, so a message
   whose worker died is taken over, never run by two live workers;
 - the handler's work and the reply parts are committed in one transaction (status `replied`),
@@ -61,9 +62,10 @@ def _publish_beside_request(inbound: InboundMessage) -> None:
         close_old_connections()
 
 
-def publish(inbound: InboundMessage) -> bool:
-    """Send the task to the broker now; False (logged) if the broker is unreachable — the
-    message stays stored and the sweeper queues it again later."""
+def publish(inbound: InboundMessage, waited: int = 0, countdown: float | None = None) -> bool:
+    """Send the task to the broker (after `countdown` seconds, if given; `waited` counts the
+    looks at an earlier turn of the chat so far); False (logged) if the broker is unreachable
+    — the message stays stored and the sweeper queues it again later."""
     from .tasks import process_message_async
 
     try:
@@ -73,10 +75,11 @@ def publish(inbound: InboundMessage) -> bool:
         # shows and logs, and spare the ack path Celery's repr of the whole message.
         process_message_async.apply_async(
             args=(inbound.message_data, inbound.user_id),
-            kwargs={"inbound_id": inbound.pk},
+            kwargs={"inbound_id": inbound.pk, "waited": waited},
+            countdown=countdown,
             ignore_result=True,
             argsrepr=f"(<message of inbound {inbound.pk}>, {inbound.user_id})",
-            kwargsrepr=f"{{'inbound_id': {inbound.pk}}}",
+            kwargsrepr=f"{{'inbound_id': {inbound.pk}, 'waited': {waited}}}",
         )
     except Exception as error:  # any broker failure: the message must not be lost
         logger.warning(
@@ -117,7 +120,7 @@ def claim(inbound_id: int) -> InboundMessage | None:
     """Take the message for this worker, or None if it is done, dead or owned by a live
     worker. A message over its delivery cap becomes a dead letter instead.
 
-    One conditional UPDATE decides, so a status change made meanwhile (the publisher marking
+    One conditional UPDATE decides, so a status change made meanwhile (the sweeper marking
     the message queued) can never make two workers, or none, win it."""
     cap = settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS
     claimable = InboundMessage.objects.filter(_claimable(), pk=inbound_id)

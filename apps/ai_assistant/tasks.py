@@ -61,11 +61,8 @@ def process_message_async(
     ).first()
     if waiting is not None and not dispatch.catch_up(waiting):
         # An earlier message of this chat is in another worker's hands: look again shortly.
-        process_message_async.apply_async(
-            args=(message_data, user_id),
-            kwargs={"inbound_id": inbound_id, "waited": waited + 1},
-            countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS),
-            ignore_result=True,
+        dispatch.publish(
+            waiting, waited=waited + 1, countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS)
         )
         return None
     inbound = dispatch.claim(inbound_id)
