@@ -12,6 +12,8 @@ import dj_database_url
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
 
+from better_laser_erp import log_safety
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(config("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -135,10 +137,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 LOG_LEVEL = config("LOG_LEVEL", default="INFO")
+# Untrusted input in log records has its control characters escaped (log_safety.py).
+log_safety.install()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "better_laser_erp.log_safety.SafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

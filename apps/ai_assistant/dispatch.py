@@ -31,6 +31,7 @@ from .handler import MessageHandler
 from .identity import user_for
 from .messages import IncomingMessage
 from .models import ChannelApp, InboundMessage, OutboundMessage
+from .storable import storable_message
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def intake_direct(message_data: dict[str, Any], user_id: int | None) -> InboundM
     """Store a message handed straight to the task (the seed's `.delay(message_data, ...)`),
     so it is answered and delivered once too. None when no enabled app of its channel exists:
     then there is nothing to deliver through, and the caller only computes the reply."""
-    message = IncomingMessage.from_dict(message_data)
+    message = storable_message(IncomingMessage.from_dict(message_data))
     app = ChannelApp.objects.filter(channel=message.channel, enabled=True).order_by("pk").first()
     if app is None:
         return None

@@ -8,4 +8,6 @@ app_name = "ai_assistant"
 
 urlpatterns = [
     path("webhooks/<str:channel>/<str:app_id>/", webhook_views.webhook, name="webhook"),
+    # Platforms do not follow a redirect for a POST: the form without the slash is served too.
+    path("webhooks/<str:channel>/<str:app_id>", webhook_views.webhook),
 ]

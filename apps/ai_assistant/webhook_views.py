@@ -24,13 +24,14 @@ platform's "nothing now" answer so it does not retry into the same bug.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -41,10 +42,14 @@ from .handler import MessageHandler
 from .identity import user_for
 from .messages import OutgoingMessage
 from .models import ChannelApp, InboundMessage
+from .storable import storable_webhook
 
 logger = logging.getLogger(__name__)
 
 INBOUND = InboundMessage.Status
+# What an app id in a webhook URL may look like on every platform (wx…, ww…, ding…, a bot's
+# username or id); anything else names no app.
+APP_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,100}")
 
 
 def _process_message_sync(user, message):
@@ -96,11 +101,15 @@ def _answer_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         try:
             return view(request, channel, app_id)
         except WebhookRejected as rejected:
-            # Reason only: never the body, query or headers of a refused request.
+            # Reason only: never the body, query or headers of a refused request. The path's
+            # values are the requester's: log_safety escapes any control characters in them.
             logger.info(
                 "webhook %s/%s refused: %s %s", channel, app_id, rejected.status, rejected.reason
             )
-            return plain_response(rejected.status, rejected.reason)
+            response = plain_response(rejected.status, rejected.reason)
+            # One line per refusal: this one, not django.request's "Forbidden: …" as well.
+            response._has_been_logged = True
+            return response
 
     return wrapper
 
@@ -146,6 +155,9 @@ def _channel(channel: str) -> Channel:
 
 
 def _enabled_app(channel: str, app_id: str, fresh: bool = False) -> ChannelApp:
+    if not APP_ID.fullmatch(app_id):
+        # Never a query for it: NUL and other bytes PostgreSQL refuses would be a 500.
+        raise WebhookRejected(404, "unknown app")
     app = channel_app(channel, app_id, fresh=fresh)
     if app is None:
         raise WebhookRejected(404, "unknown app")
@@ -156,7 +168,7 @@ def _enabled_app(channel: str, app_id: str, fresh: bool = False) -> ChannelApp:
 
 def _verified(request: HttpRequest, platform: Channel, app: ChannelApp) -> ParsedWebhook:
     platform.verify(request, app)
-    return platform.parse(request, app)
+    return storable_webhook(platform.parse(request, app))
 
 
 def _check_body_size(request: HttpRequest) -> None:
@@ -205,6 +217,16 @@ def _answer(
             channel=platform.name, app=app, external_id=parsed.external_id
         )
         return _answer_retry(request, platform, app, parsed, inbound)
+    except DatabaseError as error:
+        # Not stored, so not answered 200: the platform sends it again later.
+        logger.error(
+            "webhook %s/%s could not store %s: %s",
+            platform.name,
+            app.app_id,
+            parsed.external_id,
+            error,
+        )
+        raise WebhookRejected(503, "try again later") from error
     if run_async:
         response = _process_message_async(user, message, inbound=inbound)
         return platform.render_reply(request, app, parsed, response)

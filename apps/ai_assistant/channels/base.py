@@ -27,11 +27,13 @@ call to a platform API. The view maps both in one place.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from xml.parsers.expat import ExpatError
 
@@ -213,6 +215,31 @@ def xml_text(fields: dict[str, Any], name: str, required: bool = True) -> str:
     return value
 
 
+def parse_json(body: bytes) -> dict[str, Any]:
+    """A JSON webhook body as a dict; anything else (malformed, not an object, nested past
+    Python's recursion limit, a number too long to convert) → 400."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise WebhookRejected(400, "malformed JSON") from error
+    if not isinstance(document, dict):
+        raise WebhookRejected(400, "body must be a JSON object")
+    return document
+
+
+# datetime's own range (years 1–9999) in seconds since the epoch.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
+def datetime_from(value: int | float, name: str, scale: int = 1) -> datetime:
+    """A platform's epoch timestamp (`scale` 1000 for milliseconds) as an aware datetime;
+    outside datetime's range → 400."""
+    if not _EARLIEST * scale <= value <= _LATEST * scale:
+        raise WebhookRejected(400, f"{name} is out of range")
+    return datetime.fromtimestamp(value / scale, UTC)
+
+
 def current_time() -> float:
     """Seconds since the epoch; tests patch this to replay old signed vectors."""
     return time.time()
@@ -221,10 +248,9 @@ def current_time() -> float:
 def check_timestamp(value: str | int | None, scale: int = 1) -> None:
     """Refuse (403) a signed timestamp outside AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS of now,
     in either direction. `scale` is 1000 for millisecond timestamps."""
-    try:
-        seconds = int(value) / scale  # type: ignore[arg-type]
-    except (TypeError, ValueError) as error:
-        raise WebhookRejected(403, "missing or bad timestamp") from error
+    if not re.fullmatch(r"\d{1,16}", str(value or "")):
+        raise WebhookRejected(403, "missing or bad timestamp")
+    seconds = int(value) / scale  # type: ignore[arg-type]
     if abs(current_time() - seconds) > settings.AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS:
         raise WebhookRejected(403, "stale timestamp")
 

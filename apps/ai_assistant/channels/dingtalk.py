@@ -38,6 +38,8 @@ from apps.ai_assistant.channels.base import (
     PlatformError,
     WebhookRejected,
     check_timestamp,
+    datetime_from,
+    parse_json,
     register,
 )
 from apps.ai_assistant.channels.chunking import DINGTALK_TEXT_CHARS, char_length
@@ -128,12 +130,7 @@ class DingTalkChannel(Channel):
         check_timestamp(timestamp, scale=1000)
 
     def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
-        try:
-            body = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise WebhookRejected(400, "malformed JSON") from error
-        if not isinstance(body, dict):
-            raise WebhookRejected(400, "body must be a JSON object")
+        body = parse_json(request.body)
         msg_id = _string(body, "msgId")
         conversation_id = _string(body, "conversationId")
         conversation_type = _string(body, "conversationType")
@@ -152,7 +149,7 @@ class DingTalkChannel(Channel):
             content = text["content"].strip()
         created_ms = _milliseconds(body, "createAt")
         timestamp = (
-            datetime.fromtimestamp(created_ms / 1000, UTC) if created_ms else datetime.now(UTC)
+            datetime_from(created_ms, "createAt", scale=1000) if created_ms else datetime.now(UTC)
         )
         message = IncomingMessage(
             message_id=msg_id,
@@ -166,7 +163,7 @@ class DingTalkChannel(Channel):
         )
         return ParsedWebhook(
             message=message,
-            external_id=msg_id[:190],
+            external_id=msg_id,
             reply_context=self._reply_context(body, app, staff_id, conversation_type),
         )
 

@@ -19,9 +19,7 @@
 from __future__ import annotations
 
 import hmac
-import json
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +30,8 @@ from apps.ai_assistant.channels.base import (
     ParsedWebhook,
     PlatformError,
     WebhookRejected,
+    datetime_from,
+    parse_json,
     register,
 )
 from apps.ai_assistant.channels.chunking import TELEGRAM_TEXT_UNITS, utf16_length
@@ -90,12 +90,7 @@ class TelegramChannel(Channel):
             raise WebhookRejected(403, "bad secret token")
 
     def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
-        try:
-            update = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise WebhookRejected(400, "malformed JSON") from error
-        if not isinstance(update, dict):
-            raise WebhookRejected(400, "body must be a JSON object")
+        update = parse_json(request.body)
         update_id = _integer(update.get("update_id"), "update_id")
         external_id = str(update_id)
         kind = next((k for k in ANSWERED_UPDATES if k in update), None)
@@ -119,7 +114,7 @@ class TelegramChannel(Channel):
             channel=self.name,
             external_user_id=str(user_id),
             content=content,
-            timestamp=datetime.fromtimestamp(date, UTC),
+            timestamp=datetime_from(date, "date"),
             message_type=message_type,
             conversation_id=str(chat_id),
             raw_data={

@@ -16,8 +16,8 @@
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from apps.ai_assistant.channels.base import (
     PlatformError,
     WebhookRejected,
     check_timestamp,
+    datetime_from,
     parse_xml,
     post_json,
     register,
@@ -91,21 +92,20 @@ def message_from_fields(
     msg_type = xml_text(fields, "MsgType")
     if not from_user or not msg_type:
         raise WebhookRejected(400, "missing FromUserName or MsgType")
-    try:
-        timestamp = datetime.fromtimestamp(int(create_time), tz=UTC)
-    except (ValueError, OverflowError, OSError) as error:
-        raise WebhookRejected(400, "bad CreateTime") from error
+    if not re.fullmatch(r"-?\d{1,12}", create_time):
+        raise WebhookRejected(400, "bad CreateTime")
+    timestamp = datetime_from(int(create_time), "CreateTime")
     raw_data = {key: value for key, value in fields.items() if isinstance(value, str)}
     context = {**reply_context, "account": xml_text(fields, "ToUserName", required=False)}
     if msg_type == "event":
         event = xml_text(fields, "Event")
-        external_id = f"{from_user}:{create_time}:{event}"[:190]
+        external_id = f"{from_user}:{create_time}:{event}"
         if event not in ANSWERED_EVENTS:
             return ParsedWebhook(message=None, external_id=external_id, reply_context=context)
         message_id, content = external_id, event
     else:
         message_id = xml_text(fields, "MsgId", required=False) or f"{from_user}:{create_time}"
-        external_id = message_id[:190]
+        external_id = message_id
         content = xml_text(fields, "Content", required=False) if msg_type == "text" else ""
     message = IncomingMessage(
         message_id=message_id,
