@@ -210,9 +210,11 @@ AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS = config(
 AI_ASSISTANT_MAX_WEBHOOK_BYTES = config(
     "AI_ASSISTANT_MAX_WEBHOOK_BYTES", default=256 * 1024, cast=int
 )
-# Accepted clock skew of signed webhook timestamps, in seconds (DingTalk allows one hour).
+# How far a signed webhook timestamp may lie from now, in seconds. WeChat and WeCom retry a
+# message three times within about 15 s, DingTalk sends at once; five minutes covers those
+# retries and clock skew, and is how long a captured signature could be replayed at most.
 AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS = config(
-    "AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS", default=3600, cast=int
+    "AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS", default=300, cast=int
 )
 # Each web process keeps a webhook's ChannelApp this many seconds (a failed signature check
 # always reads it again, so a rotated secret works at once; disabling takes this long).

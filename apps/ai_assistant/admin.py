@@ -2,7 +2,7 @@
 be set or replaced but are never shown, and access tokens never appear at all."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import (
     AccessToken,
@@ -44,7 +44,15 @@ class ChannelAppForm(forms.ModelForm):
 
     class Meta:
         model = ChannelApp
-        fields = ("channel", "app_id", "name", "agent_id", *SECRET_FIELDS, "enabled")
+        fields = (
+            "channel",
+            "app_id",
+            "name",
+            "agent_id",
+            *SECRET_FIELDS,
+            "security_mode",
+            "enabled",
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -54,16 +62,58 @@ class ChannelAppForm(forms.ModelForm):
         return cleaned
 
 
+PLAINTEXT_WARNING = (
+    "{app} is in plaintext mode: its messages are signed by a signature that does not cover "
+    "them, so anyone who sees one request's URL can send messages as your users for a few "
+    "minutes. Switch the app to safe mode on the WeChat console and here."
+)
+
+
 @admin.register(ChannelApp)
 class ChannelAppAdmin(admin.ModelAdmin):
     form = ChannelAppForm
-    list_display = ("channel", "app_id", "name", "agent_id", "enabled", "secrets_set", "created_at")
-    list_filter = ("channel", "enabled")
+    list_display = (
+        "channel",
+        "app_id",
+        "name",
+        "agent_id",
+        "enabled",
+        "security",
+        "secrets_set",
+        "created_at",
+    )
+    list_filter = ("channel", "enabled", "security_mode")
     search_fields = ("app_id", "name")
 
     @admin.display(description="secrets set")
     def secrets_set(self, app: ChannelApp) -> str:
         return ", ".join(name for name in SECRET_FIELDS if getattr(app, name)) or "—"
+
+    @admin.display(description="security", ordering="security_mode")
+    def security(self, app: ChannelApp) -> str:
+        if app.channel not in ("wechat", "wecom"):
+            return "—"
+        if app.accepts_plaintext:
+            return "⚠ plaintext"
+        return app.get_security_mode_display()
+
+    def changelist_view(self, request, extra_context=None):
+        self._warn_about_plaintext(request, ChannelApp.objects.all())
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self._warn_about_plaintext(request, ChannelApp.objects.filter(pk=object_id))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._warn_about_plaintext(request, [obj])
+
+    def _warn_about_plaintext(self, request, apps) -> None:
+        for app in apps:
+            if app.channel == "wechat" and app.accepts_plaintext and app.enabled:
+                messages.warning(request, PLAINTEXT_WARNING.format(app=app))
 
 
 @admin.register(ChannelIdentity)

@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,23 +20,50 @@ class Channel(models.TextChoices):
     CLI = "cli", "Command line"
 
 
+# What an app id may look like on every platform (wx…, ww…, ding…, a bot's username or id);
+# the webhook looks up nothing else.
+APP_ID_PATTERN = r"[A-Za-z0-9_.:@-]{1,100}"
+
+
 class ChannelApp(models.Model):
     """One bot on one platform. Secrets are write-only in admin and never logged.
 
     Field use per channel:
-    - wechat:   app_id = AppID, token, encoding_aes_key, secret = AppSecret
+    - wechat:   app_id = AppID, token, encoding_aes_key, secret = AppSecret, security_mode
     - wecom:    app_id = CorpID, agent_id, token, encoding_aes_key, secret = app Secret
+                (always safe mode)
     - dingtalk: app_id = AppKey (robotCode), secret = AppSecret
     - telegram: app_id = bot username or id, secret = bot token, token = webhook secret_token
     """
 
+    class SecurityMode(models.TextChoices):
+        # As on the WeChat console (消息加解密方式). Plaintext bodies are signed by a signature
+        # that does not cover them, so only the encrypted modes prove who wrote a message.
+        PLAINTEXT = "plaintext", "Plaintext (明文模式) — not recommended"
+        COMPATIBLE = "compatible", "Compatible (兼容模式)"
+        SAFE = "safe", "Safe (安全模式)"
+
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    app_id = models.CharField(max_length=100)
+    app_id = models.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(
+                f"^{APP_ID_PATTERN}$", "Letters, digits and _ . : @ - only, as the platform shows."
+            )
+        ],
+    )
     name = models.CharField(max_length=100, blank=True)
     agent_id = models.CharField(max_length=40, blank=True)
     token = models.CharField(max_length=256, blank=True)
     encoding_aes_key = models.CharField(max_length=43, blank=True)
     secret = models.CharField(max_length=256, blank=True)
+    security_mode = models.CharField(
+        max_length=12,
+        choices=SecurityMode.choices,
+        default=SecurityMode.SAFE,
+        help_text="WeChat/WeCom message encryption, the same as on the platform's console. "
+        "In compatible and safe mode a message without Encrypt is refused.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -48,6 +77,21 @@ class ChannelApp(models.Model):
 
     def __repr__(self) -> str:
         return f"<ChannelApp {self.channel}:{self.app_id}>"
+
+    def clean(self) -> None:
+        encrypted = self.security_mode != self.SecurityMode.PLAINTEXT
+        if self.channel == Channel.WECOM and not encrypted:
+            raise ValidationError({"security_mode": "WeCom always encrypts its messages."})
+        xml_channel = self.channel in (Channel.WECHAT, Channel.WECOM)
+        if xml_channel and encrypted and not self.encoding_aes_key:
+            raise ValidationError(
+                {"encoding_aes_key": "Compatible and safe mode need the EncodingAESKey."}
+            )
+
+    @property
+    def accepts_plaintext(self) -> bool:
+        """Whether a WeChat body without Encrypt may be trusted (plaintext mode only)."""
+        return self.security_mode == self.SecurityMode.PLAINTEXT
 
 
 class ChannelIdentity(models.Model):
@@ -315,3 +359,26 @@ class AccessToken(models.Model):
 
     def __repr__(self) -> str:
         return f"<AccessToken {self.app} expires={self.expires_at.isoformat()}>"
+
+
+class WebhookProof(models.Model):
+    """A webhook signature that does not cover the body (WeChat plaintext mode's `signature`,
+    DingTalk's `timestamp` + `sign`), bound to the body it first came with.
+
+    The same proof with the same body again is the platform retrying; with any other body it
+    is someone who saw the proof (a proxy log, a screenshot) and is refused. Rows outlive the
+    timestamp window, after which the proof is refused anyway, and are then deleted.
+    """
+
+    app = models.ForeignKey(ChannelApp, on_delete=models.CASCADE, related_name="+")
+    proof_digest = models.CharField(max_length=64)
+    body_digest = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["app", "proof_digest"], name="webhookproof_app_proof"),
+        ]
+
+    def __str__(self) -> str:
+        return f"proof {self.proof_digest[:12]}… of {self.app}"

@@ -27,7 +27,6 @@ import logging
 import re
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -40,16 +39,16 @@ from .channel_apps import channel_app
 from .channels.base import Channel, ParsedWebhook, PlatformError, WebhookRejected, get_channel
 from .handler import MessageHandler
 from .identity import user_for
+from .insert import insert_row
 from .messages import OutgoingMessage
-from .models import ChannelApp, InboundMessage
+from .models import APP_ID_PATTERN, ChannelApp, InboundMessage
 from .storable import storable_webhook
+from .webhook_proofs import bind_to_body
 
 logger = logging.getLogger(__name__)
 
 INBOUND = InboundMessage.Status
-# What an app id in a webhook URL may look like on every platform (wx…, ww…, ding…, a bot's
-# username or id); anything else names no app.
-APP_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,100}")
+APP_ID = re.compile(APP_ID_PATTERN)
 
 
 def _process_message_sync(user, message):
@@ -121,9 +120,14 @@ def webhook(request: HttpRequest, channel: str, app_id: str) -> HttpResponse:
     platform = _channel(channel)
     if request.method == "GET":
         # URL verification comes right after an app is set up or its secrets change.
-        response = platform.handshake(request, _enabled_app(channel, app_id, fresh=True))
+        app = _enabled_app(channel, app_id, fresh=True)
+        response = platform.handshake(request, app)
         if response is None:
             raise WebhookRejected(405, "method not allowed")
+        proof = platform.unbound_proof(request, app)
+        if proof:
+            # A verification URL's signature must not sign a message later.
+            bind_to_body(app, proof, b"")
         return response
     app = _enabled_app(channel, app_id)
     if request.method != "POST":
@@ -168,6 +172,9 @@ def _enabled_app(channel: str, app_id: str, fresh: bool = False) -> ChannelApp:
 
 def _verified(request: HttpRequest, platform: Channel, app: ChannelApp) -> ParsedWebhook:
     platform.verify(request, app)
+    proof = platform.unbound_proof(request, app)
+    if proof:
+        bind_to_body(app, proof, request.body)
     return storable_webhook(platform.parse(request, app))
 
 
@@ -197,7 +204,8 @@ def _answer(
     now = timezone.now()
     try:
         # Insert first: the unique key turns a platform retry into an IntegrityError.
-        inbound = _insert_message(
+        inbound = insert_row(
+            InboundMessage,
             channel=platform.name,
             app=app,
             external_id=parsed.external_id,
@@ -236,17 +244,6 @@ def _answer(
     if rest:
         _deliver_after_response(rendered, inbound)
     return rendered
-
-
-def _insert_message(**fields: Any) -> InboundMessage:
-    """One INSERT; IntegrityError if the platform sent this message before."""
-    if transaction.get_connection().in_atomic_block:
-        # Within a transaction (tests, ATOMIC_REQUESTS) a savepoint keeps it usable.
-        with transaction.atomic():
-            return InboundMessage.objects.create(**fields)
-    # Alone, the statement commits itself: one round trip to the database instead of
-    # BEGIN, INSERT, COMMIT — the largest part of the async ack's time.
-    return InboundMessage.objects.create(**fields)
 
 
 def _answer_retry(

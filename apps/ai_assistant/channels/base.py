@@ -6,6 +6,8 @@ A channel is one module in this package holding one `Channel` subclass decorated
     GET   handshake(request, app)            URL verification; None → 405
     POST  verify(request, app)               proof of origin, replay window; raises
                                              WebhookRejected, nothing is stored before it passes
+          unbound_proof(request, app)        a proof that does not cover the body: the view
+                                             binds it to this body (webhook_proofs.py)
           parse(request, app)                → ParsedWebhook (message None: nothing to answer)
           ... intake, identify, handler ...  (the view; not the channel's business)
           render_reply(request, app, parsed, reply)
@@ -114,6 +116,12 @@ class Channel:
     def verify(self, request: HttpRequest, app: ChannelApp) -> None:
         """Check the request's proof of origin and freshness; raise WebhookRejected if bad."""
         raise NotImplementedError
+
+    def unbound_proof(self, request: HttpRequest, app: ChannelApp) -> str | None:
+        """The verified request's proof of origin when it does not cover the body (e.g. a
+        signature over a timestamp only), for the view to bind to this body; None when the
+        proof covers the body or there is no per-request proof."""
+        return None
 
     def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
         """Decode a verified request; malformed input raises WebhookRejected(400, ...)."""

@@ -2,7 +2,9 @@
 
 - POST only. Headers `timestamp` (ms) and `sign` = base64(HMAC-SHA256(key=AppSecret,
   msg=f"{timestamp}\\n{AppSecret}")), both required, compared in constant time; the timestamp
-  must lie within AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS (DingTalk: 1 h) of now.
+  must lie within AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS (5 min; DingTalk itself allows 1 h)
+  of now. `sign` covers only the timestamp, so the pair is bound to the first body it came
+  with (webhook_proofs.py).
 - Body: JSON. Single chat conversationType "1", group "2". Text loses the space the
   @-mention leaves in front. User = senderStaffId (senderId when there is none), conversation
   = conversationId, de-dup key msgId. Other msgtypes (picture, richText, audio, file, ...)
@@ -128,6 +130,10 @@ class DingTalkChannel(Channel):
         if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8")):
             raise WebhookRejected(403, "bad signature")
         check_timestamp(timestamp, scale=1000)
+
+    def unbound_proof(self, request: HttpRequest, app: ChannelApp) -> str | None:
+        # `sign` covers the timestamp only; the view binds the pair to this body.
+        return f"{request.headers.get('timestamp', '')}:{request.headers.get('sign', '')}"
 
     def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
         body = parse_json(request.body)

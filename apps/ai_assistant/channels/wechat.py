@@ -3,7 +3,10 @@
 - GET: URL verification with the plain signature; echostr comes back unchanged.
 - POST: the plain `signature` is checked on every request, plus `msg_signature` over
   `Encrypt` when `encrypt_type=aes` (compatible and safe mode; then the decrypted XML is what
-  counts). The timestamp must lie within AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS.
+  counts, the plaintext fields of a compatible-mode body are ignored). The timestamp must lie
+  within AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS. An app in compatible or safe mode refuses a
+  body without Encrypt; in plaintext mode the signature, which does not cover the body, is
+  bound to the first body it came with (webhook_proofs.py).
 - Text → IncomingMessage (user and conversation = the OpenID, de-dup key MsgId).
   subscribe → message_type "event", content "subscribe" (the handler greets);
   unsubscribe and other events → nothing to answer. Image/voice/... → message_type = MsgType
@@ -153,6 +156,9 @@ class WeChatChannel(Channel):
     def verify(self, request: HttpRequest, app: ChannelApp) -> None:
         self._check_plain_signature(request, app)
         check_timestamp(request.GET.get("timestamp"))
+        if not self._encrypted(request) and not app.accepts_plaintext:
+            # The plain signature does not cover the body: only Encrypt proves who wrote it.
+            raise WebhookRejected(403, f"plaintext message refused in {app.security_mode} mode")
         if self._encrypted(request):
             encrypted = xml_text(parse_xml(request.body), "Encrypt")
             crypto = crypto_for(app, app.app_id)
@@ -165,6 +171,11 @@ class WeChatChannel(Channel):
                 )
             except CryptoError as error:
                 raise rejected(error) from error
+
+    def unbound_proof(self, request: HttpRequest, app: ChannelApp) -> str | None:
+        if self._encrypted(request):
+            return None  # msg_signature covers Encrypt, the only part that is trusted
+        return ":".join(request.GET.get(name, "") for name in ("timestamp", "nonce", "signature"))
 
     def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
         fields = parse_xml(request.body)

@@ -62,6 +62,12 @@ class ChannelTestCase:
         self.settings = settings
         self.app = ChannelApp.objects.create(channel=self.channel, **APP_SETTINGS[self.channel])
 
+    def use_security_mode(self, mode: str) -> None:
+        """Set the app as the platform's console would for requests of `mode`
+        (webhook_client's "plain" | "compatible" | "safe")."""
+        self.app.security_mode = "plaintext" if mode == "plain" else mode
+        self.app.save()
+
     # --- requests ---------------------------------------------------------------------------
 
     def build(self, name: str, mode: str = "safe", **stamp) -> webhook_client.WebhookRequest:

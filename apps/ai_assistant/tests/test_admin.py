@@ -36,7 +36,14 @@ def test_channel_app_pages_never_show_secrets(admin_client, app):
 def test_saving_with_empty_secret_fields_keeps_them(admin_client, app):
     response = admin_client.post(
         f"/admin/ai_assistant/channelapp/{app.pk}/change/",
-        {"channel": "wechat", "app_id": "wx1", "name": "renamed", "agent_id": "", "enabled": "on"},
+        {
+            "channel": "wechat",
+            "app_id": "wx1",
+            "name": "renamed",
+            "agent_id": "",
+            "security_mode": "safe",
+            "enabled": "on",
+        },
     )
     assert response.status_code == 302
     app.refresh_from_db()
@@ -47,7 +54,13 @@ def test_saving_with_empty_secret_fields_keeps_them(admin_client, app):
 def test_a_new_secret_replaces_the_old_one(admin_client, app):
     admin_client.post(
         f"/admin/ai_assistant/channelapp/{app.pk}/change/",
-        {"channel": "wechat", "app_id": "wx1", "secret": "new-secret", "enabled": "on"},
+        {
+            "channel": "wechat",
+            "app_id": "wx1",
+            "secret": "new-secret",
+            "security_mode": "safe",
+            "enabled": "on",
+        },
     )
     app.refresh_from_db()
     assert app.secret == "new-secret" and app.token == SECRETS["token"]

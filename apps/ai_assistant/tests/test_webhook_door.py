@@ -89,10 +89,10 @@ class TestThePath(ChannelTestCase):
         assert not InboundMessage.objects.exists()
 
     def test_a_database_that_cannot_store_the_message_gets_503_not_200(self, monkeypatch):
-        def broken(**fields):
+        def broken(model, **fields):
             raise DatabaseError("disk full")
 
-        monkeypatch.setattr(webhook_views, "_insert_message", broken)
+        monkeypatch.setattr(webhook_views, "insert_row", broken)
         response = self.post_fixture("text_message")
         assert response.status_code == 503
 

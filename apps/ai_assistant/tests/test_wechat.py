@@ -55,6 +55,7 @@ class TestWeChatWebhook(ChannelTestCase):
 
     @pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
     def test_a_bound_user_gets_the_real_stock_figure(self, mode):
+        self.use_security_mode(mode)
         self.bind_sender("wh1")
         response = self.post_fixture("text_message", mode=mode)
         fields = self.reply_fields(response)
@@ -162,6 +163,7 @@ class TestWeChatWebhook(ChannelTestCase):
         assert not InboundMessage.objects.exists()
 
     def test_it_rejects_a_bad_plain_signature(self):
+        self.use_security_mode("plain")
         request = self.build("text_message", mode="plain")
         request.query["signature"] = "f" * 40
         response = self.send(request)
@@ -220,6 +222,7 @@ class TestWeChatWebhook(ChannelTestCase):
     )
     @pytest.mark.parametrize("mode", ["plain", "safe"])
     def test_it_rejects_bad_xml(self, name, reason, mode):
+        self.use_security_mode(mode)
         response = self.post_fixture(name, mode=mode)
         assert response.status_code == 400
         assert response.content == reason
