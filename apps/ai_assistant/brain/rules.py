@@ -211,20 +211,31 @@ class RuleBrain:
         try:
             understanding = parser.parse()
         except Ask as ask:
-            updates: dict[str, Any] = {}
-            if ask.partial.get("tool"):
-                updates = {
-                    "last_tool": ask.partial["tool"],
-                    "last_params": ask.partial.get("params", {}),
-                    "choices": ask.partial.get("choices", []),
-                    "choice_slot": ask.partial.get("slot", ""),
-                }
-            return Understanding("clarify", question=ask.question, candidates=ask.candidates), (
-                updates
-            )
+            return self._asked(ask, tools)
         if understanding.kind == "tool":
             return understanding, {"choices": []}
         return understanding, {}
+
+    def _asked(self, ask: Ask, tools: list | None) -> tuple[Understanding, dict[str, Any]]:
+        """An ask-back, unless it is for a tool the user may not use: then that tool's own
+        refusal (the registry denies and logs it). Candidates are records, so they are only
+        ever shown for a tool the user may use."""
+        tool = ask.partial.get("tool")
+        allowed = {t.name for t in tools} if tools is not None else None
+        if allowed is not None and tool and tool not in allowed:
+            return Understanding("tool", tool=tool, params={}), {}
+        if ask.candidates and not tool:
+            return Understanding("unknown"), {}
+        updates: dict[str, Any] = {}
+        if tool:
+            updates = {
+                "last_tool": tool,
+                "last_params": ask.partial.get("params", {}),
+                "choices": ask.partial.get("choices", []),
+                "choice_slot": ask.partial.get("slot", ""),
+            }
+        clarify = Understanding("clarify", question=ask.question, candidates=ask.candidates)
+        return clarify, updates
 
 
 def remember(understanding: Understanding) -> dict[str, Any]:
@@ -363,7 +374,8 @@ class _Parser:
         found = [m for m in self.entities.of("warehouse")]
         return found[0].values[0] if found else None
 
-    def customer(self) -> str | None:
+    def customer(self, tool: str) -> str | None:
+        """The one customer named, for `tool`; an ask-back when the name fits several."""
         found = self.entities.of("customer") or [
             m for m in self.entities.mentions if "customer" in m.others
         ]
@@ -374,7 +386,7 @@ class _Parser:
         if len(codes) == 1:
             return codes[0]
         candidates = [str(self.vocabulary.customers[code]) for code in codes[:8]]
-        raise Ask(replies.ambiguous(mention.text, candidates, self.language), candidates)
+        raise Ask(replies.ambiguous(mention.text, candidates, self.language), candidates, tool=tool)
 
     def supplier(self, prefer: bool) -> str | None:
         for mention in self.entities.mentions:
@@ -419,7 +431,7 @@ class _Parser:
             serial = self.context.get("serial_no")
             if serial:
                 return self.tool("machine_warranty_lookup", serial_no=serial)
-            raise self.ask("serial_no")
+            raise self.ask("serial_no", tool="machine_warranty_lookup")
         if self.has(LOW_STOCK):
             low = self.low_stock()
             if low:
@@ -427,14 +439,15 @@ class _Parser:
         if self.has(PURCHASE):
             return self.purchase()
         if self.has(PRODUCTION):
-            raise self.ask("work_order")
+            raise self.ask("work_order", tool="production_progress")
         if self.has(SERVICE) and not self.has(STOCK_STRONG):
-            customer = self.customer()
+            customer = self.customer("service_ticket_status")
             if customer:
                 return self.tool("service_ticket_status", customer=customer)
             return self.tool("service_ticket_status")
-        customer = self.customer()
-        if self.has(SALES) and not self.has(STOCK_STRONG):
+        asks_sales = self.has(SALES) and not self.has(STOCK_STRONG)
+        customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
+        if asks_sales:
             if customer:
                 return self.tool("sales_order_status", customer=customer)
             return self.tool("sales_order_status")
@@ -444,7 +457,7 @@ class _Parser:
             query = self.leftover_words()
             if query:
                 return self.tool("customer_lookup", query=query)
-            raise self.ask("customer")
+            raise self.ask("customer", tool="customer_lookup")
         if self.has(ADVICE):
             return Understanding("unknown")
         follow = self.follow_up()
@@ -574,7 +587,7 @@ class _Parser:
         )
 
     def quote(self) -> Understanding:
-        customer = self.customer() or self.customer_text()
+        customer = self.customer("create_sales_quote") or self.customer_text()
         groups = self.item_groups()
         quantities = list(self.entities.quantities)
         lines = []
@@ -702,7 +715,7 @@ class _Parser:
             query = self.leftover_words()
             if query:
                 return self.tool("find_product", query=query)
-            raise self.ask("item")
+            raise self.ask("item", tool="find_product")
         item = self.item(True, "check_inventory_stock", {"warehouse": warehouse})
         if not item:
             item = self.fuzzy_item()

@@ -32,6 +32,9 @@ def visible_orders(user: Any) -> QuerySet[SalesOrder]:
     """Orders the user may see: all with view_all_salesorders, else their own and their
     customers'."""
     orders = SalesOrder.objects.all()
+    if not user.has_perm("sales.view_salesorder"):
+        # Another tool may name an order (a reservation "for SO-…"): only its viewers see it.
+        return orders.none()
     if user.has_perm("sales.view_all_salesorders"):
         return orders
     return orders.filter(Q(salesperson=user) | Q(customer__owner_salesperson=user))
