@@ -46,3 +46,10 @@ def demo(db):
 
     if not Warehouse.objects.filter(code="main").exists():
         call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limit(settings):
+    """Tests send many messages from one chat account in a minute; the rate limit's own tests
+    turn it back on."""
+    settings.AI_ASSISTANT_RATE_LIMIT_PER_MINUTE = 0

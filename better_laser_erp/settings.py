@@ -176,6 +176,13 @@ AI_ASSISTANT_TOOL_LOG_RETENTION_DAYS = config(
 AI_ASSISTANT_CONTEXT_IDLE_MINUTES = config(
     "AI_ASSISTANT_CONTEXT_IDLE_MINUTES", default=60, cast=int
 )
+# Longest message the assistant reads, in characters; a longer one is answered with a request
+# to shorten it (staff questions are a line or two; this bounds a hostile message's cost).
+AI_ASSISTANT_MAX_MESSAGE_CHARS = config("AI_ASSISTANT_MAX_MESSAGE_CHARS", default=1000, cast=int)
+# Messages one chat account may send per minute; 0 turns the limit off (rate_limit.py).
+AI_ASSISTANT_RATE_LIMIT_PER_MINUTE = config(
+    "AI_ASSISTANT_RATE_LIMIT_PER_MINUTE", default=20, cast=int
+)
 # Rows a list tool returns at most (totals still cover everything).
 AI_ASSISTANT_MAX_ROWS = config("AI_ASSISTANT_MAX_ROWS", default=20, cast=int)
 

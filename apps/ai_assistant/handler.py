@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import identity
+from . import identity, rate_limit
 from .brain import get_brain
 from .brain.base import BrainReply, BrainTurn, detect_language
 from .messages import IncomingMessage, OutgoingMessage
@@ -31,6 +31,7 @@ YES_WORDS = {"是", "是的", "确认", "确定", "好", "好的", "对", "yes",
 NO_WORDS = {"否", "不", "不要", "取消", "算了", "no", "n", "cancel"}
 BIND_COMMAND = re.compile(r"^/bind(?:@\w+)?\s+(\S+)\s*$", re.IGNORECASE)
 COMMAND = re.compile(r"^/(\w+)(?:@\w+)?\b", re.IGNORECASE)
+COMMAND_ECHO_CHARS = 20
 
 
 def _answer_word(content: str) -> str:
@@ -46,7 +47,20 @@ class MessageHandler:
 
     def handle_message(self, message: IncomingMessage) -> OutgoingMessage:
         content = (message.content or "").strip()
-        language = detect_language(content)
+        # The language of a hostile 100k-character text is read from its start only.
+        language = detect_language(content[:200])
+        verdict = rate_limit.check(message.channel, message.external_user_id)
+        if verdict is not rate_limit.Verdict.WITHIN:
+            # Over the limit: one polite answer per minute, then nothing (nothing to send).
+            polite = verdict is rate_limit.Verdict.FIRST_OVER
+            reply = text("rate_limited", language) if polite else ""
+            return OutgoingMessage(content=reply, language=language)
+        limit = settings.AI_ASSISTANT_MAX_MESSAGE_CHARS
+        if len(content) > limit:
+            return OutgoingMessage(
+                content=text("too_long", language, limit=str(limit), length=str(len(content))),
+                language=language,
+            )
         if self.user is None:
             return self._unbound(message, content, language)
         if not self.user.is_active:
@@ -139,8 +153,10 @@ class MessageHandler:
             cancelled = self._cancel_pending(conversation)
             key = "cancelled" if cancelled else "nothing_to_cancel"
             return OutgoingMessage(content=text(key, language), language=language)
+        # The name is the user's own text: echo a short piece of it, never all of it.
+        shown = name if len(name) <= COMMAND_ECHO_CHARS else name[:COMMAND_ECHO_CHARS] + "…"
         return OutgoingMessage(
-            content=text("unknown_command", language, command=name), language=language
+            content=text("unknown_command", language, command=shown), language=language
         )
 
     def _ask_brain(

@@ -47,6 +47,16 @@ TEXTS = {
         "zh": "这个操作的确认已过期，没有执行。请重新发起。",
         "en": "That confirmation has expired and nothing was done. Please ask again.",
     },
+    "too_long": {
+        "zh": "消息太长了（{length} 字），我最多读 {limit} 字。请缩短后再发。",
+        "en": "That message is too long ({length} characters); I read at most {limit}. "
+        "Please shorten it and send it again.",
+    },
+    "rate_limited": {
+        "zh": "您发消息太快了，请稍等一分钟再问。这一分钟内的其他消息我先不处理。",
+        "en": "You're sending messages too fast. Please wait a minute; I'll skip the other "
+        "messages you send this minute.",
+    },
     "unknown_command": {
         "zh": "不认识的命令 /{command}。发送 /help 查看可用命令。",
         "en": "Unknown command /{command}. Send /help to see the commands.",

@@ -237,10 +237,10 @@ def _answer(
         raise WebhookRejected(503, "try again later") from error
     if run_async:
         response = _process_message_async(user, message, inbound=inbound)
-        return platform.render_reply(request, app, parsed, response)
+        return _render(platform, request, app, parsed, response)
     response = _process_message_sync(user, message)
     rest = _store_reply(inbound, platform, response)
-    rendered = platform.render_reply(request, app, parsed, response)
+    rendered = _render(platform, request, app, parsed, response)
     if rest:
         _deliver_after_response(rendered, inbound)
     return rendered
@@ -258,13 +258,27 @@ def _answer_retry(
     if use_async_processing():
         # The first answer was the notice; the reply itself goes out through the send API.
         notice = OutgoingMessage(content=settings.AI_ASSISTANT_ASYNC_ACK_TEXT)
-        return platform.render_reply(request, app, parsed, notice)
+        return _render(platform, request, app, parsed, notice)
     if inbound.reply is None or inbound.status == INBOUND.DEAD:
         return platform.acknowledge(request, app)
-    rendered = platform.render_reply(request, app, parsed, OutgoingMessage.from_dict(inbound.reply))
+    rendered = _render(platform, request, app, parsed, OutgoingMessage.from_dict(inbound.reply))
     if inbound.status == INBOUND.REPLIED and not use_async_processing():
         _deliver_after_response(rendered, inbound)
     return rendered
+
+
+def _render(
+    platform: Channel,
+    request: HttpRequest,
+    app: ChannelApp,
+    parsed: ParsedWebhook,
+    reply: OutgoingMessage,
+) -> HttpResponse:
+    """The passive answer; a blank reply (nothing to say) is the platform's acknowledgement,
+    never an empty message."""
+    if not reply.content.strip():
+        return platform.acknowledge(request, app)
+    return platform.render_reply(request, app, parsed, reply)
 
 
 def _store_reply(inbound: InboundMessage, platform: Channel, reply: OutgoingMessage) -> bool:

@@ -148,6 +148,8 @@ class Channel:
         cannot carry text returns ("", all parts).
         """
         parts = self.split(text)
+        if not parts:
+            return "", []
         return parts[0], parts[1:]
 
     def send(

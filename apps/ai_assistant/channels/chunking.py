@@ -42,7 +42,10 @@ def split_text(text: str, limit: int, measure: Callable[[str], int] = utf8_lengt
 
     Breaks fall between lines; a line longer than a whole part is cut between characters
     (a Python character is a code point, so UTF-8 sequences and surrogate pairs stay whole).
+    A blank text is no part at all: there is nothing to send.
     """
+    if not text.strip():
+        return []
     if measure(text) <= limit:
         return [text]
     total_guess = 2
