@@ -4,6 +4,7 @@ The defaults give the embedded mode: SQLite under var/, local-memory cache, sync
 assistant, rule brain, no Redis. See .env.example for every setting.
 """
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -37,6 +38,27 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _secrets_encryption_keys() -> list[str]:
+    keys = config("SECRETS_ENCRYPTION_KEYS", default="", cast=Csv())
+    if keys:
+        return keys
+    if ENVIRONMENT != "development":
+        raise ImproperlyConfigured(
+            "SECRETS_ENCRYPTION_KEYS must be set when ENVIRONMENT is not development"
+        )
+    # Development only: one Fernet key per checkout, kept across restarts.
+    key_file = VAR_DIR / "secrets_encryption_key"
+    if not key_file.exists():
+        key_file.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        key_file.chmod(0o600)
+    return [key_file.read_text().strip()]
+
+
+# Keys that encrypt chat apps' secrets and access tokens at rest (apps/ai_assistant/encrypted.py):
+# comma-separated Fernet keys, the first encrypts, all decrypt (README: rotating the key).
+SECRETS_ENCRYPTION_KEYS = _secrets_encryption_keys()
 ALLOWED_HOSTS = config("ALLOWED_HOSTS", default="localhost,127.0.0.1,[::1],testserver", cast=Csv())
 CSRF_TRUSTED_ORIGINS = config("CSRF_TRUSTED_ORIGINS", default="", cast=Csv())
 

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .encrypted import EncryptedTextField
+
 
 class Channel(models.TextChoices):
     WECHAT = "wechat", "WeChat Official Account"
@@ -54,9 +56,10 @@ class ChannelApp(models.Model):
     )
     name = models.CharField(max_length=100, blank=True)
     agent_id = models.CharField(max_length=40, blank=True)
-    token = models.CharField(max_length=256, blank=True)
-    encoding_aes_key = models.CharField(max_length=43, blank=True)
-    secret = models.CharField(max_length=256, blank=True)
+    # Encrypted at rest (encrypted.py); write-only in the admin, never logged.
+    token = EncryptedTextField(blank=True)
+    encoding_aes_key = EncryptedTextField(blank=True)
+    secret = EncryptedTextField(blank=True)
     security_mode = models.CharField(
         max_length=12,
         choices=SecurityMode.choices,
@@ -350,7 +353,7 @@ class AccessToken(models.Model):
     """The current platform access token of one chat app."""
 
     app = models.OneToOneField(ChannelApp, on_delete=models.CASCADE, related_name="access_token")
-    token = models.TextField()
+    token = EncryptedTextField()
     expires_at = models.DateTimeField()
     refreshed_at = models.DateTimeField(default=timezone.now)
 

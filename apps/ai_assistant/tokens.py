@@ -363,10 +363,16 @@ def invalidate(app: ChannelApp, token: str | None = None) -> None:
     entry = cache.get(key)
     if token is None or (isinstance(entry, dict) and entry.get("token") == token):
         cache.delete(key)
-    rows = AccessToken.objects.filter(app=app)
-    if token is not None:
-        rows = rows.filter(token=token)
-    rows.update(expires_at=datetime.fromtimestamp(_now(), UTC))
+    expired = datetime.fromtimestamp(_now(), UTC)
+    if token is None:
+        AccessToken.objects.filter(app=app).update(expires_at=expired)
+        return
+    # Tokens are encrypted at rest (randomised), so the comparison happens here, under a lock.
+    with transaction.atomic():
+        row = AccessToken.objects.select_for_update().filter(app=app).first()
+        if row is not None and row.token == token:
+            row.expires_at = expired
+            row.save(update_fields=["expires_at"])
 
 
 def is_token_error(channel: str, error: PlatformError) -> bool:

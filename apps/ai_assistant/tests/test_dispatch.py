@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def stored_message(external_id="m1", conversation_key="o_user", **fields) -> InboundMessage:
-    app, _ = ChannelApp.objects.get_or_create(channel="telegram", app_id="bot", secret="x:y")
+    app, _ = ChannelApp.objects.get_or_create(
+        channel="telegram", app_id="bot", defaults={"secret": "x:y"}
+    )
     message_data = {
         "message_id": external_id,
         "channel": "telegram",
