@@ -7,9 +7,13 @@
 - Tests marked `postgres` run only when the database is PostgreSQL (DATABASE_URL).
 """
 
+import os
+
 import pytest
 from django.core.management import call_command
 from django.test.utils import override_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,3 +57,16 @@ def no_rate_limit(settings):
     """Tests send many messages from one chat account in a minute; the rate limit's own tests
     turn it back on."""
     settings.AI_ASSISTANT_RATE_LIMIT_PER_MINUTE = 0
+
+
+# Property-based tests (Hypothesis): a fixed example budget per test keeps CI's time bounded;
+# HYPOTHESIS_MAX_EXAMPLES raises it for a longer hunt. Each example runs a real webhook
+# request against the database, so there is no per-example deadline.
+hypothesis_settings.register_profile(
+    "project",
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    print_blob=True,
+)
+hypothesis_settings.load_profile("project")

@@ -172,10 +172,12 @@ def _enabled_app(channel: str, app_id: str, fresh: bool = False) -> ChannelApp:
 
 def _verified(request: HttpRequest, platform: Channel, app: ChannelApp) -> ParsedWebhook:
     platform.verify(request, app)
+    parsed = platform.parse(request, app)
     proof = platform.unbound_proof(request, app)
     if proof:
+        # After parsing, so a refused request leaves no row behind.
         bind_to_body(app, proof, request.body)
-    return storable_webhook(platform.parse(request, app))
+    return storable_webhook(parsed)
 
 
 def _check_body_size(request: HttpRequest) -> None:

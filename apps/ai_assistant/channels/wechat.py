@@ -123,6 +123,17 @@ def message_from_fields(
     return ParsedWebhook(message=message, external_id=external_id, reply_context=context)
 
 
+def signed_ciphertext(body: bytes) -> str:
+    """The `Encrypt` field that msg_signature covers; a body without it cannot carry that
+    proof (403), a body that is not XML is malformed (400)."""
+    encrypted = parse_xml(body).get("Encrypt")
+    if encrypted is None:
+        raise WebhookRejected(403, "missing Encrypt")
+    if not isinstance(encrypted, str):
+        raise WebhookRejected(400, "Encrypt must be text")
+    return encrypted
+
+
 def check_errcode(data: dict[str, Any]) -> None:
     """Raise PlatformError for a WeChat/WeCom API answer with a non-zero errcode."""
     errcode = data.get("errcode", 0)
@@ -160,7 +171,7 @@ class WeChatChannel(Channel):
             # The plain signature does not cover the body: only Encrypt proves who wrote it.
             raise WebhookRejected(403, f"plaintext message refused in {app.security_mode} mode")
         if self._encrypted(request):
-            encrypted = xml_text(parse_xml(request.body), "Encrypt")
+            encrypted = signed_ciphertext(request.body)
             crypto = crypto_for(app, app.app_id)
             try:
                 crypto.check_signature(

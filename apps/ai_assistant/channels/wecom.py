@@ -32,6 +32,7 @@ from apps.ai_assistant.channels.wechat import (
     crypto_for,
     message_from_fields,
     rejected,
+    signed_ciphertext,
     text_reply_xml,
     xml_response,
 )
@@ -60,7 +61,7 @@ class WeComChannel(Channel):
     def verify(self, request: HttpRequest, app: ChannelApp) -> None:
         msg_signature, timestamp, nonce = self._signed_query(request)
         check_timestamp(timestamp)
-        encrypted = xml_text(parse_xml(request.body), "Encrypt")
+        encrypted = signed_ciphertext(request.body)
         try:
             crypto_for(app, app.app_id).check_signature(msg_signature, timestamp, nonce, encrypted)
         except CryptoError as error:

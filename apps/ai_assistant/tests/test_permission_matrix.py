@@ -19,6 +19,7 @@ from apps.ai_assistant import handler as handler_module
 from apps.ai_assistant.handler import MessageHandler
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.replies import help_text
+from apps.ai_assistant.tests.erp_records import record_tokens, tokens_in
 from apps.ai_assistant.tools.registry import (
     STATUS,
     ToolContext,
@@ -28,11 +29,6 @@ from apps.ai_assistant.tools.registry import (
     tools_for,
 )
 from apps.demo.roles import DEMO_USERS, ROLE_PERMISSIONS
-from apps.inventory.models import Item, SerialNumber
-from apps.production.models import WorkOrder
-from apps.purchasing.models import PurchaseOrder, Supplier
-from apps.sales.models import Customer, SalesOrder
-from apps.service.models import ServiceTicket
 
 ROLES = [username for username in DEMO_USERS if username != "admin"]
 
@@ -67,23 +63,6 @@ REQUESTS = {
         "LX20999999 报修 不出光",
     ),
 }
-
-
-def record_tokens() -> set[str]:
-    """Every string that names an ERP record of the demo company."""
-    tokens: set[str] = set()
-    tokens.update(Item.objects.values_list("sku", flat=True))
-    tokens.update(SerialNumber.objects.values_list("serial", flat=True))
-    for model in (SalesOrder, PurchaseOrder, WorkOrder, ServiceTicket):
-        tokens.update(model.objects.values_list("number", flat=True))
-    for model in (Customer, Supplier):
-        for code, name_zh, name in model.objects.values_list("code", "name_zh", "name"):
-            tokens.update(value for value in (code, name_zh, name) if value)
-    return {token for token in tokens if len(token) >= 3}
-
-
-def tokens_in(text: str, tokens: set[str]) -> set[str]:
-    return {token for token in tokens if token in text}
 
 
 @pytest.fixture(scope="module")
