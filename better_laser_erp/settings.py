@@ -283,7 +283,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TRACK_STARTED = True
-# At-least-once delivery; the tasks make the effect exactly once (see DESIGN.md §5).
+# At-least-once delivery; the tasks make the effect exactly once (see docs/design.md §5).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

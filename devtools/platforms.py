@@ -1,7 +1,7 @@
 """A local stand-in for the chat platforms' API servers: WeChat, WeCom, DingTalk and Telegram.
 
 It speaks each platform's wire protocol (paths, parameters, JSON shapes, error codes, see
-spec/CHANNELS.md) so the token service and the channel senders are tested over real HTTP:
+docs/channels.md) so the token service and the channel senders are tested over real HTTP:
 
     WeChat    GET  /cgi-bin/token?grant_type=client_credential&appid=&secret=
               POST /cgi-bin/stable_token                 {grant_type, appid, secret, force_refresh}

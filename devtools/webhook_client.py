@@ -273,7 +273,7 @@ def dingtalk_json(
     app: Any, payload: dict[str, Any], timestamp_ms: str | int | None = None
 ) -> WebhookRequest:
     """POST of a robot callback `payload`, signed with the app's secret (headers timestamp
-    and sign, CHANNELS.md §3.1)."""
+    and sign, docs/channels.md §3.1)."""
     from apps.ai_assistant.channels.dingtalk import robot_sign
 
     timestamp = str(timestamp_ms or int(time.time() * 1000))

@@ -1,7 +1,7 @@
 """Async mode's bookkeeping: hand stored messages to Celery, claim them once, answer them once
 and deliver every reply part once.
 
-Celery delivers at least once; these functions make the effect exactly once (DESIGN.md §5):
+Celery delivers at least once; these functions make the effect exactly once (docs/design.md §5):
 - a message is stored (InboundMessage, status `queued`) before it goes to the broker, and goes
   there only after commit; the sweeper sends again what the broker never got or lost;
 - a worker claims it with a conditional UPDATE; a claim expires after a lease, so a message

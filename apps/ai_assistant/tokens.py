@@ -11,7 +11,7 @@
 A token is refreshed AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS before it expires. Only one
 process refreshes an app's token at a time (a cache lock, `cache.add`, 30 s); the others wait
 briefly for its result, because the platforms limit token calls and WeChat's classic token
-invalidates the previous one on every fetch (CHANNELS.md §1.6).
+invalidates the previous one on every fetch (docs/channels.md §1.6).
 
 Per channel (ChannelApp's fields, see its docstring):
 - wechat:   POST /cgi-bin/stable_token {grant_type, appid, secret, force_refresh}

@@ -1,4 +1,4 @@
-"""Webhooks of the chat platforms: /webhooks/<channel>/<app_id>/ (DESIGN.md §2).
+"""Webhooks of the chat platforms: /webhooks/<channel>/<app_id>/ (docs/design.md §2).
 
 One view serves every channel; the channel module says what is specific to its platform
 (apps/ai_assistant/channels/). The order never changes:

@@ -1,6 +1,6 @@
 """The demo company: Suzhou laser-machine maker 苏州贝特激光 (Better Laser).
 
-Plain data read by apps.demo.seed. Names marked "fixed" in DESIGN.md §7 are relied on by docs,
+Plain data read by apps.demo.seed. Names marked "fixed" in docs/design.md §7 are relied on by docs,
 tests and evaluations: change them only together with those. Dates are fixed so the facts they
 make true (LX20260001 under warranty, LX20250007 expired, …) stay true for years.
 """

@@ -1,7 +1,7 @@
 """Cutting a long reply into platform-sized parts, at line boundaries, numbered "(1/3) ".
 
 Limits, each measured the way its platform counts:
-- WeChat / WeCom: 2048 UTF-8 bytes per text (CHANNELS.md §1.3, §2; longer text is cut off).
+- WeChat / WeCom: 2048 UTF-8 bytes per text (docs/channels.md §1.3, §2; longer text is cut off).
 - Telegram: 4096 UTF-16 code units (entity offsets are UTF-16, so count that way to be safe).
 - DingTalk: 4000 characters. The platform documents no exact text limit; 4000 characters
   keeps even all-CJK text (3 bytes each) at 12000 bytes, well inside the 20000-byte message

@@ -1,4 +1,4 @@
-"""DingTalk enterprise-internal app robot, HTTP mode (CHANNELS.md §3.1).
+"""DingTalk enterprise-internal app robot, HTTP mode (docs/channels.md §3.1).
 
 - POST only. Headers `timestamp` (ms) and `sign` = base64(HMAC-SHA256(key=AppSecret,
   msg=f"{timestamp}\\n{AppSecret}")), both required, compared in constant time; the timestamp

@@ -1,4 +1,4 @@
-"""Telegram Bot API webhook (CHANNELS.md §4).
+"""Telegram Bot API webhook (docs/channels.md §4).
 
 - POST only. Header `X-Telegram-Bot-Api-Secret-Token` must equal the app's `token` (the
   secret_token given to setWebhook, see `manage.py telegram_set_webhook`); constant-time

@@ -1,4 +1,4 @@
-"""WeChat Official Account (公众号): plain, compatible and safe mode (CHANNELS.md §1).
+"""WeChat Official Account (公众号): plain, compatible and safe mode (docs/channels.md §1).
 
 - GET: URL verification with the plain signature; echostr comes back unchanged.
 - POST: the plain `signature` is checked on every request, plus `msg_signature` over

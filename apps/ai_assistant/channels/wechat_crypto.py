@@ -1,6 +1,6 @@
 """WeChat / WeCom message signing and encryption (WXBizMsgCrypt), written out in full.
 
-Signature: sha1 of the sorted, concatenated parts, lowercase hex (CHANNELS.md §1.1, §1.4).
+Signature: sha1 of the sorted, concatenated parts, lowercase hex (docs/channels.md §1.1, §1.4).
 Encryption: AES-256-CBC, key = base64(EncodingAESKey + "="), IV = key[:16];
 plaintext = random(16) ‖ len(msg) (4 bytes, big-endian) ‖ msg ‖ receive_id, PKCS#7 padded
 to 32-byte blocks. receive_id is the AppID (Official Account) or the CorpID (WeCom app).

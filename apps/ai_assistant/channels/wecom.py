@@ -1,4 +1,4 @@
-"""WeCom (企业微信) self-built app: everything encrypted, receive_id = CorpID (CHANNELS.md §2).
+"""WeCom (企业微信) self-built app: everything encrypted, receive_id = CorpID (docs/channels.md §2).
 
 - GET: URL verification; msg_signature over the encrypted echostr, which decrypts (with the
   CorpID as receive_id) to the plaintext we return, nothing added.

@@ -26,7 +26,7 @@ from devtools import webhook_client
 
 FIXTURES = Path(__file__).resolve().parents[1] / "channels" / "fixtures"
 
-# Test apps. The WeChat one reuses the official sample's key and AppID (CHANNELS.md V2/V3).
+# Test apps. The WeChat one reuses the official sample's key and AppID (docs/channels.md V2/V3).
 APP_SETTINGS = {
     "wechat": {
         "app_id": "wx2c2769f8efd9abc2",

@@ -1,4 +1,4 @@
-"""seed_demo: idempotent, and the fixed names of DESIGN.md §7 are there."""
+"""seed_demo: idempotent, and the fixed names of docs/design.md §7 are there."""
 
 from datetime import date
 from decimal import Decimal
