@@ -1,7 +1,7 @@
 """The assistant's Celery tasks: the seed's five, plus the sweeper and the token scheduler.
 
-Tasks are thin: they load state, call the plain functions of dispatch.py, tokens.py and the
-tool registry, and record the outcome.
+Tasks are thin: they call the plain functions of inbox.py (message state), dispatch.py (the
+broker), tokens.py and the tool registry.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import dispatch
+from . import dispatch, inbox
 from .channels.base import PlatformError
 from .handler import MessageHandler
 from .messages import IncomingMessage
-from .models import ChannelApp, Conversation, InboundMessage, ToolExecutionLog
+from .models import ChannelApp, Conversation, ToolExecutionLog
 from .tools.registry import ToolContext, execute_tool
 
 logger = logging.getLogger(__name__)
@@ -51,44 +51,42 @@ def process_message_async(
     returns the reply (OutgoingMessage.to_dict()).
     """
     if inbound_id is None:
-        inbound = dispatch.intake_direct(message_data, user_id)
+        inbound = inbox.receive_direct(message_data, user_id)
         if inbound is None:
             message = IncomingMessage.from_dict(message_data)
             return MessageHandler(_user(user_id)).handle_message(message).to_dict()
         inbound_id = inbound.pk
-    waiting = InboundMessage.objects.filter(
-        pk=inbound_id, status__in=[InboundMessage.Status.RECEIVED, InboundMessage.Status.QUEUED]
-    ).first()
-    if waiting is not None and not dispatch.catch_up(waiting):
+    waiting = inbox.waiting(inbound_id)
+    if waiting is not None and not inbox.catch_up(waiting):
         # An earlier message of this chat is in another worker's hands: look again shortly.
         dispatch.publish(
             waiting, waited=waited + 1, countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS)
         )
         return None
-    inbound = dispatch.claim(inbound_id)
+    inbound = inbox.claim(inbound_id)
     if inbound is None:
         # Done already, dead, or another live worker has it: nothing to do twice.
-        return InboundMessage.objects.filter(pk=inbound_id).values_list("reply", flat=True).first()
+        return inbox.stored_reply(inbound_id)
     try:
-        dispatch.answer_and_deliver(inbound)
+        inbox.answer_and_deliver(inbound)
     except PlatformError as error:
         if error.retryable and self.request.retries < self.max_retries:
-            dispatch.release(inbound)
+            inbox.release(inbound)
             countdown = error.retry_after or settings.AI_ASSISTANT_RETRY_DELAY_SECONDS
             logger.warning("send failed for inbound %s, retrying: %s", inbound.pk, error)
             raise self.retry(exc=error, countdown=countdown) from error
-        dispatch.dead_letter(inbound, f"send failed: {error}")
+        inbox.dead_letter(inbound, f"send failed: {error}")
     except DatabaseError as error:
         if self.request.retries < self.max_retries:
-            dispatch.release(inbound)
+            inbox.release(inbound)
             raise self.retry(
                 exc=error, countdown=settings.AI_ASSISTANT_RETRY_DELAY_SECONDS
             ) from error
-        dispatch.dead_letter(inbound, f"database error: {error}")
+        inbox.dead_letter(inbound, f"database error: {error}")
     except Exception as error:
         logger.exception("processing inbound %s failed", inbound.pk)
-        dispatch.dead_letter(inbound, f"{type(error).__name__}: {error}")
-    return InboundMessage.objects.filter(pk=inbound.pk).values_list("reply", flat=True).first()
+        inbox.dead_letter(inbound, f"{type(error).__name__}: {error}")
+    return inbox.stored_reply(inbound.pk)
 
 
 @shared_task(bind=True, max_retries=2)

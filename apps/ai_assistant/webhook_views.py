@@ -30,16 +30,15 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from . import dispatch, inbox
 from .channel_apps import channel_app
 from .channels.base import Channel, ParsedWebhook, PlatformError, WebhookRejected, get_channel
 from .handler import MessageHandler
 from .identity import user_for
-from .insert import insert_row
 from .messages import OutgoingMessage
 from .models import APP_ID_PATTERN, ChannelApp, InboundMessage
 from .storable import storable_webhook
@@ -64,8 +63,6 @@ def _process_message_async(user, message, inbound=None):
     transaction commits, and the worker sends the real reply through the platform's API.
     Returns the "processing" notice for the passive answer.
     """
-    from . import dispatch
-
     if inbound is None:
         # The seed's two-argument call: hand the message straight to the task.
         from .tasks import process_message_async
@@ -147,7 +144,7 @@ def webhook(request: HttpRequest, channel: str, app_id: str) -> HttpResponse:
         raise
     except Exception:
         logger.exception("webhook %s/%s failed on %s", channel, app_id, parsed.external_id)
-        _mark_failed(app, platform, parsed)
+        inbox.failed_in_webhook(app, platform.name, parsed.external_id)
         return platform.acknowledge(request, app)
 
 
@@ -203,30 +200,8 @@ def _answer(
     run_async = use_async_processing()
     # In async mode the worker finds the user: the ack stays as short as it can be.
     user = None if run_async else user_for(platform.name, message.external_user_id)
-    now = timezone.now()
     try:
-        # Insert first: the unique key turns a platform retry into an IntegrityError.
-        inbound = insert_row(
-            InboundMessage,
-            channel=platform.name,
-            app=app,
-            external_id=parsed.external_id,
-            user=user,
-            conversation_key=message.conversation_key,
-            message_data=message.to_dict(),
-            reply_context=parsed.reply_context,
-            # Queued before it is: the publisher marks it back if the broker refuses it,
-            # and the sweeper finds one a crash kept from the broker (dispatch.py).
-            status=INBOUND.QUEUED if run_async else INBOUND.PROCESSING,
-            queued_at=now if run_async else None,
-            claimed_at=None if run_async else now,
-            attempts=0 if run_async else 1,
-        )
-    except IntegrityError:
-        inbound = InboundMessage.objects.get(
-            channel=platform.name, app=app, external_id=parsed.external_id
-        )
-        return _answer_retry(request, platform, app, parsed, inbound)
+        inbound, first_time = inbox.receive(app, parsed, user, queue=run_async)
     except DatabaseError as error:
         # Not stored, so not answered 200: the platform sends it again later.
         logger.error(
@@ -237,11 +212,14 @@ def _answer(
             error,
         )
         raise WebhookRejected(503, "try again later") from error
+    if not first_time:
+        return _answer_retry(request, platform, app, parsed, inbound)
     if run_async:
         response = _process_message_async(user, message, inbound=inbound)
         return _render(platform, request, app, parsed, response)
     response = _process_message_sync(user, message)
-    rest = _store_reply(inbound, platform, response)
+    _, rest = platform.passive_parts(response.content)
+    inbox.replied_in_webhook(inbound, response, rest)
     rendered = _render(platform, request, app, parsed, response)
     if rest:
         _deliver_after_response(rendered, inbound)
@@ -283,23 +261,6 @@ def _render(
     return platform.render_reply(request, app, parsed, reply)
 
 
-def _store_reply(inbound: InboundMessage, platform: Channel, reply: OutgoingMessage) -> bool:
-    """Record the reply; parts beyond the passive one become OutboundMessage rows to send.
-    True when there are such parts."""
-    from . import dispatch
-
-    _, rest = platform.passive_parts(reply.content)
-    with transaction.atomic():
-        # Index 0 is the passive answer's part (empty where only send() can answer).
-        dispatch.store_parts(inbound, rest, first_index=1)
-        inbound.reply = reply.to_dict()
-        inbound.status = INBOUND.REPLIED if rest else INBOUND.DONE
-        inbound.claimed_at = None
-        inbound.finished_at = None if rest else timezone.now()
-        inbound.save(update_fields=["reply", "status", "claimed_at", "finished_at"])
-    return bool(rest)
-
-
 def _deliver_after_response(response: HttpResponse, inbound: InboundMessage) -> None:
     """Send the remaining reply parts once the passive answer has gone out, so the user
     reads them in order. The WSGI server (and Django's test client) calls close() after
@@ -307,10 +268,8 @@ def _deliver_after_response(response: HttpResponse, inbound: InboundMessage) -> 
     close = response.close
 
     def deliver_then_close() -> None:
-        from . import dispatch
-
         try:
-            dispatch.deliver(inbound)
+            inbox.deliver(inbound)
         except PlatformError as error:
             logger.warning(
                 "webhook %s: parts of reply to %s not sent: %s",
@@ -324,13 +283,3 @@ def _deliver_after_response(response: HttpResponse, inbound: InboundMessage) -> 
             close()
 
     response.close = deliver_then_close
-
-
-def _mark_failed(app: ChannelApp, platform: Channel, parsed: ParsedWebhook) -> None:
-    """Keep the message that failed, with status dead, for an operator to look at."""
-    try:
-        InboundMessage.objects.filter(
-            channel=platform.name, app=app, external_id=parsed.external_id, reply__isnull=True
-        ).update(status=INBOUND.DEAD, error="failed in the webhook; see the log")
-    except Exception:
-        logger.exception("webhook %s: could not mark message failed", platform.name)

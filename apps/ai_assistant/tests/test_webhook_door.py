@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.db import DatabaseError
 
-from apps.ai_assistant import webhook_views
+from apps.ai_assistant import inbox
 from apps.ai_assistant.models import InboundMessage
 from apps.ai_assistant.tests.channel_helpers import ChannelTestCase
 from apps.ai_assistant.tests.json_channel_helpers import JsonChannelTestCase
@@ -92,7 +92,7 @@ class TestThePath(ChannelTestCase):
         def broken(model, **fields):
             raise DatabaseError("disk full")
 
-        monkeypatch.setattr(webhook_views, "insert_row", broken)
+        monkeypatch.setattr(inbox, "insert_row", broken)
         response = self.post_fixture("text_message")
         assert response.status_code == 503
 

@@ -1,11 +1,11 @@
-"""The exactly-once bookkeeping of async mode, one rule at a time (no broker needed)."""
+"""inbox.py: the exactly-once bookkeeping of async mode, one rule at a time (no broker)."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from apps.ai_assistant import dispatch
+from apps.ai_assistant import inbox
 from apps.ai_assistant.models import ChannelApp, InboundMessage
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +38,8 @@ def stored_message(external_id="m1", conversation_key="o_user", **fields) -> Inb
 def test_a_waiting_message_is_claimed_once():
     inbound = stored_message(status="queued")
 
-    first = dispatch.claim(inbound.pk)
-    second = dispatch.claim(inbound.pk)
+    first = inbox.claim(inbound.pk)
+    second = inbox.claim(inbound.pk)
 
     assert first is not None and first.status == "processing" and first.attempts == 1
     assert second is None
@@ -47,7 +47,7 @@ def test_a_waiting_message_is_claimed_once():
 
 def test_a_claim_survives_the_publisher_marking_the_message_queued_afterwards():
     inbound = stored_message(status="received")
-    claimed = dispatch.claim(inbound.pk)
+    claimed = inbox.claim(inbound.pk)
 
     InboundMessage.objects.filter(pk=inbound.pk, status__in=["received", "queued"]).update(
         status="queued"
@@ -62,7 +62,7 @@ def test_a_message_whose_worker_died_is_taken_over_after_the_lease(settings):
     long_ago = timezone.now() - timedelta(seconds=61)
     inbound = stored_message(status="processing", claimed_at=long_ago, attempts=1)
 
-    taken = dispatch.claim(inbound.pk)
+    taken = inbox.claim(inbound.pk)
 
     assert taken is not None and taken.attempts == 2
 
@@ -70,13 +70,13 @@ def test_a_message_whose_worker_died_is_taken_over_after_the_lease(settings):
 def test_a_message_held_by_a_live_worker_is_not_taken():
     inbound = stored_message(status="processing", claimed_at=timezone.now(), attempts=1)
 
-    assert dispatch.claim(inbound.pk) is None
+    assert inbox.claim(inbound.pk) is None
 
 
 def test_a_replied_message_stays_replied_when_claimed_for_delivery():
     inbound = stored_message(status="replied", reply={"content": "hi"}, attempts=1)
 
-    taken = dispatch.claim(inbound.pk)
+    taken = inbox.claim(inbound.pk)
 
     assert taken.status == "replied"
 
@@ -85,7 +85,7 @@ def test_a_message_over_its_delivery_cap_becomes_a_dead_letter(settings):
     settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS = 2
     inbound = stored_message(status="queued", attempts=2)
 
-    assert dispatch.claim(inbound.pk) is None
+    assert inbox.claim(inbound.pk) is None
     inbound.refresh_from_db()
     assert inbound.status == "dead"
     assert "gave up after 2 attempts" in inbound.error
@@ -95,7 +95,7 @@ def test_a_lost_claim_never_turns_a_message_under_its_cap_into_a_dead_letter(set
     settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS = 5
     inbound = stored_message(status="processing", claimed_at=timezone.now(), attempts=1)
 
-    assert dispatch.claim(inbound.pk) is None  # a live worker holds it
+    assert inbox.claim(inbound.pk) is None  # a live worker holds it
     inbound.refresh_from_db()
     assert inbound.status == "processing"
 
@@ -104,7 +104,7 @@ def test_a_lost_claim_never_turns_a_message_under_its_cap_into_a_dead_letter(set
 def test_a_finished_message_is_never_claimed(status):
     inbound = stored_message(status=status)
 
-    assert dispatch.claim(inbound.pk) is None
+    assert inbox.claim(inbound.pk) is None
 
 
 def test_an_earlier_unfinished_message_of_the_same_chat_is_found_first():
@@ -113,5 +113,5 @@ def test_an_earlier_unfinished_message_of_the_same_chat_is_found_first():
     later = stored_message("m3", status="queued")
     stored_message("other", conversation_key="someone_else", status="queued")
 
-    assert dispatch.earlier_unfinished(later) == earlier
-    assert dispatch.earlier_unfinished(earlier) is None
+    assert inbox.earlier_unfinished(later) == earlier
+    assert inbox.earlier_unfinished(earlier) is None
