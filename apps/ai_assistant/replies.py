@@ -15,68 +15,6 @@ CONFIRM_SUFFIX = {
     "en": "Reply yes to confirm or no to cancel.",
 }
 
-# What each tool lets a user see or do, for refusals ("you may not <topic>") and help.
-TOOL_TOPICS: dict[str, dict[str, str]] = {
-    "find_product": {"zh": "查询产品资料", "en": "look up products"},
-    "check_inventory_stock": {"zh": "查询库存", "en": "check stock"},
-    "low_stock_report": {"zh": "查看缺货/补货报表", "en": "see the low-stock report"},
-    "machine_warranty_lookup": {"zh": "查询机器保修", "en": "look up machine warranties"},
-    "sales_order_status": {"zh": "查询销售订单", "en": "see sales orders"},
-    "customer_lookup": {"zh": "查询客户资料", "en": "look up customers"},
-    "production_progress": {"zh": "查询生产进度", "en": "see production progress"},
-    "purchase_order_status": {"zh": "查询采购单", "en": "see purchase orders"},
-    "service_ticket_status": {"zh": "查询售后服务单", "en": "see service tickets"},
-    "open_service_ticket": {"zh": "开售后服务单", "en": "open service tickets"},
-    "reserve_stock": {"zh": "预留库存", "en": "reserve stock"},
-    "create_sales_quote": {"zh": "创建报价单", "en": "create sales quotes"},
-}
-
-# Example requests per tool, shown in help (first one also in greetings).
-TOOL_EXAMPLES: dict[str, dict[str, list[str]]] = {
-    "check_inventory_stock": {
-        "zh": ["主仓库 保护镜 还有多少", "NZ-S1.5 库存"],
-        "en": ["check stock of NZ-S1.5", "how many cutting heads in sz"],
-    },
-    "low_stock_report": {
-        "zh": ["哪些东西要补货了", "主仓库缺货的有哪些"],
-        "en": ["what is below reorder level", "what is out of stock"],
-    },
-    "find_product": {"zh": ["有没有1.5的喷嘴"], "en": ["find nozzle"]},
-    "machine_warranty_lookup": {
-        "zh": ["LX20260001 还在保修期吗"],
-        "en": ["warranty LX20260001"],
-    },
-    "sales_order_status": {
-        "zh": ["SO-2026-0003 到哪了", "恒通的订单"],
-        "en": ["where is SO-2026-0003", "orders for C001"],
-    },
-    "customer_lookup": {"zh": ["查一下客户 恒通"], "en": ["customer C001"]},
-    "production_progress": {
-        "zh": ["WO-2026-0002 做到哪一步了"],
-        "en": ["progress of WO-2026-0002"],
-    },
-    "purchase_order_status": {
-        "zh": ["PO-2026-0001 到货了吗", "保护镜的采购单"],
-        "en": ["status of PO-2026-0001"],
-    },
-    "service_ticket_status": {
-        "zh": ["ST-2026-0001 处理得怎么样了"],
-        "en": ["status of ST-2026-0001"],
-    },
-    "open_service_ticket": {
-        "zh": ["帮我给LX20250007开个维修单，激光器不出光"],
-        "en": ["open a ticket for LX20250007: no laser output"],
-    },
-    "reserve_stock": {
-        "zh": ["在主仓库给SO-2026-0001预留2个保护镜"],
-        "en": ["reserve 2 PW-D37-T7 in main for SO-2026-0001"],
-    },
-    "create_sales_quote": {
-        "zh": ["给C001报价 1台切割机"],
-        "en": ["quote 1 x LC-3015-6KW for C001"],
-    },
-}
-
 COMMANDS = {
     "zh": [
         "/help 显示本帮助",
@@ -100,9 +38,9 @@ def _lang(language: str) -> str:
 def topic(tool_name: str, language: str) -> str:
     """What a tool is for, as a verb phrase ("查询库存" / "check stock")."""
     language = _lang(language)
-    known = TOOL_TOPICS.get(tool_name)
-    if known:
-        return known[language]
+    tool = get_tool(tool_name)
+    if tool is not None and language in tool.topic:
+        return tool.topic[language]
     return f"使用“{tool_name}”" if language == "zh" else f"use {tool_name}"
 
 
@@ -160,9 +98,14 @@ def render_result(result: ToolResult, language: str) -> str:
     return tool_error(result.message, language)
 
 
-def _usable(tools: Iterable[Tool]) -> list[str]:
-    names = {tool.name for tool in tools}
-    return [name for name in TOOL_EXAMPLES if name in names]
+def _usable(tools: Iterable[Tool]) -> list[Tool]:
+    """The user's tools that have examples to show, in help order."""
+    shown = [tool for tool in tools if tool.examples]
+    return sorted(shown, key=lambda tool: (tool.help_rank, tool.name))
+
+
+def _examples(tool: Tool, language: str) -> list[str]:
+    return tool.examples.get(language) or next(iter(tool.examples.values()))
 
 
 def help_text(language: str, tools: Iterable[Tool]) -> str:
@@ -171,18 +114,18 @@ def help_text(language: str, tools: Iterable[Tool]) -> str:
     usable = _usable(tools)
     if language == "zh":
         lines = ["我是ERP助手，您可以直接用中文或英文问我："] if usable else []
-        for name in usable:
-            examples = "；".join(f"“{text}”" for text in TOOL_EXAMPLES[name]["zh"])
-            lines.append(f"• {topic(name, 'zh')}：{examples}")
+        for tool in usable:
+            examples = "；".join(f"“{text}”" for text in _examples(tool, "zh"))
+            lines.append(f"• {topic(tool.name, 'zh')}：{examples}")
         if not usable:
             lines.append("您的账号目前没有任何ERP查询权限，请联系系统管理员开通。")
         lines.append("")
         lines.append("命令：")
     else:
         lines = ["I'm the ERP assistant. Ask me in English or Chinese:"] if usable else []
-        for name in usable:
-            examples = "; ".join(f'"{text}"' for text in TOOL_EXAMPLES[name]["en"])
-            lines.append(f"• {topic(name, 'en')}: {examples}")
+        for tool in usable:
+            examples = "; ".join(f'"{text}"' for text in _examples(tool, "en"))
+            lines.append(f"• {topic(tool.name, 'en')}: {examples}")
         if not usable:
             lines.append("Your account has no ERP permissions yet; please ask an administrator.")
         lines.append("")
@@ -195,7 +138,7 @@ def _with_example(lead: dict[str, str], language: str, tools: Iterable[Tool]) ->
     """`lead`, one example question the user's tools can answer, and the /help hint."""
     language = _lang(language)
     usable = _usable(tools)
-    example = TOOL_EXAMPLES[usable[0]][language][0] if usable else ""
+    example = _examples(usable[0], language)[0] if usable else ""
     if language == "zh":
         suggestion = f"比如您可以问：“{example}”。" if example else ""
         return f"{lead['zh']}{suggestion}发送 /help 查看我能做什么。"

@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 from apps.ai_assistant import replies
+from apps.ai_assistant.tools.registry import REGISTRY, get_tool, load_tools
 
 from .base import BrainReply, BrainTurn, Understanding
+from .declared import trigger_words
 from .rules_entities import (
     Entities,
     Mention,
@@ -129,22 +131,40 @@ TICKET_NOISE = [
     re.compile(r"^(安装|培训|保养|维护|维修|repair|installation|training|maintenance)$"),
     re.compile(r"^(问题|故障|情况|原因|complaint|issue|problem)(是|为|:)?"),
 ]
-TOOL_SLOTS = {
-    "check_inventory_stock": {"item", "warehouse"},
-    "low_stock_report": {"warehouse"},
-    "machine_warranty_lookup": {"serial_no"},
-    "sales_order_status": {"order_no", "customer"},
-    "customer_lookup": {"customer"},
-    "production_progress": {"work_order", "sales_order", "serial_no"},
-    "purchase_order_status": {"po", "item", "supplier"},
-    "service_ticket_status": {"ticket_no", "serial_no", "customer"},
-    "find_product": {"item"},
+# The tools this brain has rules of its own for; any other tool is understood from its
+# declared examples (declared.py).
+OWN_RULES = frozenset(
+    {
+        "check_inventory_stock",
+        "low_stock_report",
+        "machine_warranty_lookup",
+        "sales_order_status",
+        "customer_lookup",
+        "production_progress",
+        "purchase_order_status",
+        "service_ticket_status",
+        "find_product",
+        "reserve_stock",
+        "create_sales_quote",
+        "open_service_ticket",
+    }
+)
+DOCUMENT_PREFIX = {
+    "sales_order": "SO",
+    "purchase_order": "PO",
+    "work_order": "WO",
+    "service_ticket": "ST",
 }
 STOCK_STRONG = re.compile(r"库存|存货|现货|有货|\bstock|inventory|how many|on hand")
 NUMBER = re.compile(r"(?<![a-z0-9.\-])[a-z]?(\d+(?:\.\d+)?)(?![\d])")
 # Questions the ERP cannot answer ("激光器不出光怎么办"): not a stock query for the item named.
 ADVICE = _any(r"怎么办|怎么修|怎么处理|如何|为什么|为啥|怎么回事", r"how (to|do i|can i)|\bwhy\b")
 BARE_QTY = re.compile(r"(?<![a-z0-9.\-])(\d+)\s*$")
+# The words this brain's own rules react to: not distinctive enough to name another tool.
+GRAMMAR = (
+    HELP, GREETING, THANKS, OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE,
+    PRODUCTION, SERVICE, SALES, CUSTOMER, FIND, STOCK, WAREHOUSE_LIST, ADVICE,
+)  # fmt: skip
 
 
 class Ask(Exception):
@@ -416,6 +436,9 @@ class _Parser:
         choice = self.choice()
         if choice:
             return choice
+        declared = self.declared_tool()
+        if declared:
+            return declared
         if OPEN_TICKET.search(self.rest_with_items):
             return self.open_ticket()
         if self.has(RESERVE):
@@ -464,6 +487,42 @@ class _Parser:
         if follow:
             return follow
         return self.stock_or_find()
+
+    def declared_tool(self) -> Understanding | None:
+        """A tool without rules of its own, named by a trigger word of its examples."""
+        load_tools()
+        for name, tool in sorted(REGISTRY.items()):
+            # Every tool, usable or not: one the user may not use gets its own refusal.
+            if name in OWN_RULES:
+                continue
+            triggers = trigger_words(tool, self.vocabulary, GRAMMAR)
+            if any(self.has_word(word) for word in triggers):
+                params: dict[str, Any] = {}
+                for param, kind in tool.slots.items():
+                    params[param] = self.record_of(kind, name, params)
+                return self.tool(name, **params)
+        return None
+
+    def has_word(self, word: str) -> bool:
+        if word.isascii():
+            return bool(re.search(rf"\b{re.escape(word)}\b", self.rest))
+        return word in self.rest
+
+    def record_of(self, kind: str, tool: str, params: dict[str, Any]) -> str | None:
+        """The one record of this kind the message names, for `tool`'s parameter."""
+        if kind == "item":
+            return self.item(True, tool, params)
+        if kind == "warehouse":
+            return self.warehouse()
+        if kind == "customer":
+            return self.customer(tool)
+        if kind == "supplier":
+            return self.supplier(prefer=True)
+        if kind == "serial":
+            return self.serial()
+        if kind in DOCUMENT_PREFIX:
+            return self.entities.first(DOCUMENT_PREFIX[kind])
+        return None
 
     def choice(self) -> Understanding | None:
         """A bare number answering our last ask-back ("2")."""
@@ -668,11 +727,12 @@ class _Parser:
     def follow_up(self) -> Understanding | None:
         """ "那深圳仓呢?" / "and in sz?": the last request again with the new record."""
         last_tool = self.context.get("last_tool")
-        if not last_tool or last_tool not in TOOL_SLOTS:
+        declared = get_tool(last_tool) if last_tool else None
+        if declared is None or not declared.slots:
             return None
         if self.has(STOCK) and last_tool != "check_inventory_stock":
             return None
-        slots = TOOL_SLOTS[last_tool]
+        slots = declared.slots
         params = dict(self.context.get("last_params") or {})
         changed = False
         warehouse = self.warehouse()

@@ -95,6 +95,13 @@ class FindProduct(Tool):
     description_zh = "按物料编码、名称或别名查找产品：编码、名称、类别、主要规格和标价。"
     Params = FindProductParams
     permission = "inventory.view_item"
+    topic = {"zh": "查询产品资料", "en": "look up products"}
+    examples = {
+        "zh": ["有没有1.5的喷嘴"],
+        "en": ["find nozzle"],
+    }
+    slots = {"query": "item"}
+    help_rank = 3
 
     def run(self, ctx: ToolContext, params: FindProductParams) -> dict[str, Any]:
         show_cost = ctx.user.has_perm("inventory.view_cost")
@@ -188,6 +195,13 @@ class CheckInventoryStock(Tool):
     )
     Params = CheckStockParams
     permission = "inventory.view_stocklevel"
+    topic = {"zh": "查询库存", "en": "check stock"}
+    examples = {
+        "zh": ["主仓库 保护镜 还有多少", "NZ-S1.5 库存"],
+        "en": ["check stock of NZ-S1.5", "how many cutting heads in sz"],
+    }
+    slots = {"item": "item", "warehouse": "warehouse"}
+    help_rank = 1
 
     def run(self, ctx: ToolContext, params: CheckStockParams) -> dict[str, Any]:
         item = resolve_item(params.item) if params.item else None
@@ -350,6 +364,13 @@ class LowStockReport(Tool):
     description_zh = "低于补货点（或缺货）的物料清单，附未到货采购数量和预计到货日期。"
     Params = LowStockParams
     permission = "inventory.view_stocklevel"
+    topic = {"zh": "查看缺货/补货报表", "en": "see the low-stock report"}
+    examples = {
+        "zh": ["哪些东西要补货了", "主仓库缺货的有哪些"],
+        "en": ["what is below reorder level", "what is out of stock"],
+    }
+    slots = {"warehouse": "warehouse"}
+    help_rank = 2
 
     def run(self, ctx: ToolContext, params: LowStockParams) -> dict[str, Any]:
         warehouse = resolve_warehouse(params.warehouse) if params.warehouse else None
@@ -532,6 +553,13 @@ class MachineWarrantyLookup(Tool):
     )
     Params = WarrantyParams
     permission = "inventory.view_serialnumber"
+    topic = {"zh": "查询机器保修", "en": "look up machine warranties"}
+    examples = {
+        "zh": ["LX20260001 还在保修期吗"],
+        "en": ["warranty LX20260001"],
+    }
+    slots = {"serial_no": "serial"}
+    help_rank = 4
 
     def run(self, ctx: ToolContext, params: WarrantyParams) -> dict[str, Any]:
         serial = resolve_serial(params.serial_no)
@@ -628,6 +656,12 @@ class ReserveStock(Tool):
     Params = ReserveStockParams
     permission = "inventory.reserve_stock"
     write = True
+    topic = {"zh": "预留库存", "en": "reserve stock"}
+    examples = {
+        "zh": ["在主仓库给SO-2026-0001预留2个保护镜"],
+        "en": ["reserve 2 PW-D37-T7 in main for SO-2026-0001"],
+    }
+    help_rank = 11
 
     def _resolve(self, ctx: ToolContext, params: ReserveStockParams):
         item = resolve_item(params.item)

@@ -86,6 +86,13 @@ class ProductionProgress(Tool):
     )
     Params = ProductionProgressParams
     permission = "production.view_workorder"
+    topic = {"zh": "查询生产进度", "en": "see production progress"}
+    examples = {
+        "zh": ["WO-2026-0002 做到哪一步了"],
+        "en": ["progress of WO-2026-0002"],
+    }
+    slots = {"work_order": "work_order", "sales_order": "sales_order", "serial_no": "serial"}
+    help_rank = 7
 
     def run(self, ctx: ToolContext, params: ProductionProgressParams) -> dict[str, Any]:
         work_orders = WorkOrder.objects.select_related("item", "sales_order")

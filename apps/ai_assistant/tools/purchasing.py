@@ -62,6 +62,13 @@ class PurchaseOrderStatus(Tool):
     description_zh = "按采购单号、物料或供应商查询采购订单：预计到货日期、每行订购和已收数量。"
     Params = PurchaseOrderStatusParams
     permission = "purchasing.view_purchaseorder"
+    topic = {"zh": "查询采购单", "en": "see purchase orders"}
+    examples = {
+        "zh": ["PO-2026-0001 到货了吗", "保护镜的采购单"],
+        "en": ["status of PO-2026-0001"],
+    }
+    slots = {"po": "purchase_order", "item": "item", "supplier": "supplier"}
+    help_rank = 8
 
     def run(self, ctx: ToolContext, params: PurchaseOrderStatusParams) -> dict[str, Any]:
         orders = PurchaseOrder.objects.select_related("supplier")

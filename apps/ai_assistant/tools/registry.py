@@ -84,7 +84,14 @@ class ToolResult:
 
 class Tool:
     """Base class: a subclass declares its contract and implements `run` (and for writes
-    `preview`), plus `render` to turn its result into a reply in zh or en."""
+    `preview`), plus `render` to turn its result into a reply in zh or en.
+
+    A tool describes itself, and everything else reads the description from the registry:
+    the LLM brain its JSON schema (name, descriptions, Params), /help and greetings its
+    `topic` and `examples`, refusals its `topic`, the rule brain its `slots` (which
+    parameters name which kind of record, for follow-ups) and, for a tool it has no rule of
+    its own for, the words of its `examples` that name no record.
+    """
 
     name: ClassVar[str]
     description_en: ClassVar[str]
@@ -92,6 +99,15 @@ class Tool:
     Params: ClassVar[type[BaseModel]]
     permission: ClassVar[str]  # "app_label.codename"
     write: ClassVar[bool] = False
+    # What the tool lets a user see or do, as a verb phrase ("查询库存" / "check stock").
+    topic: ClassVar[dict[str, str]] = {}
+    # Requests staff would send for it, per language, for /help (and the rule brain).
+    examples: ClassVar[dict[str, list[str]]] = {}
+    # Parameter → the kind of record it names: item, warehouse, customer, supplier, serial,
+    # sales_order, purchase_order, work_order, service_ticket.
+    slots: ClassVar[dict[str, str]] = {}
+    # Place in /help; lower first.
+    help_rank: ClassVar[int] = 100
 
     def run(self, ctx: ToolContext, params: BaseModel) -> dict[str, Any]:
         raise NotImplementedError
@@ -142,6 +158,11 @@ def tools_for(user: Any) -> list[Tool]:
     """The tools this user may use, in a stable order; others are not even offered."""
     load_tools()
     return [tool for name, tool in sorted(REGISTRY.items()) if may_use(user, tool)]
+
+
+def unregister(name: str) -> None:
+    """Remove a tool from the registry (a test's throwaway tool)."""
+    REGISTRY.pop(name, None)
 
 
 def load_tools() -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
-from apps.sales.models import Customer, SalesOrder, SalesOrderLine
+from apps.sales import services
+from apps.sales.models import Customer, SalesOrder
 from apps.service.models import ServiceTicket
 
-from ._numbering import create_numbered
 from ._reply import iso, label, listing, max_rows, person_name, pick
 from .lookup import resolve_customer, resolve_item
 from .registry import Preview, Tool, ToolContext, ToolError, ToolInputError, number, register
@@ -111,6 +110,13 @@ class SalesOrderStatus(Tool):
     description_zh = "按单号或客户查询销售订单状态：发货/开票进度、承诺交期、金额、关联工单。"
     Params = SalesOrderStatusParams
     permission = "sales.view_salesorder"
+    topic = {"zh": "查询销售订单", "en": "see sales orders"}
+    examples = {
+        "zh": ["SO-2026-0003 到哪了", "恒通的订单"],
+        "en": ["where is SO-2026-0003", "orders for C001"],
+    }
+    slots = {"order_no": "sales_order", "customer": "customer"}
+    help_rank = 5
 
     def run(self, ctx: ToolContext, params: SalesOrderStatusParams) -> dict[str, Any]:
         orders = visible_orders(ctx.user).select_related("customer", "salesperson")
@@ -213,6 +219,13 @@ class CustomerLookup(Tool):
     description_zh = "按编码或名称查找客户：负责销售、未完成订单数、未结服务单数。"
     Params = CustomerLookupParams
     permission = "sales.view_customer"
+    topic = {"zh": "查询客户资料", "en": "look up customers"}
+    examples = {
+        "zh": ["查一下客户 恒通"],
+        "en": ["customer C001"],
+    }
+    slots = {"query": "customer"}
+    help_rank = 6
 
     def run(self, ctx: ToolContext, params: CustomerLookupParams) -> dict[str, Any]:
         needle = params.query.strip()
@@ -312,19 +325,13 @@ class CreateQuoteParams(BaseModel):
     note: str | None = Field(None, max_length=500, description="A note printed on the quote.")
 
 
-def _priced_lines(params: CreateQuoteParams):
+def _priced_lines(params: CreateQuoteParams) -> tuple[list[services.PricedLine], str]:
     """Each requested line with its item and list price; refuses unpriced items."""
-    priced = []
-    for line in params.lines:
-        item = resolve_item(line.item)
-        if item.list_price <= 0:
-            raise ToolError(f"{item.sku} has no list price; it cannot be quoted.")
-        amount = (line.qty * item.list_price).quantize(CENT)
-        priced.append((item, line.qty, item.list_price, amount))
-    currencies = {item.currency for item, *_ in priced}
-    if len(currencies) > 1:
-        raise ToolError("The items are priced in different currencies; quote them separately.")
-    return priced, currencies.pop()
+    lines = [(resolve_item(line.item), line.qty) for line in params.lines]
+    try:
+        return services.price_lines(lines)
+    except services.QuoteError as error:
+        raise ToolError(str(error)) from error
 
 
 @register
@@ -337,15 +344,21 @@ class CreateSalesQuote(Tool):
     Params = CreateQuoteParams
     permission = "sales.create_quote"
     write = True
+    topic = {"zh": "创建报价单", "en": "create sales quotes"}
+    examples = {
+        "zh": ["给C001报价 1台切割机"],
+        "en": ["quote 1 x LC-3015-6KW for C001"],
+    }
+    help_rank = 12
 
     def preview(self, ctx: ToolContext, params: CreateQuoteParams) -> Preview:
         customer = resolve_customer(params.customer)
         priced, currency = _priced_lines(params)
-        total = sum((amount for *_, amount in priced), Decimal("0"))
+        total = sum((line.amount for line in priced), Decimal("0"))
         if ctx.language == "zh":
             parts = "、".join(
-                f"{number(qty)} {item.stock_uom} {item.sku} {item.display_name}"
-                for item, qty, _, _ in priced
+                f"{number(line.qty)} {line.item.stock_uom} {line.item.sku} {line.item.display_name}"
+                for line in priced
             )
             target = (
                 f"为 {customer.code} {customer.display_name} 创建报价单草稿：{parts}，"
@@ -353,8 +366,8 @@ class CreateSalesQuote(Tool):
             )
         else:
             parts = ", ".join(
-                f"{number(qty)} {item.stock_uom} {item.sku} {item.name}"
-                for item, qty, _, _ in priced
+                f"{number(line.qty)} {line.item.stock_uom} {line.item.sku} {line.item.name}"
+                for line in priced
             )
             target = (
                 f"Create a draft quote for {customer.code} {customer.name}: {parts}; "
@@ -362,7 +375,7 @@ class CreateSalesQuote(Tool):
             )
         resolved = {
             "customer": customer.code,
-            "lines": [{"item": item.sku, "qty": number(qty)} for item, qty, _, _ in priced],
+            "lines": [{"item": line.item.sku, "qty": number(line.qty)} for line in priced],
             "note": params.note,
         }
         return Preview(resolved_args=resolved, target_repr=target)
@@ -370,25 +383,13 @@ class CreateSalesQuote(Tool):
     def run(self, ctx: ToolContext, params: CreateQuoteParams) -> dict[str, Any]:
         customer = resolve_customer(params.customer)
         priced, currency = _priced_lines(params)
-        with transaction.atomic():
-            quote = create_numbered(
-                SalesOrder,
-                "QT",
-                doc_type=SalesOrder.DocType.QUOTE,
-                status=SalesOrder.Status.DRAFT,
-                customer=customer,
-                salesperson=ctx.user,
-                currency=currency,
-                note=params.note or "",
-            )
-            SalesOrderLine.objects.bulk_create(
-                SalesOrderLine(
-                    order=quote, item=item, qty=qty, uom=item.stock_uom, rate=rate, amount=amount
-                )
-                for item, qty, rate, amount in priced
-            )
-            quote.grand_total = sum((amount for *_, amount in priced), Decimal("0"))
-            quote.save(update_fields=["grand_total"])
+        quote = services.create_quote(
+            customer=customer,
+            lines=priced,
+            currency=currency,
+            salesperson=ctx.user,
+            note=params.note or "",
+        )
         return {
             "number": quote.number,
             "status": quote.status,
@@ -397,15 +398,15 @@ class CreateSalesQuote(Tool):
             "customer_name_en": customer.name,
             "lines": [
                 {
-                    "sku": item.sku,
-                    "name": item.name,
-                    "name_zh": item.name_zh,
-                    "qty": number(qty),
-                    "uom": item.stock_uom,
-                    "rate": number(rate),
-                    "amount": number(amount),
+                    "sku": line.item.sku,
+                    "name": line.item.name,
+                    "name_zh": line.item.name_zh,
+                    "qty": number(line.qty),
+                    "uom": line.item.stock_uom,
+                    "rate": number(line.rate),
+                    "amount": number(line.amount),
                 }
-                for item, qty, rate, amount in priced
+                for line in priced
             ],
             "grand_total": number(quote.grand_total),
             "currency": quote.currency,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from pydantic import BaseModel, ConfigDict, Field
 
 from apps.inventory.models import SerialNumber
+from apps.service import services
 from apps.service.models import ServiceTicket
 
-from ._numbering import create_numbered
 from ._reply import iso, label, listing, max_rows, person_name, pick
 from .inventory import WARRANTY_LABELS_EN, customer_words, resolve_serial
 from .lookup import resolve_customer
@@ -52,6 +51,13 @@ class ServiceTicketStatus(Tool):
     )
     Params = TicketStatusParams
     permission = "service.view_serviceticket"
+    topic = {"zh": "查询售后服务单", "en": "see service tickets"}
+    examples = {
+        "zh": ["ST-2026-0001 处理得怎么样了"],
+        "en": ["status of ST-2026-0001"],
+    }
+    slots = {"ticket_no": "service_ticket", "serial_no": "serial", "customer": "customer"}
+    help_rank = 9
 
     def run(self, ctx: ToolContext, params: TicketStatusParams) -> dict[str, Any]:
         tickets = ServiceTicket.objects.select_related(
@@ -145,11 +151,10 @@ class OpenTicketParams(BaseModel):
 
 def _machine_for_ticket(text: str) -> SerialNumber:
     serial = resolve_serial(text)
-    if serial.customer is None:
-        raise ToolError(
-            f"Machine {serial.serial} is not at a customer (status {serial.status}); "
-            "a service ticket needs a customer."
-        )
+    try:
+        services.check_machine_at_customer(serial)
+    except services.TicketError as error:
+        raise ToolError(str(error)) from error
     return serial
 
 
@@ -164,6 +169,12 @@ class OpenServiceTicket(Tool):
     Params = OpenTicketParams
     permission = "service.add_serviceticket"
     write = True
+    topic = {"zh": "开售后服务单", "en": "open service tickets"}
+    examples = {
+        "zh": ["帮我给LX20250007开个维修单，激光器不出光"],
+        "en": ["open a ticket for LX20250007: no laser output"],
+    }
+    help_rank = 10
 
     def preview(self, ctx: ToolContext, params: OpenTicketParams) -> Preview:
         serial = _machine_for_ticket(params.serial_no)
@@ -193,21 +204,15 @@ class OpenServiceTicket(Tool):
 
     def run(self, ctx: ToolContext, params: OpenTicketParams) -> dict[str, Any]:
         serial = _machine_for_ticket(params.serial_no)
-        warranty_status = serial.warranty_status() or ""
-        with transaction.atomic():
-            ticket = create_numbered(
-                ServiceTicket,
-                "ST",
-                customer=serial.customer,
-                serial=serial,
-                item=serial.item,
-                category=params.category,
-                priority=params.priority,
-                complaint=params.complaint,
-                warranty_status_at_open=warranty_status,
-                created_by=ctx.user,
-                channel=ctx.channel,
-            )
+        ticket = services.open_ticket(
+            serial=serial,
+            complaint=params.complaint,
+            category=params.category,
+            priority=params.priority,
+            created_by=ctx.user,
+            channel=ctx.channel,
+        )
+        warranty_status = ticket.warranty_status_at_open
         customer, masked = customer_words(serial.customer, ctx.user)
         return {
             "number": ticket.number,
