@@ -131,7 +131,7 @@ def answer_text(channel: str, response) -> str:
     if channel in ("wechat", "wecom"):
         import xmltodict
 
-        from apps.ai_assistant.channels.wechat_crypto import WeChatCrypto
+        from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto
 
         if response.content.strip() in (b"", b"success"):
             return response.text or "(empty)"

@@ -20,7 +20,7 @@ import time
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from apps.ai_assistant.channels.wechat_crypto import WeChatCrypto, signature
+from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto, signature
 
 WECHAT_MODES = ("plain", "compatible", "safe")
 
@@ -274,7 +274,7 @@ def dingtalk_json(
 ) -> WebhookRequest:
     """POST of a robot callback `payload`, signed with the app's secret (headers timestamp
     and sign, docs/channels.md §3.1)."""
-    from apps.ai_assistant.channels.dingtalk import robot_sign
+    from apps.ai_assistant.channels.dingtalk.adapter import robot_sign
 
     timestamp = str(timestamp_ms or int(time.time() * 1000))
     headers = {

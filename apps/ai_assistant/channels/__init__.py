@@ -1,7 +1,7 @@
-"""Chat channels. Every module in this package except the shared ones (base, chunking,
-wechat_crypto, anything starting with "_") is a channel module registering itself with
-`base.register`; importing the package imports them all, so adding a channel is adding a
-module (and its fixtures)."""
+"""Chat channels. Every sub-package (`wechat/`, `telegram/`, ...) is one platform whose
+adapter registers itself with `base.register`; importing this package imports them all, so
+adding a channel is adding a folder. Plain modules here (base, chunking, tencent, ...) are
+shared by several channels."""
 
 import importlib
 import pkgutil
@@ -17,8 +17,6 @@ __all__ = [
     "get_channel",
 ]
 
-_NOT_CHANNEL_MODULES = {"base", "chunking", "wechat_crypto"}
-
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name not in _NOT_CHANNEL_MODULES and not _module.name.startswith("_"):
+    if _module.ispkg and _module.name not in ("fixtures", "tests"):
         importlib.import_module(f"{__name__}.{_module.name}")

@@ -14,7 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import redis
+from celery.contrib.testing.worker import start_worker
 from django.db import connection
+
+from better_laser_erp.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -118,3 +121,27 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def point_celery_at(broker_url: str) -> None:
+    celery_app.conf.update(broker_url=broker_url, result_backend=broker_url)
+    # Forget connections and the result backend made for an earlier broker URL.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+    for task in celery_app.tasks.values():
+        task.backend = None
+
+
+def worker_thread():
+    """A real Celery worker in a thread of this process, consuming all three queues."""
+    return start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=15,
+        queues=["messages", "tools", "maintenance"],
+    )

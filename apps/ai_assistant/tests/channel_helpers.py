@@ -7,7 +7,7 @@
             response = self.post_fixture("text_message")
             assert "库存" in self.reply_text(response)
 
-Fixtures live in apps/ai_assistant/channels/fixtures/<channel>/<name>.xml as the platform
+Fixtures live in apps/ai_assistant/channels/<channel>/fixtures/<name>.xml as the platform
 sends them (decrypted); the helpers sign and encrypt them with the test app's secrets.
 """
 
@@ -20,11 +20,11 @@ import pytest
 import xmltodict
 from django.contrib.auth import get_user_model
 
-from apps.ai_assistant.channels.wechat_crypto import WeChatCrypto
+from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto
 from apps.ai_assistant.models import ChannelApp, ChannelIdentity
 from devtools import webhook_client
 
-FIXTURES = Path(__file__).resolve().parents[1] / "channels" / "fixtures"
+CHANNELS_DIR = Path(__file__).resolve().parents[1] / "channels"
 
 # Test apps. The WeChat one reuses the official sample's key and AppID (docs/channels.md V2/V3).
 APP_SETTINGS = {
@@ -47,7 +47,7 @@ FIXTURE_SENDER = {"wechat": "oWh1_stock_keeper_openid", "wecom": "wh1.zhang"}
 
 
 def fixture_text(channel: str, name: str) -> str:
-    return (FIXTURES / channel / f"{name}.xml").read_text(encoding="utf-8")
+    return (CHANNELS_DIR / channel / "fixtures" / f"{name}.xml").read_text(encoding="utf-8")
 
 
 class ChannelTestCase:

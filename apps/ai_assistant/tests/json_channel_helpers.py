@@ -7,7 +7,7 @@ the platform, in sync mode, with the platforms' stand-in in place of the real AP
         def test_it_answers_text(self):
             response = self.post_payload(self.fixture("text_message"))
 
-Fixtures live in apps/ai_assistant/channels/fixtures/<channel>/<name>.json as the platform
+Fixtures live in apps/ai_assistant/channels/<channel>/fixtures/<name>.json as the platform
 sends them.
 """
 
@@ -25,7 +25,7 @@ from django.core.cache import cache
 from apps.ai_assistant.models import ChannelApp, ChannelIdentity
 from devtools import webhook_client
 
-FIXTURES = Path(__file__).resolve().parents[1] / "channels" / "fixtures"
+CHANNELS_DIR = Path(__file__).resolve().parents[1] / "channels"
 
 APP_SETTINGS = {
     "dingtalk": {"app_id": "dingrobotkey0001", "secret": "dingtalk-app-secret-0001"},
@@ -40,7 +40,9 @@ FIXTURE_SENDER = {"dingtalk": "wh1zhang", "telegram": "5012345678"}
 
 
 def load_fixture(channel: str, name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / channel / f"{name}.json").read_text(encoding="utf-8"))
+    return json.loads(
+        (CHANNELS_DIR / channel / "fixtures" / f"{name}.json").read_text(encoding="utf-8")
+    )
 
 
 class JsonChannelTestCase:

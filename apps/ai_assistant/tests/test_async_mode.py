@@ -24,9 +24,8 @@ from devtools import llm_server as llm_steps
 from devtools import webhook_client
 from devtools.llm_server import start_llm_server
 
-from .async_support import RedisServer, WorkerProcess, wait_for
+from .async_support import RedisServer, WorkerProcess, point_celery_at, wait_for, worker_thread
 from .channel_helpers import APP_SETTINGS
-from .conftest import point_celery_at, worker_thread
 
 ACK = "收到消息，正在处理中喵～"
 
@@ -66,7 +65,7 @@ def sent_to(platforms, recipient: str) -> list[dict]:
 def passive_text(response, app) -> str:
     import xmltodict
 
-    from apps.ai_assistant.channels.wechat_crypto import WeChatCrypto
+    from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto
 
     document = xmltodict.parse(response.content, disable_entities=True)["xml"]
     crypto = WeChatCrypto(app.token, app.encoding_aes_key, app.app_id)

@@ -199,7 +199,7 @@ class TestLongReplyDeliveryFailure(ChannelTestCase):
 
     def test_a_failed_part_is_logged_and_kept_for_retry(self, monkeypatch):
         from apps.ai_assistant.channels.base import PlatformError
-        from apps.ai_assistant.channels.wechat import WeChatChannel
+        from apps.ai_assistant.channels.wechat.adapter import WeChatChannel
         from apps.ai_assistant.models import OutboundMessage
 
         long_text = "\n".join(f"第{i}行 保护镜 库存" for i in range(400))

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.ai_assistant.channels.base import PlatformError
-from apps.ai_assistant.channels.telegram import telegram_error
+from apps.ai_assistant.channels.telegram.adapter import telegram_error
 from apps.ai_assistant.models import ChannelApp
 from apps.ai_assistant.tokens import platform_request
 

@@ -27,7 +27,7 @@ from apps.ai_assistant.channels.base import (
     xml_text,
 )
 from apps.ai_assistant.channels.chunking import WECOM_TEXT_BYTES, utf8_length
-from apps.ai_assistant.channels.wechat import (
+from apps.ai_assistant.channels.tencent import (
     call_platform,
     crypto_for,
     message_from_fields,
@@ -36,7 +36,7 @@ from apps.ai_assistant.channels.wechat import (
     text_reply_xml,
     xml_response,
 )
-from apps.ai_assistant.channels.wechat_crypto import CryptoError
+from apps.ai_assistant.channels.tencent_crypto import CryptoError
 from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
 from apps.ai_assistant.models import ChannelApp
 

@@ -14,9 +14,7 @@ from apps.ai_assistant.models import ChannelApp, ConversationTurn, InboundMessag
 from apps.ai_assistant.tests.channel_helpers import ChannelTestCase, fixture_text
 from devtools import webhook_client
 
-VECTORS = json.loads(
-    (Path(__file__).parents[1] / "channels" / "fixtures" / "channel_vectors.json").read_text()
-)
+VECTORS = json.loads((Path(__file__).parents[2] / "fixtures" / "channel_vectors.json").read_text())
 
 
 def vector_app(name: str) -> ChannelApp:
@@ -57,7 +55,7 @@ class TestWeComWebhook(ChannelTestCase):
 
     def test_url_verification_rejects_garbled_echostr(self):
         request = webhook_client.wecom_url_verification(self.app)
-        from apps.ai_assistant.channels.wechat_crypto import signature
+        from apps.ai_assistant.channels.tencent_crypto import signature
 
         garbled = "AAAA" + request.query["echostr"][4:]
         request.query["echostr"] = garbled

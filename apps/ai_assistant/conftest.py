@@ -4,15 +4,12 @@ settings and a real Celery worker (never eager)."""
 from __future__ import annotations
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 
 from apps.ai_assistant.brain import rules_entities
 from apps.ai_assistant.channel_apps import forget_channel_apps
-from better_laser_erp.celery import app as celery_app
+from apps.ai_assistant.tests.async_support import RedisServer, point_celery_at, worker_thread
 from devtools.platforms import start_platforms
-
-from .async_support import RedisServer
 
 
 @pytest.fixture(autouse=True)
@@ -70,17 +67,6 @@ def worker_db(reseed_after_flush, transactional_db):
         call_command("seed_demo", verbosity=0)
 
 
-def point_celery_at(broker_url: str) -> None:
-    celery_app.conf.update(broker_url=broker_url, result_backend=broker_url)
-    # Forget connections and the result backend made for an earlier broker URL.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    celery_app._backend_cache = None
-    celery_app._local.__dict__.pop("backend", None)
-    for task in celery_app.tasks.values():
-        task.backend = None
-
-
 @pytest.fixture
 def async_mode(settings, private_redis, platforms, worker_db):
     """Async processing on, Celery on the private Redis, short retry delays for tests."""
@@ -92,19 +78,6 @@ def async_mode(settings, private_redis, platforms, worker_db):
     private_redis_client = __import__("redis").Redis.from_url(private_redis.url)
     private_redis_client.flushall()
     return settings
-
-
-def worker_thread():
-    """A real Celery worker in a thread of this process, consuming all three queues."""
-    return start_worker(
-        celery_app,
-        pool="solo",
-        concurrency=1,
-        perform_ping_check=False,
-        loglevel="WARNING",
-        shutdown_timeout=15,
-        queues=["messages", "tools", "maintenance"],
-    )
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ from apps.ai_assistant.models import ConversationTurn, InboundMessage
 from apps.ai_assistant.tests.channel_helpers import ChannelTestCase, fixture_text
 from devtools import webhook_client
 
-VECTORS = json.loads(
-    (Path(__file__).parents[1] / "channels" / "fixtures" / "channel_vectors.json").read_text()
-)
+VECTORS = json.loads((Path(__file__).parents[2] / "fixtures" / "channel_vectors.json").read_text())
 
 
 class TestWeChatWebhook(ChannelTestCase):
@@ -134,7 +132,7 @@ class TestWeChatWebhook(ChannelTestCase):
 
     def test_a_long_reply_carries_part_one_passively_and_sends_the_rest(self, monkeypatch):
         from apps.ai_assistant import webhook_views
-        from apps.ai_assistant.channels.wechat import WeChatChannel
+        from apps.ai_assistant.channels.wechat.adapter import WeChatChannel
         from apps.ai_assistant.messages import OutgoingMessage
         from apps.ai_assistant.models import OutboundMessage
 
@@ -203,7 +201,7 @@ class TestWeChatWebhook(ChannelTestCase):
         encrypted = body.split("<Encrypt><![CDATA[")[1].split("]]>")[0]
         truncated = encrypted[:-8]
         query = dict(request.query)
-        from apps.ai_assistant.channels.wechat_crypto import signature
+        from apps.ai_assistant.channels.tencent_crypto import signature
 
         query["msg_signature"] = signature(
             self.app.token, query["timestamp"], query["nonce"], truncated

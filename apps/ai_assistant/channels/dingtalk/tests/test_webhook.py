@@ -9,15 +9,13 @@ import pytest
 
 from apps.ai_assistant.channels import base, get_channel
 from apps.ai_assistant.channels.base import PlatformError
-from apps.ai_assistant.channels.dingtalk import robot_sign
+from apps.ai_assistant.channels.dingtalk.adapter import robot_sign
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import ConversationTurn, InboundMessage, OutboundMessage
 from apps.ai_assistant.tests.json_channel_helpers import JsonChannelTestCase
 from devtools import webhook_client
 
-VECTORS = json.loads(
-    (Path(__file__).parents[1] / "channels" / "fixtures" / "channel_vectors.json").read_text()
-)
+VECTORS = json.loads((Path(__file__).parents[2] / "fixtures" / "channel_vectors.json").read_text())
 
 
 def test_the_published_sign_vector():

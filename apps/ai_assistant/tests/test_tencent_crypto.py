@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from apps.ai_assistant.channels.wechat_crypto import (
+from apps.ai_assistant.channels.tencent_crypto import (
     InvalidKey,
     MalformedCiphertext,
     ReceiveIdMismatch,

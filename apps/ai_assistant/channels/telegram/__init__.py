@@ -1,0 +1,5 @@
+"""The Telegram bot channel: adapter, fixtures and tests."""
+
+from .adapter import TelegramChannel
+
+__all__ = ["TelegramChannel"]
