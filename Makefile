@@ -37,10 +37,7 @@ lint: install
 # demo chat apps, gunicorn, a Celery worker and beat, all in the foreground; Ctrl-C stops them.
 PLATFORMS_PORT ?= 9100
 ASYNC_ENV := CELERY_BROKER_URL=redis://127.0.0.1:6379/0 AI_ASSISTANT_USE_ASYNC=true \
-	AI_ASSISTANT_WECHAT_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT) \
-	AI_ASSISTANT_WECOM_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT) \
-	AI_ASSISTANT_DINGTALK_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT) \
-	AI_ASSISTANT_TELEGRAM_API_BASE=http://127.0.0.1:$(PLATFORMS_PORT)
+	AI_ASSISTANT_PLATFORMS_STAND_IN=http://127.0.0.1:$(PLATFORMS_PORT)
 
 run-async: demo
 	$(BIN)/python manage.py demo_channels

@@ -212,10 +212,12 @@ class Database:
 
 
 def telegram_request(update_id: int, sender: int, path: str | None = None):
-    from devtools import webhook_client
+    from apps.ai_assistant.channels.telegram import testkit as telegram_kit
 
-    app = argparse.Namespace(app_id=BOT_APP_ID, token=WEBHOOK_SECRET)
-    request = webhook_client.telegram_text(app, sender, QUERY, update_id=update_id)
+    app = argparse.Namespace(
+        app_id=BOT_APP_ID, credentials=argparse.Namespace(webhook_secret=WEBHOOK_SECRET)
+    )
+    request = telegram_kit.telegram_text(app, sender, QUERY, update_id=update_id)
     if path:
         request = request._replace(path=path)
     return request
@@ -557,8 +559,8 @@ def setup_django(env: dict, children: Children, tmp: Path) -> None:
 
     from apps.ai_assistant.models import ChannelApp, ChannelIdentity
 
-    ChannelApp.objects.create(
-        channel="telegram", app_id=BOT_APP_ID, secret=BOT_SECRET, token=WEBHOOK_SECRET
+    ChannelApp.objects.create_app(
+        "telegram", BOT_APP_ID, bot_token=BOT_SECRET, webhook_secret=WEBHOOK_SECRET
     )
     wh1 = get_user_model().objects.get(username="wh1")
     ChannelIdentity.objects.bulk_create(
@@ -754,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
             "CACHE_KEY_PREFIX": f"ble_bench_{os.getpid()}",
             "BENCH_REDIS_URL": redis_url,
             "LOG_LEVEL": "WARNING",
-            "AI_ASSISTANT_TELEGRAM_API_BASE": stand_in_url,
+            "AI_ASSISTANT_PLATFORMS_STAND_IN": stand_in_url,
             "AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS": "5",
             "AI_ASSISTANT_LLM_BASE_URL": "",
             "AI_ASSISTANT_LLM_MODEL": "",

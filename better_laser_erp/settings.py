@@ -217,20 +217,12 @@ AI_ASSISTANT_LLM_TIMEOUT_SECONDS = config(
 )
 AI_ASSISTANT_LLM_MAX_TOOL_ROUNDS = config("AI_ASSISTANT_LLM_MAX_TOOL_ROUNDS", default=4, cast=int)
 
-# Chat platforms' API base URLs: the real hosts by default; tests and the demo point them at
-# the stand-in servers of devtools/.
-AI_ASSISTANT_WECHAT_API_BASE = config(
-    "AI_ASSISTANT_WECHAT_API_BASE", default="https://api.weixin.qq.com"
-)
-AI_ASSISTANT_WECOM_API_BASE = config(
-    "AI_ASSISTANT_WECOM_API_BASE", default="https://qyapi.weixin.qq.com"
-)
-AI_ASSISTANT_DINGTALK_API_BASE = config(
-    "AI_ASSISTANT_DINGTALK_API_BASE", default="https://api.dingtalk.com"
-)
-AI_ASSISTANT_TELEGRAM_API_BASE = config(
-    "AI_ASSISTANT_TELEGRAM_API_BASE", default="https://api.telegram.org"
-)
+# Chat platforms' API base URLs come from each channel (AI_ASSISTANT_<CHANNEL>_API_BASE, the
+# real host by default). Development only: one URL for every platform's API, the stand-in of
+# devtools/platforms.py that tests and the demo run.
+AI_ASSISTANT_PLATFORMS_STAND_IN = config("AI_ASSISTANT_PLATFORMS_STAND_IN", default="")
+if AI_ASSISTANT_PLATFORMS_STAND_IN and ENVIRONMENT != "development":
+    raise ImproperlyConfigured("AI_ASSISTANT_PLATFORMS_STAND_IN is for development only")
 # Connect/read timeout of every call to a platform API, in seconds.
 AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS = config(
     "AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS", default=10, cast=float

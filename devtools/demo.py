@@ -1,13 +1,14 @@
 """The local demo's chat apps and a sender of one demo message. DEVELOPMENT ONLY.
 
-The ids and secrets below are public, fixed and fake: they exist so `make run-async` can
-register the same apps in the ERP (`manage.py demo_channels`) and in the platforms stand-in
-(`python -m devtools.platforms`). Never use them for a real bot.
+Every channel's test kit (apps/ai_assistant/channels/<name>/testkit.py) holds its demo app:
+public, fixed and fake ids and secrets, so `make run-async` can register the same apps in the
+ERP (`manage.py demo_channels`) and in the platforms stand-in (`python -m devtools.platforms`).
+Never use them for a real bot.
 
     python -m devtools.demo platform-args          the stand-in's --app arguments
     python -m devtools.demo send [--channel wechat] [--user wh1] [--text "NZ-S1.5 库存"]
 
-`send` signs the message as the platform would (devtools.webhook_client), posts it to the
+`send` signs the message as the platform would (the channel's test kit), posts it to the
 running server (default http://127.0.0.1:8000), prints the webhook's answer (the "processing"
 notice in async mode, the reply itself in sync mode) and then, by polling the stand-in's
 /_control/sent, the reply the worker sent through the platform's API.
@@ -16,79 +17,17 @@ notice in async mode, the reply itself in sync mode) and then, by polling the st
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from types import SimpleNamespace
 from typing import Any
-
-PLATFORM_CHANNELS = ("wechat", "wecom", "dingtalk", "telegram")
-
-# One demo bot per platform (field use as in the ChannelApp docstring).
-DEMO_APPS: dict[str, dict[str, str]] = {
-    "wechat": {
-        "app_id": "wxdemo0000000001",
-        "name": "Demo WeChat Official Account (dev only)",
-        "token": "demowechattoken",
-        "encoding_aes_key": "DemoOnlyWeChatAesKeyNotForProduction0000000",
-        "secret": "demo-wechat-app-secret",
-    },
-    "wecom": {
-        "app_id": "wwdemo0000000001",
-        "name": "Demo WeCom app (dev only)",
-        "agent_id": "1000002",
-        "token": "demowecomtoken",
-        "encoding_aes_key": "DemoOnlyWeComAesKeyNotForProduction00000000",
-        "secret": "demo-wecom-app-secret",
-    },
-    "dingtalk": {
-        "app_id": "dingdemo0000000001",
-        "name": "Demo DingTalk robot (dev only)",
-        "secret": "demo-dingtalk-app-secret",
-    },
-    "telegram": {
-        "app_id": "ble_demo_bot",
-        "name": "Demo Telegram bot (dev only)",
-        "token": "demo-telegram-webhook-secret",
-        "secret": "100000001:DEMO-only-bot-token-not-real",
-    },
-}
-
-# The demo chat accounts, per platform: the ERP user each one is bound to.
-DEMO_IDENTITIES: dict[str, dict[str, str]] = {
-    "wechat": {"wh1": "o_demo_wh1", "sales1": "o_demo_sales1"},
-    "wecom": {"wh1": "demo.wh1", "sales1": "demo.sales1"},
-    "dingtalk": {"wh1": "demo_wh1", "sales1": "demo_sales1"},
-    "telegram": {"wh1": "700000001", "sales1": "700000002"},
-}
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 DEFAULT_PLATFORMS = "http://127.0.0.1:9100"
 
 
-def demo_app(channel: str) -> SimpleNamespace:
-    """The demo app as the webhook builders want it (no database needed)."""
-    fields = {"agent_id": "", "token": "", "encoding_aes_key": "", **DEMO_APPS[channel]}
-    return SimpleNamespace(channel=channel, **fields)
-
-
-def platform_args() -> list[str]:
-    """`--app platform:app_id:secret[:agent_id]` for every demo app."""
-    args = []
-    for channel, app in DEMO_APPS.items():
-        spec = f"{channel}:{app['app_id']}:{app['secret']}"
-        if app.get("agent_id"):
-            spec += f":{app['agent_id']}"
-        args += ["--app", spec]
-    return args
-
-
-# --- sending ---------------------------------------------------------------------------
-
-
 def _django() -> None:
-    # The request builders use the channels' crypto, which lives in the Django app.
+    # The test kits use the channels' code, which lives in the Django app.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "better_laser_erp.settings")
     import logging
 
@@ -99,87 +38,46 @@ def _django() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def dingtalk_conversation(sender: str) -> str:
-    return f"cidDemoSingleChat_{sender}"
+def channels() -> list[str]:
+    """The registered chat channels (each with a demo app in its test kit)."""
+    from apps.ai_assistant.channels import CHANNELS
+
+    return sorted(CHANNELS)
 
 
-def build_request(channel: str, sender: str, text: str, session_webhook: str = ""):
-    from devtools import webhook_client
+def platform_args() -> list[str]:
+    """`--app platform:app_id:secret[:agent_id]` for every demo app."""
+    from devtools.webhook_client import testkit
 
-    app = demo_app(channel)
-    unique = time.time_ns() // 1000
-    if channel == "wechat":
-        return webhook_client.wechat_text(app, sender, text, msg_id=unique, mode="safe")
-    if channel == "wecom":
-        return webhook_client.wecom_text(app, sender, text, msg_id=unique)
-    if channel == "dingtalk":
-        return webhook_client.dingtalk_text(
-            app,
-            sender,
-            text,
-            msg_id=f"msgdemo{unique}",
-            conversation_id=dingtalk_conversation(sender),
-            session_webhook=session_webhook,
-        )
-    return webhook_client.telegram_text(app, int(sender), text, update_id=unique // 1000)
+    args = []
+    for channel in channels():
+        kit = testkit(channel)
+        app = kit.demo_app()
+        spec = f"{channel}:{app.app_id}:{kit.platform_secret(app)}"
+        agent_id = getattr(app.credentials, "agent_id", "")
+        if agent_id:
+            spec += f":{agent_id}"
+        args += ["--app", spec]
+    return args
 
 
-def answer_text(channel: str, response) -> str:
-    """What the webhook answered, readable: the passive reply's text, decrypted if needed."""
-    if response.status_code != 200:
-        return f"HTTP {response.status_code}: {response.text.strip()}"
-    if channel in ("wechat", "wecom"):
-        import xmltodict
-
-        from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto
-
-        if response.content.strip() in (b"", b"success"):
-            return response.text or "(empty)"
-        document = xmltodict.parse(response.content, disable_entities=True)["xml"]
-        if "Encrypt" in document:
-            app = demo_app(channel)
-            crypto = WeChatCrypto(app.token, app.encoding_aes_key, app.app_id)
-            plaintext = crypto.decrypt_message(
-                document["MsgSignature"],
-                document["TimeStamp"],
-                document["Nonce"],
-                document["Encrypt"],
-            )
-            document = xmltodict.parse(plaintext, disable_entities=True)["xml"]
-        return document.get("Content") or json.dumps(document, ensure_ascii=False)
-    data = response.json() if response.content else {}
-    if channel == "telegram" and isinstance(data, dict) and "text" in data:
-        return data["text"]
-    return json.dumps(data, ensure_ascii=False) + "  (the reply comes through the send API)"
+# --- sending ---------------------------------------------------------------------------
 
 
-def _sent(platforms: str, channel: str, recipient: str) -> list[dict[str, Any]]:
+def _sent(platforms: str, channel: str, app_id: str, recipient: str) -> list[dict[str, Any]]:
     import httpx
 
     response = httpx.get(
-        f"{platforms}/_control/sent",
-        params={"platform": channel, "app": DEMO_APPS[channel]["app_id"]},
-        timeout=5,
+        f"{platforms}/_control/sent", params={"platform": channel, "app": app_id}, timeout=5
     )
     response.raise_for_status()
     return [sent for sent in response.json() if sent.get("recipient") == recipient]
 
 
-def _dingtalk_session(platforms: str, sender: str) -> str:
-    """A sessionWebhook from the stand-in, as DingTalk puts one in every callback."""
-    import httpx
-
-    response = httpx.post(
-        f"{platforms}/_control/sessions",
-        json={
-            "app_id": DEMO_APPS["dingtalk"]["app_id"],
-            "conversation_id": dingtalk_conversation(sender),
-            "user_id": sender,
-        },
-        timeout=5,
-    )
-    response.raise_for_status()
-    return response.json()["url"]
+def _request_options(kit: Any, platforms: str, app: Any, sender: str) -> dict[str, Any]:
+    """What the platform would add to this sender's message (a DingTalk sessionWebhook)."""
+    prepare = getattr(kit, "prepare_demo_message", None)
+    return prepare(platforms, app, sender) if prepare else {}
 
 
 def send_demo_message(
@@ -189,17 +87,18 @@ def send_demo_message(
 
     from devtools import webhook_client
 
-    sender = DEMO_IDENTITIES[channel][user]
-    # The stand-in records a DingTalk sessionWebhook reply under the conversation.
-    recipient = dingtalk_conversation(sender) if channel == "dingtalk" else sender
+    kit = webhook_client.testkit(channel)
+    app = kit.demo_app()
+    sender = kit.DEMO_SENDERS[user]
+    recipient = kit.recipient(sender)
     try:
-        before = len(_sent(platforms, channel, recipient))
+        before = len(_sent(platforms, channel, app.app_id, recipient))
+        options = _request_options(kit, platforms, app, sender)
     except httpx.HTTPError as error:
         print(f"The platforms stand-in at {platforms} does not answer ({error}).")
         print("Start the stack first: make run-async")
         return 1
-    session = _dingtalk_session(platforms, sender) if channel == "dingtalk" else ""
-    request = build_request(channel, sender, text, session)
+    request = kit.text_request(app, sender, text, time.time_ns() // 1000, **options)
     print(f"{channel} user {sender} (bound to {user}) → {server}{request.path}: {text}")
     started = time.monotonic()
     try:
@@ -208,12 +107,15 @@ def send_demo_message(
         print(f"The ERP server at {server} does not answer ({error}). Is `make run-async` up?")
         return 1
     elapsed_ms = (time.monotonic() - started) * 1000
-    print(f"webhook answer ({elapsed_ms:.0f} ms): {answer_text(channel, response)}")
     if response.status_code != 200:
+        print(f"webhook answer ({elapsed_ms:.0f} ms): HTTP {response.status_code}: {response.text}")
         return 1
+    answer = kit.reply_text(app, response)
+    shown = answer if answer is not None else "(nothing: the reply comes through the send API)"
+    print(f"webhook answer ({elapsed_ms:.0f} ms): {shown}")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        sent = _sent(platforms, channel, recipient)
+        sent = _sent(platforms, channel, app.app_id, recipient)
         if len(sent) > before:
             print(f"reply sent through the {channel} API after {time.monotonic() - started:.1f} s:")
             for part in sent[before:]:
@@ -228,13 +130,14 @@ def send_demo_message(
 
 
 def main(argv: list[str] | None = None) -> int:
+    _django()
     parser = argparse.ArgumentParser(
         prog="python -m devtools.demo", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("platform-args", help="print the stand-in's --app arguments")
     send = commands.add_parser("send", help="send one signed demo message and show the reply")
-    send.add_argument("--channel", choices=PLATFORM_CHANNELS, default="wechat")
+    send.add_argument("--channel", choices=channels(), default="wechat")
     send.add_argument("--user", choices=("wh1", "sales1"), default="wh1")
     send.add_argument("--text", default="NZ-S1.5 库存")
     send.add_argument("--server", default=DEFAULT_SERVER, help=f"default {DEFAULT_SERVER}")
@@ -244,7 +147,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "platform-args":
         print(" ".join(platform_args()))
         return 0
-    _django()
     return send_demo_message(
         args.channel,
         args.user,

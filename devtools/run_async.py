@@ -28,16 +28,10 @@ import threading
 import time
 from pathlib import Path
 
-from devtools.demo import platform_args
+from devtools import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 GRACE_SECONDS = 20
-API_BASE_SETTINGS = (
-    "AI_ASSISTANT_WECHAT_API_BASE",
-    "AI_ASSISTANT_WECOM_API_BASE",
-    "AI_ASSISTANT_DINGTALK_API_BASE",
-    "AI_ASSISTANT_TELEGRAM_API_BASE",
-)
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -90,13 +84,13 @@ def environment(broker: str, platforms_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("CELERY_BROKER_URL", broker)
     env.setdefault("AI_ASSISTANT_USE_ASYNC", "true")
-    for name in API_BASE_SETTINGS:
-        env.setdefault(name, platforms_url)
+    env.setdefault("AI_ASSISTANT_PLATFORMS_STAND_IN", platforms_url)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
 
 def main(argv: list[str] | None = None) -> int:
+    demo._django()  # the demo apps come from the channels' test kits
     parser = argparse.ArgumentParser(prog="python -m devtools.run_async", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="gunicorn's address")
     parser.add_argument("--port", type=int, default=8000, help="gunicorn's port")
@@ -118,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         Child(
             "platforms",
             [python, "-m", "devtools.platforms", "--port", str(args.platforms_port)]
-            + platform_args(),
+            + demo.platform_args(),
             env,
         ),
         Child(

@@ -1,9 +1,16 @@
-"""Admin for the assistant. Secrets are write-only: a chat app's token, AES key and secret can
-be set or replaced but are never shown, and access tokens never appear at all."""
+"""Admin for the assistant. A chat app's fields follow its channel's credential schema;
+secrets are write-only (set or replaced, never shown), and access tokens never appear."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args, get_origin
 
 from django import forms
 from django.contrib import admin, messages
+from pydantic import ValidationError as SchemaError
 
+from .channels import CHANNELS
+from .channels.base import Credentials
 from .models import (
     AccessToken,
     BindingCode,
@@ -17,103 +24,131 @@ from .models import (
     ToolExecutionLog,
 )
 
-SECRET_FIELDS = ("token", "encoding_aes_key", "secret")
-
 
 class ChannelAppForm(forms.ModelForm):
-    """Secret inputs start empty; left empty, the stored value is kept."""
-
-    token = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="WeChat/WeCom: the callback Token; Telegram: the webhook secret_token. "
-        "Leave empty to keep the current value.",
-    )
-    encoding_aes_key = forms.CharField(
-        required=False,
-        max_length=43,
-        min_length=43,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="WeChat/WeCom EncodingAESKey (43 characters). Leave empty to keep it.",
-    )
-    secret = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="AppSecret / app Secret / Telegram bot token. Leave empty to keep it.",
-    )
+    """The app's own fields; `for_channel` adds the fields of its channel's credential schema.
+    Secret inputs start empty and, left empty, keep the stored value."""
 
     class Meta:
         model = ChannelApp
-        fields = (
-            "channel",
-            "app_id",
-            "name",
-            "agent_id",
-            *SECRET_FIELDS,
-            "security_mode",
-            "enabled",
-        )
+        fields = ("channel", "app_id", "name", "enabled")
+
+    schema: type[Credentials] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, value in self.instance.options.items():
+            self.initial.setdefault(name, value)
 
     def clean(self):
         cleaned = super().clean()
-        for name in SECRET_FIELDS:
-            if not cleaned.get(name) and self.instance.pk:
-                cleaned[name] = getattr(self.instance, name)
+        if self.schema is None:
+            return cleaned
+        secret_names = self.schema.secret_names()
+        stored = {**self.instance.options, **self.instance.secrets}
+        values = {}
+        for name in self.schema.model_fields:
+            value = cleaned.get(name)
+            if name in secret_names and not value:
+                value = stored.get(name, "")
+            values[name] = value
+        try:
+            credentials = self.schema.model_validate(values)
+        except SchemaError as error:
+            raise forms.ValidationError([problem["msg"] for problem in error.errors()]) from None
+        if problems := credentials.problems():
+            raise forms.ValidationError(problems)
+        self.credential_values = values
         return cleaned
 
+    def save(self, commit: bool = True) -> ChannelApp:
+        app = super().save(commit=False)
+        if self.schema is not None:
+            app.options, app.secrets = {}, {}
+            app.configure(**self.credential_values)
+        if commit:
+            app.save()
+        return app
 
-PLAINTEXT_WARNING = (
-    "{app} is in plaintext mode: its messages are signed by a signature that does not cover "
-    "them, so anyone who sees one request's URL can send messages as your users for a few "
-    "minutes. Switch the app to safe mode on the WeChat console and here."
-)
+    @classmethod
+    def for_channel(cls, channel_name: str) -> type[ChannelAppForm]:
+        """This form with the credential fields of `channel_name` (unknown: none)."""
+        channel = CHANNELS.get(channel_name)
+        if channel is None:
+            return cls
+        declared = {"schema": channel.credentials}
+        secret_names = channel.credentials.secret_names()
+        for name, field_info in channel.credentials.model_fields.items():
+            declared[name] = _form_field(field_info, secret=name in secret_names)
+        return type(f"{type(channel).__name__}AppForm", (cls,), declared)
+
+
+def _form_field(field_info, secret: bool) -> forms.Field:
+    label = field_info.title or ""
+    help_text = field_info.description or ""
+    if secret:
+        return forms.CharField(
+            label=label,
+            required=False,
+            widget=forms.PasswordInput(render_value=False),
+            help_text=f"{help_text} Secret: never shown; leave empty to keep it.",
+        )
+    if get_origin(field_info.annotation) is Literal:
+        values = get_args(field_info.annotation)
+        return forms.ChoiceField(
+            label=label,
+            choices=[(value, value) for value in values],
+            initial=field_info.default,
+            help_text=help_text,
+        )
+    return forms.CharField(label=label, required=False, help_text=help_text)
 
 
 @admin.register(ChannelApp)
 class ChannelAppAdmin(admin.ModelAdmin):
-    form = ChannelAppForm
-    list_display = (
-        "channel",
-        "app_id",
-        "name",
-        "agent_id",
-        "enabled",
-        "security",
-        "secrets_set",
-        "created_at",
-    )
-    list_filter = ("channel", "enabled", "security_mode")
+    list_display = ("channel", "app_id", "name", "enabled", "secrets_set", "warnings", "created_at")
+    list_filter = ("channel", "enabled")
     search_fields = ("app_id", "name")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        channel_name = request.POST.get("channel") or request.GET.get("channel")
+        if obj is not None:
+            channel_name = obj.channel
+        kwargs["form"] = ChannelAppForm.for_channel(channel_name or "")
+        kwargs["fields"] = None
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        form = self.get_form(request, obj)
+        return list(form.base_fields)
 
     @admin.display(description="secrets set")
     def secrets_set(self, app: ChannelApp) -> str:
-        return ", ".join(name for name in SECRET_FIELDS if getattr(app, name)) or "—"
+        return ", ".join(sorted(app.secrets)) or "—"
 
-    @admin.display(description="security", ordering="security_mode")
-    def security(self, app: ChannelApp) -> str:
-        if app.channel not in ("wechat", "wecom"):
-            return "—"
-        if app.accepts_plaintext:
-            return "⚠ plaintext"
-        return app.get_security_mode_display()
+    @admin.display(description="warnings")
+    def warnings(self, app: ChannelApp) -> str:
+        found = app.channel_adapter.warnings(app) if app.channel in CHANNELS else []
+        return "⚠ " + " ".join(found) if found else "—"
 
     def changelist_view(self, request, extra_context=None):
-        self._warn_about_plaintext(request, ChannelApp.objects.all())
+        self._warn(request, ChannelApp.objects.all())
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
-            self._warn_about_plaintext(request, ChannelApp.objects.filter(pk=object_id))
+            self._warn(request, ChannelApp.objects.filter(pk=object_id))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        self._warn_about_plaintext(request, [obj])
+        self._warn(request, [obj])
 
-    def _warn_about_plaintext(self, request, apps) -> None:
+    def _warn(self, request, apps) -> None:
         for app in apps:
-            if app.channel == "wechat" and app.accepts_plaintext and app.enabled:
-                messages.warning(request, PLAINTEXT_WARNING.format(app=app))
+            if app.channel in CHANNELS:
+                for warning in app.channel_adapter.warnings(app):
+                    messages.warning(request, warning)
 
 
 @admin.register(ChannelIdentity)

@@ -44,8 +44,7 @@ def platform_server():
 def platforms(platform_server, settings):
     """The chat platforms' stand-in, fresh for the test, with every API base pointed at it."""
     platform_server.state.reset()
-    for name in ("WECHAT", "WECOM", "DINGTALK", "TELEGRAM"):
-        setattr(settings, f"AI_ASSISTANT_{name}_API_BASE", platform_server.base_url)
+    settings.AI_ASSISTANT_PLATFORMS_STAND_IN = platform_server.base_url
     return platform_server
 
 

@@ -12,6 +12,7 @@ cannot be searched or compared in SQL: compare in Python after reading.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -66,3 +67,27 @@ class EncryptedTextField(models.TextField):
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         return value if value is None else encrypt(value)
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON object stored as one Fernet token; Python code sees the dict. Empty: {}."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return value
+        return json.loads(decrypt(value)) if value else {}
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value else {}
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return value
+        if not value:
+            return ""
+        return encrypt(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+    def value_to_string(self, obj: Any) -> str:
+        return json.dumps(self.value_from_object(obj), sort_keys=True)

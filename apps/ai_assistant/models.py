@@ -3,6 +3,7 @@ tool logs, staged write actions and platform access tokens."""
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,15 +12,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .encrypted import EncryptedTextField
+from .encrypted import EncryptedJSONField, EncryptedTextField
+
+# Where messages come from besides the chat platforms' webhooks.
+OTHER_SOURCES = {"cli": "Command line"}
 
 
-class Channel(models.TextChoices):
-    WECHAT = "wechat", "WeChat Official Account"
-    WECOM = "wecom", "WeCom"
-    DINGTALK = "dingtalk", "DingTalk"
-    TELEGRAM = "telegram", "Telegram"
-    CLI = "cli", "Command line"
+def channel_choices() -> list[tuple[str, str]]:
+    """Every registered chat channel, then the other sources (the registry names them, so a
+    new channel needs no migration)."""
+    from .channels import CHANNELS
+
+    registered = [(name, channel.label or name) for name, channel in sorted(CHANNELS.items())]
+    return registered + list(OTHER_SOURCES.items())
 
 
 # What an app id may look like on every platform (wx…, ww…, ding…, a bot's username or id);
@@ -27,25 +32,29 @@ class Channel(models.TextChoices):
 APP_ID_PATTERN = r"[A-Za-z0-9_.:@-]{1,100}"
 
 
+class ChannelAppManager(models.Manager):
+    def create_app(self, channel: str, app_id: str, **fields: Any) -> "ChannelApp":
+        """Create an app, its credential fields given by name (`token=...`); name, enabled
+        and other model fields pass through."""
+        model_fields = {field.name for field in self.model._meta.get_fields()}
+        app = self.model(channel=channel, app_id=app_id)
+        credentials = {}
+        for name, value in fields.items():
+            if name in model_fields:
+                setattr(app, name, value)
+            else:
+                credentials[name] = value
+        app.configure(**credentials)
+        app.save(force_insert=True)
+        return app
+
+
 class ChannelApp(models.Model):
-    """One bot on one platform. Secrets are write-only in admin and never logged.
+    """One bot on one platform. Its configuration follows the channel's credential schema
+    (`Channel.credentials`): secret fields in `secrets` (encrypted at rest, write-only in the
+    admin, never logged), the others in `options`."""
 
-    Field use per channel:
-    - wechat:   app_id = AppID, token, encoding_aes_key, secret = AppSecret, security_mode
-    - wecom:    app_id = CorpID, agent_id, token, encoding_aes_key, secret = app Secret
-                (always safe mode)
-    - dingtalk: app_id = AppKey (robotCode), secret = AppSecret
-    - telegram: app_id = bot username or id, secret = bot token, token = webhook secret_token
-    """
-
-    class SecurityMode(models.TextChoices):
-        # As on the WeChat console (消息加解密方式). Plaintext bodies are signed by a signature
-        # that does not cover them, so only the encrypted modes prove who wrote a message.
-        PLAINTEXT = "plaintext", "Plaintext (明文模式) — not recommended"
-        COMPATIBLE = "compatible", "Compatible (兼容模式)"
-        SAFE = "safe", "Safe (安全模式)"
-
-    channel = models.CharField(max_length=20, choices=Channel.choices)
+    channel = models.CharField(max_length=20, choices=channel_choices)
     app_id = models.CharField(
         max_length=100,
         validators=[
@@ -53,22 +62,15 @@ class ChannelApp(models.Model):
                 f"^{APP_ID_PATTERN}$", "Letters, digits and _ . : @ - only, as the platform shows."
             )
         ],
+        help_text="WeChat AppID, WeCom CorpID, DingTalk AppKey, Telegram bot username…",
     )
     name = models.CharField(max_length=100, blank=True)
-    agent_id = models.CharField(max_length=40, blank=True)
-    # Encrypted at rest (encrypted.py); write-only in the admin, never logged.
-    token = EncryptedTextField(blank=True)
-    encoding_aes_key = EncryptedTextField(blank=True)
-    secret = EncryptedTextField(blank=True)
-    security_mode = models.CharField(
-        max_length=12,
-        choices=SecurityMode.choices,
-        default=SecurityMode.SAFE,
-        help_text="WeChat/WeCom message encryption, the same as on the platform's console. "
-        "In compatible and safe mode a message without Encrypt is refused.",
-    )
+    options = models.JSONField(default=dict, blank=True)
+    secrets = EncryptedJSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ChannelAppManager()
 
     class Meta:
         constraints = [
@@ -82,25 +84,56 @@ class ChannelApp(models.Model):
         return f"<ChannelApp {self.channel}:{self.app_id}>"
 
     def clean(self) -> None:
-        encrypted = self.security_mode != self.SecurityMode.PLAINTEXT
-        if self.channel == Channel.WECOM and not encrypted:
-            raise ValidationError({"security_mode": "WeCom always encrypts its messages."})
-        xml_channel = self.channel in (Channel.WECHAT, Channel.WECOM)
-        if xml_channel and encrypted and not self.encoding_aes_key:
-            raise ValidationError(
-                {"encoding_aes_key": "Compatible and safe mode need the EncodingAESKey."}
-            )
+        from pydantic import ValidationError as SchemaError
+
+        try:
+            credentials = self.channel_adapter.app_credentials(self)
+        except KeyError:
+            raise ValidationError({"channel": "Unknown channel."}) from None
+        except SchemaError as error:
+            raise ValidationError([problem["msg"] for problem in error.errors()]) from None
+        if problems := credentials.problems():
+            raise ValidationError(problems)
 
     @property
-    def accepts_plaintext(self) -> bool:
-        """Whether a WeChat body without Encrypt may be trusted (plaintext mode only)."""
-        return self.security_mode == self.SecurityMode.PLAINTEXT
+    def channel_adapter(self):
+        """The registered Channel this app belongs to (KeyError for an unknown one)."""
+        from .channels import get_channel
+
+        return get_channel(self.channel)
+
+    @property
+    def credentials(self):
+        """The app's configuration read through its channel's schema; read-only. Cached on
+        the instance: change `options`/`secrets` through `configure()` or by new dicts."""
+        # Keyed by the dicts themselves: a reload or a new dict is read again.
+        key = (id(self.options), id(self.secrets))
+        cached = self.__dict__.get("_credentials")
+        if cached is None or cached[0] != key:
+            cached = (key, self.channel_adapter.app_credentials(self))
+            self.__dict__["_credentials"] = cached
+        return cached[1]
+
+    def configure(self, **fields: Any) -> None:
+        """Set credential fields by name: secret ones into `secrets`, the rest into
+        `options` (not saved). Empty values clear a field."""
+        secret_names = self.channel_adapter.credentials.secret_names()
+        known = self.channel_adapter.credentials.model_fields
+        for name, value in fields.items():
+            if name not in known:
+                raise ValueError(f"{self.channel} apps have no field {name!r}")
+            target = self.secrets if name in secret_names else self.options
+            if value in ("", None):
+                target.pop(name, None)
+            else:
+                target[name] = value
+        self.__dict__.pop("_credentials", None)
 
 
 class ChannelIdentity(models.Model):
     """A chat account bound to an ERP user: the assistant acts as that user."""
 
-    channel = models.CharField(max_length=20, choices=Channel.choices)
+    channel = models.CharField(max_length=20, choices=channel_choices)
     external_user_id = models.CharField(max_length=128)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_identities"
@@ -159,7 +192,7 @@ class Conversation(models.Model):
         ACTIVE = "active", "Active"
         CLOSED = "closed", "Closed"
 
-    channel = models.CharField(max_length=20, choices=Channel.choices)
+    channel = models.CharField(max_length=20, choices=channel_choices)
     external_conversation_id = models.CharField(max_length=128)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
@@ -210,7 +243,7 @@ class InboundMessage(models.Model):
         DONE = "done", "Done"
         DEAD = "dead", "Dead letter"
 
-    channel = models.CharField(max_length=20, choices=Channel.choices)
+    channel = models.CharField(max_length=20, choices=channel_choices)
     app = models.ForeignKey(ChannelApp, on_delete=models.CASCADE, related_name="inbound_messages")
     external_id = models.CharField(max_length=190)
     # The chat this message belongs to (IncomingMessage.conversation_key): its turns run in order.

@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from . import dispatch, inbox
+from .channels import CHANNELS
 from .channels.base import PlatformError
 from .handler import MessageHandler
 from .messages import IncomingMessage
@@ -149,7 +150,8 @@ def refresh_expiring_access_tokens() -> int:
     horizon = timezone.now() + timedelta(
         seconds=getattr(settings, "AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS", 300) + 300
     )
-    apps = ChannelApp.objects.filter(enabled=True).exclude(channel="telegram")
+    fetching = [name for name, channel in CHANNELS.items() if channel.fetches_access_tokens]
+    apps = ChannelApp.objects.filter(enabled=True, channel__in=fetching)
     due = [
         app
         for app in apps.select_related("access_token")

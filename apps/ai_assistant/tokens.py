@@ -13,35 +13,26 @@ process refreshes an app's token at a time (a cache lock, `cache.add`, 30 s); th
 briefly for its result, because the platforms limit token calls and WeChat's classic token
 invalidates the previous one on every fetch (docs/channels.md §1.6).
 
-Per channel (ChannelApp's fields, see its docstring):
-- wechat:   POST /cgi-bin/stable_token {grant_type, appid, secret, force_refresh}
-- wecom:    GET  /cgi-bin/gettoken?corpid=&corpsecret=
-- dingtalk: POST /v1.0/oauth2/accessToken {appKey, appSecret}
-- telegram: no access token; the bot token (app.secret) is used as is, without HTTP.
-
-HTTP goes through `platform_request`, which never lets a URL with a token or secret reach the
-logs or an error message.
+This service knows no platform: each channel says how to fetch its token
+(`Channel.fetch_access_token`), which error means the token is bad (`is_token_error`), or
+that it has a token that needs no fetching (`static_access_token`, Telegram's bot token).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from apps.ai_assistant import platform_http
-from apps.ai_assistant.channels.base import PlatformError
+from apps.ai_assistant.channels.base import get_channel
+from apps.ai_assistant.errors import PlatformError
 from apps.ai_assistant.models import AccessToken, ChannelApp
 
 logger = logging.getLogger(__name__)
@@ -52,166 +43,11 @@ LOCK_TIMEOUT_SECONDS = 30
 WAIT_POLL_SECONDS = 0.05
 MAX_TOKEN_CHARS = 2048
 MAX_EXPIRES_IN = 7 * 24 * 3600
-RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
-# WeChat / WeCom: -1 system busy, 45009 call frequency limit.
-TENCENT_RETRYABLE_ERRCODES = {-1, 45009}
-# WeChat 40001 invalid credential / not latest, 40014 invalid token, 42001 expired (WeCom:
-# 40014, 42001); DingTalk answers 401 with code InvalidAuthentication.
-TENCENT_TOKEN_ERRCODES = {40001, 40014, 42001}
-DINGTALK_TOKEN_ERRORS = {401, "401", "InvalidAuthentication"}
-SECRET_QUERY_PARAMS = {"access_token", "secret", "corpsecret", "appsecret", "session", "sign"}
-TELEGRAM_BOT_PATH = re.compile(r"/bot[^/]+")
-
-
-# --- HTTP ---------------------------------------------------------------------------------
-def redact_url(url: str | httpx.URL) -> str:
-    """The URL with token/secret query values and a Telegram bot token replaced by ***."""
-    parts = urlsplit(str(url))
-    query = urlencode(
-        [
-            (key, "***" if key.lower() in SECRET_QUERY_PARAMS else value)
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        ],
-        safe="*",
-    )
-    path = TELEGRAM_BOT_PATH.sub("/bot***", parts.path, count=1)
-    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
-
-
-class _RedactURLs(logging.Filter):
-    """httpx logs every request's full URL at INFO; tokens ride in those URLs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                redact_url(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args
-            )
-        return True
-
-
-if not any(isinstance(f, _RedactURLs) for f in logging.getLogger("httpx").filters):
-    logging.getLogger("httpx").addFilter(_RedactURLs())
-
-
-@dataclass(frozen=True)
-class PlatformResponse:
-    status_code: int
-    data: Any
-    headers: httpx.Headers
-
-
-def platform_request(
-    method: str,
-    url: str,
-    *,
-    params: dict[str, Any] | None = None,
-    json: Any = None,
-    data: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> PlatformResponse:
-    """One call to a platform API: its HTTP status and decoded JSON body (None if not JSON).
-
-    Network errors and timeouts raise PlatformError(retryable=True); interpreting the status
-    and the platform's error fields is the caller's job. Timeouts come from
-    AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS.
-    """
-    timeout = settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS
-    try:
-        response = platform_http.client().request(
-            method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
-        )
-    except httpx.HTTPError as error:
-        logger.warning("%s %s failed: %s", method, redact_url(url), type(error).__name__)
-        raise PlatformError("network", type(error).__name__, retryable=True) from error
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    return PlatformResponse(response.status_code, body, response.headers)
-
-
-# --- upstream token calls -----------------------------------------------------------------
-def _tencent_token(response: PlatformResponse) -> tuple[str, int]:
-    data = response.data if isinstance(response.data, dict) else {}
-    errcode = data.get("errcode", 0)
-    if errcode not in (0, None):
-        raise PlatformError(
-            errcode,
-            str(data.get("errmsg", ""))[:200],
-            retryable=errcode in TENCENT_RETRYABLE_ERRCODES,
-        )
-    if response.status_code >= 300:
-        raise PlatformError(
-            response.status_code,
-            f"HTTP {response.status_code}",
-            retryable=response.status_code in RETRYABLE_STATUS,
-        )
-    return data.get("access_token"), data.get("expires_in")
-
-
-def _fetch_wechat(app: ChannelApp, force: bool) -> tuple[str, int]:
-    # The stable token: isolated from the classic one, not rotated by every fetch.
-    response = platform_request(
-        "POST",
-        f"{settings.AI_ASSISTANT_WECHAT_API_BASE}/cgi-bin/stable_token",
-        json={
-            "grant_type": "client_credential",
-            "appid": app.app_id,
-            "secret": app.secret,
-            "force_refresh": bool(force),
-        },
-    )
-    return _tencent_token(response)
-
-
-def _fetch_wecom(app: ChannelApp, force: bool) -> tuple[str, int]:
-    response = platform_request(
-        "GET",
-        f"{settings.AI_ASSISTANT_WECOM_API_BASE}/cgi-bin/gettoken",
-        params={"corpid": app.app_id, "corpsecret": app.secret},
-    )
-    return _tencent_token(response)
-
-
-def dingtalk_error(response: PlatformResponse) -> PlatformError:
-    """A DingTalk OpenAPI error answer (HTTP status + {"code","message"}) as PlatformError."""
-    data = response.data if isinstance(response.data, dict) else {}
-    code = str(data.get("code") or response.status_code)
-    throttled = "QpsLimit" in code or "Throttling" in code
-    return PlatformError(
-        code,
-        str(data.get("message") or f"HTTP {response.status_code}")[:200],
-        retryable=throttled or response.status_code in RETRYABLE_STATUS,
-    )
-
-
-def _fetch_dingtalk(app: ChannelApp, force: bool) -> tuple[str, int]:
-    response = platform_request(
-        "POST",
-        f"{settings.AI_ASSISTANT_DINGTALK_API_BASE}/v1.0/oauth2/accessToken",
-        json={"appKey": app.app_id, "appSecret": app.secret},
-    )
-    if response.status_code >= 300:
-        raise dingtalk_error(response)
-    data = response.data if isinstance(response.data, dict) else {}
-    return data.get("accessToken"), data.get("expireIn")
-
-
-FETCHERS: dict[str, Callable[[ChannelApp, bool], tuple[str, int]]] = {
-    "wechat": _fetch_wechat,
-    "wecom": _fetch_wecom,
-    "dingtalk": _fetch_dingtalk,
-}
 
 
 def _fetch(app: ChannelApp, force: bool) -> tuple[str, float]:
     """(token, expires_in seconds) from the platform; PlatformError when it refuses."""
-    fetcher = FETCHERS.get(app.channel)
-    if fetcher is None:
-        raise PlatformError("no_access_token", f"{app.channel} has no access token")
-    if not app.secret:
-        raise PlatformError("no_secret", f"{app} has no secret configured")
-    token, expires_in = fetcher(app, force)
+    token, expires_in = get_channel(app.channel).fetch_access_token(app, force)
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
         raise PlatformError("bad_response", "the token answer has no usable token", retryable=True)
     if (
@@ -337,11 +173,10 @@ def _cached_expiry(app: ChannelApp) -> float:
 
 # --- public -------------------------------------------------------------------------------
 def get_access_token(app: ChannelApp) -> str:
-    """A token valid for at least the refresh margin (Telegram: the bot token)."""
-    if app.channel == "telegram":
-        if not app.secret:
-            raise PlatformError("no_secret", f"{app} has no bot token configured")
-        return app.secret
+    """A token valid for at least the refresh margin (or the channel's static token)."""
+    static = get_channel(app.channel).static_access_token(app)
+    if static is not None:
+        return static
     token = _usable_token(app)
     if token:
         return token
@@ -350,8 +185,8 @@ def get_access_token(app: ChannelApp) -> str:
 
 def refresh_access_token(app: ChannelApp, force: bool = False) -> str:
     """Fetch a new token from the platform now (WeChat `force`: force_refresh, which the
-    platform limits to 20 a day), persist and cache it. Telegram: the bot token."""
-    if app.channel == "telegram":
+    platform limits to 20 a day), persist and cache it; a static token as it is."""
+    if not get_channel(app.channel).fetches_access_tokens:
         return get_access_token(app)
     return _refresh(app, force=force, reuse_fresh=False)[0]
 
@@ -375,15 +210,6 @@ def invalidate(app: ChannelApp, token: str | None = None) -> None:
             row.save(update_fields=["expires_at"])
 
 
-def is_token_error(channel: str, error: PlatformError) -> bool:
-    """Whether the platform said the access token is invalid or expired."""
-    if channel in ("wechat", "wecom"):
-        return error.code in TENCENT_TOKEN_ERRCODES
-    if channel == "dingtalk":
-        return error.code in DINGTALK_TOKEN_ERRORS
-    return False
-
-
 def call_with_token(app: ChannelApp, request_fn: Callable[[str], T]) -> T:
     """`request_fn(token)`; if the platform refuses the token, refresh it once and retry
     once. A second failure propagates as the PlatformError it is."""
@@ -391,7 +217,7 @@ def call_with_token(app: ChannelApp, request_fn: Callable[[str], T]) -> T:
     try:
         return request_fn(token)
     except PlatformError as error:
-        if not is_token_error(app.channel, error):
+        if not get_channel(app.channel).is_token_error(error):
             raise
         logger.info("access token of %s refused (%s); refreshing once", app, error.code)
     invalidate(app, token)
@@ -403,7 +229,7 @@ def refresh_for(channel: str, app_id: str) -> dict[str, Any]:
     app = ChannelApp.objects.filter(channel=channel, app_id=app_id).first()
     if app is None:
         raise ValueError(f"no chat app {channel}:{app_id}")
-    if channel == "telegram":
+    if not get_channel(channel).fetches_access_tokens:
         get_access_token(app)
         return {"channel": channel, "app_id": app_id, "expires_at": None}
     _, expires_at = _refresh(app, force=False, reuse_fresh=False)

@@ -41,11 +41,15 @@ from xml.parsers.expat import ExpatError
 
 import httpx
 import xmltodict
+from decouple import config
 from django.conf import settings
 from django.http import HttpResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from apps.ai_assistant import platform_http
 from apps.ai_assistant.channels.chunking import split_text, utf8_length
+from apps.ai_assistant.errors import PlatformError, WebhookRejected
+from apps.ai_assistant.platform_http import RETRYABLE_STATUS
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -54,33 +58,6 @@ if TYPE_CHECKING:
     from apps.ai_assistant.models import ChannelApp
 
 logger = logging.getLogger(__name__)
-
-
-class WebhookRejected(Exception):
-    """A webhook request we refuse; the view answers `status` with `reason` as plain text."""
-
-    def __init__(self, status: int, reason: str):
-        super().__init__(f"{status} {reason}")
-        self.status = status
-        self.reason = reason
-
-
-class PlatformError(Exception):
-    """A platform API call failed. `retryable` says whether trying again later can help
-    (network, 5xx, rate limit, expired token); `retry_after` is the platform's hint in seconds."""
-
-    def __init__(
-        self,
-        code: str | int,
-        message: str,
-        retryable: bool = False,
-        retry_after: float | None = None,
-    ):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -100,14 +77,88 @@ class ParsedWebhook:
     reply_context: dict[str, Any] = field(default_factory=dict)
 
 
+class Credentials(BaseModel):
+    """What one app of a channel is configured with: its fields, their help text and which
+    of them are secret (encrypted at rest, write-only in the admin, never shown or logged).
+    A channel subclasses it; ChannelApp stores the secret fields in `secrets` and the others
+    in `options`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def problems(self) -> list[str]:
+        """What is missing or inconsistent, in words for the admin (empty: fine)."""
+        return []
+
+    @classmethod
+    def secret_names(cls) -> set[str]:
+        return {
+            name
+            for name, field_info in cls.model_fields.items()
+            if (field_info.json_schema_extra or {}).get("secret")
+        }
+
+
+def secret_field(title: str, description: str, **options: Any) -> Any:
+    """A secret credential field (default empty: not set)."""
+    return Field("", title=title, description=description, repr=False,
+                 json_schema_extra={"secret": True}, **options)  # fmt: skip
+
+
+def option_field(title: str, description: str, default: Any = "", **options: Any) -> Any:
+    """A credential field that is not secret (an agent id, a mode)."""
+    return Field(default, title=title, description=description, **options)
+
+
 class Channel:
-    """One chat platform. Subclasses set `name`, `text_limit`, `measure` and override the
-    methods their platform needs; instances hold no per-request state."""
+    """One chat platform. Subclasses set `name`, `label`, `text_limit`, `measure`,
+    `credentials` and the API base, and override the methods their platform needs;
+    instances hold no per-request state."""
 
     name: str = ""
+    label: str = ""
     # Longest text one platform message may carry, measured by `measure`.
     text_limit: int = 2048
     measure: Callable[[str], int] = staticmethod(utf8_length)
+    credentials: type[Credentials] = Credentials
+    # The setting (and environment variable) that points the platform's API elsewhere —
+    # the stand-in in tests and the demo — and where it points by default.
+    api_base_setting: str = ""
+    default_api_base: str = ""
+    # Whether the platform's API wants an access token fetched with the app's secret.
+    fetches_access_tokens: bool = False
+
+    def api_base(self) -> str:
+        """The platform API's base URL: this channel's setting (or environment variable),
+        else the development stand-in when one is set, else the real host."""
+        if self.api_base_setting:
+            configured = getattr(settings, self.api_base_setting, "") or config(
+                self.api_base_setting, default=""
+            )
+            if configured:
+                return configured
+        return settings.AI_ASSISTANT_PLATFORMS_STAND_IN or self.default_api_base
+
+    def app_credentials(self, app: ChannelApp) -> Credentials:
+        """The app's credentials, as this channel's schema reads them."""
+        return self.credentials.model_validate({**app.options, **app.secrets})
+
+    def warnings(self, app: ChannelApp) -> list[str]:
+        """What an operator should change about this app's configuration (admin)."""
+        return []
+
+    # --- access tokens (tokens.py drives these) ------------------------------------------
+
+    def fetch_access_token(self, app: ChannelApp, force: bool) -> tuple[Any, Any]:
+        """(token, expires_in seconds) from the platform; PlatformError when refused."""
+        raise PlatformError("no_access_token", f"{self.name} has no access token")
+
+    def static_access_token(self, app: ChannelApp) -> str | None:
+        """A token that needs no fetching (Telegram's bot token), or None."""
+        return None
+
+    def is_token_error(self, error: PlatformError) -> bool:
+        """Whether the platform said the access token is invalid or expired."""
+        return False
 
     def handshake(self, request: HttpRequest, app: ChannelApp) -> HttpResponse | None:
         """Answer a GET URL verification; None when the platform has none (→ 405)."""
@@ -263,9 +314,6 @@ def check_timestamp(value: str | int | None, scale: int = 1) -> None:
     seconds = int(value) / scale  # type: ignore[arg-type]
     if abs(current_time() - seconds) > settings.AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS:
         raise WebhookRejected(403, "stale timestamp")
-
-
-RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
 def post_json(

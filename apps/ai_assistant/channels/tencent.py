@@ -22,6 +22,7 @@ from apps.ai_assistant.channels.base import (
 from apps.ai_assistant.channels.tencent_crypto import CryptoError, WeChatCrypto
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import ChannelApp
+from apps.ai_assistant.platform_http import RETRYABLE_STATUS, PlatformResponse
 
 # Events that get an answer (a greeting); every other event is acknowledged silently.
 ANSWERED_EVENTS = {"subscribe"}
@@ -36,8 +37,9 @@ def rejected(error: CryptoError) -> WebhookRejected:
 
 
 def crypto_for(app: ChannelApp, receive_id: str) -> WeChatCrypto:
+    credentials = app.credentials
     try:
-        return WeChatCrypto(app.token, app.encoding_aes_key, receive_id)
+        return WeChatCrypto(credentials.token, credentials.encoding_aes_key, receive_id)
     except CryptoError as error:
         raise rejected(error) from error
 
@@ -123,6 +125,23 @@ def check_errcode(data: dict[str, Any]) -> None:
 
 def is_token_error(error: PlatformError) -> bool:
     return error.code in TOKEN_ERRCODES
+
+
+def token_from_answer(response: PlatformResponse) -> tuple[Any, Any]:
+    """(access_token, expires_in) from a token endpoint's answer; PlatformError otherwise."""
+    data = response.data if isinstance(response.data, dict) else {}
+    errcode = data.get("errcode", 0)
+    if errcode not in (0, None):
+        raise PlatformError(
+            errcode, str(data.get("errmsg", ""))[:200], retryable=errcode in RETRYABLE_ERRCODES
+        )
+    if response.status_code >= 300:
+        raise PlatformError(
+            response.status_code,
+            f"HTTP {response.status_code}",
+            retryable=response.status_code in RETRYABLE_STATUS,
+        )
+    return data.get("access_token"), data.get("expires_in")
 
 
 def call_platform(app: ChannelApp, url: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -17,33 +17,23 @@ import re
 from pathlib import Path
 
 import pytest
-import xmltodict
 from django.contrib.auth import get_user_model
 
-from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto
+from apps.ai_assistant.channels.wechat import testkit as wechat_kit
+from apps.ai_assistant.channels.wecom import testkit as wecom_kit
 from apps.ai_assistant.models import ChannelApp, ChannelIdentity
 from devtools import webhook_client
 
 CHANNELS_DIR = Path(__file__).resolve().parents[1] / "channels"
 
-# Test apps. The WeChat one reuses the official sample's key and AppID (docs/channels.md V2/V3).
-APP_SETTINGS = {
-    "wechat": {
-        "app_id": "wx2c2769f8efd9abc2",
-        "token": "spamtest",
-        "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-        "secret": "wechat-app-secret",
-    },
-    "wecom": {
-        "app_id": "ww8a2b9c0d1e2f3a4b",
-        "agent_id": "1000002",
-        "token": "QDG6eK",
-        "encoding_aes_key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
-        "secret": "wecom-app-secret",
-    },
-}
 # The sender of the text fixtures, bound to the demo warehouse keeper wh1 by `bind_sender`.
 FIXTURE_SENDER = {"wechat": "oWh1_stock_keeper_openid", "wecom": "wh1.zhang"}
+
+
+def make_test_app(channel: str) -> ChannelApp:
+    """The channel's test app (its test kit's TEST_APP), saved."""
+    fields = dict(webhook_client.testkit(channel).TEST_APP)
+    return ChannelApp.objects.create_app(channel, fields.pop("app_id"), **fields)
 
 
 def fixture_text(channel: str, name: str) -> str:
@@ -60,12 +50,12 @@ class ChannelTestCase:
         settings.AI_ASSISTANT_USE_ASYNC = False
         self.client = client
         self.settings = settings
-        self.app = ChannelApp.objects.create(channel=self.channel, **APP_SETTINGS[self.channel])
+        self.app = make_test_app(self.channel)
 
     def use_security_mode(self, mode: str) -> None:
         """Set the app as the platform's console would for requests of `mode`
         (webhook_client's "plain" | "compatible" | "safe")."""
-        self.app.security_mode = "plaintext" if mode == "plain" else mode
+        self.app.configure(security_mode="plaintext" if mode == "plain" else mode)
         self.app.save()
 
     # --- requests ---------------------------------------------------------------------------
@@ -73,8 +63,8 @@ class ChannelTestCase:
     def build(self, name: str, mode: str = "safe", **stamp) -> webhook_client.WebhookRequest:
         plaintext = fixture_text(self.channel, name)
         if self.channel == "wechat":
-            return webhook_client.wechat_xml(self.app, plaintext, mode=mode, **stamp)
-        return webhook_client.wecom_xml(self.app, plaintext, **stamp)
+            return wechat_kit.wechat_xml(self.app, plaintext, mode=mode, **stamp)
+        return wecom_kit.wecom_xml(self.app, plaintext, **stamp)
 
     def post_fixture(self, name: str, signed: bool = True, mode: str = "safe", **stamp):
         """POST the fixture as the platform would; signed=False drops every signature."""
@@ -114,18 +104,7 @@ class ChannelTestCase:
     def reply_fields(self, response) -> dict[str, str]:
         """The passive reply's fields, decrypted when the reply is encrypted."""
         assert response.status_code == 200, response.content
-        document = xmltodict.parse(response.content, disable_entities=True)["xml"]
-        if "Encrypt" in document:
-            app = self.app
-            crypto = WeChatCrypto(app.token, app.encoding_aes_key, app.app_id)
-            plaintext = crypto.decrypt_message(
-                document["MsgSignature"],
-                document["TimeStamp"],
-                document["Nonce"],
-                document["Encrypt"],
-            )
-            document = xmltodict.parse(plaintext, disable_entities=True)["xml"]
-        return document
+        return wechat_kit.reply_fields(self.app, response.content)
 
     def reply_text(self, response) -> str:
         return self.reply_fields(response)["Content"]

@@ -22,19 +22,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from apps.ai_assistant.models import ChannelApp, ChannelIdentity
+from apps.ai_assistant.models import ChannelIdentity
+from apps.ai_assistant.tests.channel_helpers import make_test_app
 from devtools import webhook_client
 
 CHANNELS_DIR = Path(__file__).resolve().parents[1] / "channels"
 
-APP_SETTINGS = {
-    "dingtalk": {"app_id": "dingrobotkey0001", "secret": "dingtalk-app-secret-0001"},
-    "telegram": {
-        "app_id": "better_laser_erp_bot",
-        "secret": "7000000001:AAH-test-bot-token",
-        "token": "webhook-secret_0001",
-    },
-}
 # The sender of the text fixtures, bound to the demo warehouse keeper wh1 by `bind_sender`.
 FIXTURE_SENDER = {"dingtalk": "wh1zhang", "telegram": "5012345678"}
 
@@ -56,10 +49,9 @@ class JsonChannelTestCase:
         self.client = client
         self.settings = settings
         self.platforms = platforms
-        self.app = ChannelApp.objects.create(channel=self.channel, **APP_SETTINGS[self.channel])
-        platforms.state.register_app(
-            self.channel, self.app.app_id, self.app.secret, expires_in=7200
-        )
+        self.app = make_test_app(self.channel)
+        secret = webhook_client.testkit(self.channel).platform_secret(self.app)
+        platforms.state.register_app(self.channel, self.app.app_id, secret, expires_in=7200)
         yield
         cache.clear()
 

@@ -7,12 +7,12 @@ from django.utils import timezone
 
 from apps.ai_assistant.models import AccessToken, ChannelApp
 
-SECRETS = {"token": "tok-SECRET-1", "encoding_aes_key": "k" * 43, "secret": "app-SECRET-2"}
+SECRETS = {"token": "tok-SECRET-1", "encoding_aes_key": "k" * 43, "app_secret": "app-SECRET-2"}
 
 
 @pytest.fixture
 def app(db):
-    return ChannelApp.objects.create(channel="wechat", app_id="wx1", **SECRETS)
+    return ChannelApp.objects.create_app("wechat", "wx1", **SECRETS)
 
 
 @pytest.fixture
@@ -40,7 +40,6 @@ def test_saving_with_empty_secret_fields_keeps_them(admin_client, app):
             "channel": "wechat",
             "app_id": "wx1",
             "name": "renamed",
-            "agent_id": "",
             "security_mode": "safe",
             "enabled": "on",
         },
@@ -48,7 +47,7 @@ def test_saving_with_empty_secret_fields_keeps_them(admin_client, app):
     assert response.status_code == 302
     app.refresh_from_db()
     assert app.name == "renamed"
-    assert (app.token, app.encoding_aes_key, app.secret) == tuple(SECRETS.values())
+    assert app.secrets == SECRETS
 
 
 def test_a_new_secret_replaces_the_old_one(admin_client, app):
@@ -57,13 +56,14 @@ def test_a_new_secret_replaces_the_old_one(admin_client, app):
         {
             "channel": "wechat",
             "app_id": "wx1",
-            "secret": "new-secret",
+            "app_secret": "new-secret",
             "security_mode": "safe",
             "enabled": "on",
         },
     )
     app.refresh_from_db()
-    assert app.secret == "new-secret" and app.token == SECRETS["token"]
+    assert app.credentials.app_secret == "new-secret"
+    assert app.credentials.token == SECRETS["token"]
 
 
 def test_access_tokens_are_never_displayed(admin_client, app):
@@ -93,3 +93,30 @@ def test_access_tokens_are_never_displayed(admin_client, app):
 )
 def test_list_and_add_pages_load(admin_client, model):
     assert admin_client.get(f"/admin/ai_assistant/{model}/").status_code == 200
+
+
+def test_a_new_app_gets_its_channels_credential_fields_then_saves_them(admin_client, db):
+    first = admin_client.post(
+        "/admin/ai_assistant/channelapp/add/",
+        {"channel": "dingtalk", "app_id": "dingnew01", "enabled": "on"},
+    )
+    assert first.status_code == 200
+    page = first.content.decode()
+    assert "The AppSecret is required." in page and 'name="app_secret"' in page
+    second = admin_client.post(
+        "/admin/ai_assistant/channelapp/add/",
+        {"channel": "dingtalk", "app_id": "dingnew01", "enabled": "on", "app_secret": "s-1"},
+    )
+    assert second.status_code == 302
+    app = ChannelApp.objects.get(app_id="dingnew01")
+    assert app.secrets == {"app_secret": "s-1"} and app.options == {}
+
+
+def test_a_required_credential_left_out_is_refused(admin_client, db):
+    response = admin_client.post(
+        "/admin/ai_assistant/channelapp/add/?channel=wechat",
+        {"channel": "wechat", "app_id": "wxnew", "enabled": "on", "security_mode": "safe"},
+    )
+    assert response.status_code == 200
+    assert "The Token is required." in response.content.decode()
+    assert not ChannelApp.objects.filter(app_id="wxnew").exists()

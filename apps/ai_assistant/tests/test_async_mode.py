@@ -11,6 +11,8 @@ import redis
 from django.contrib.auth import get_user_model
 
 from apps.ai_assistant import dispatch
+from apps.ai_assistant.channels.wechat import testkit as wechat_kit
+from apps.ai_assistant.channels.wecom import testkit as wecom_kit
 from apps.ai_assistant.models import (
     ChannelApp,
     ChannelIdentity,
@@ -25,7 +27,7 @@ from devtools import webhook_client
 from devtools.llm_server import start_llm_server
 
 from .async_support import RedisServer, WorkerProcess, point_celery_at, wait_for, worker_thread
-from .channel_helpers import APP_SETTINGS
+from .channel_helpers import make_test_app
 
 ACK = "收到消息，正在处理中喵～"
 
@@ -39,9 +41,12 @@ def nz_s15_available() -> str:
 
 
 def make_app(channel: str, platforms) -> ChannelApp:
-    app = ChannelApp.objects.create(channel=channel, **APP_SETTINGS[channel])
+    app = make_test_app(channel)
     platforms.state.register_app(
-        platform=channel, app_id=app.app_id, secret=app.secret, agent_id=app.agent_id
+        platform=channel,
+        app_id=app.app_id,
+        secret=webhook_client.testkit(channel).platform_secret(app),
+        agent_id=getattr(app.credentials, "agent_id", ""),
     )
     return app
 
@@ -55,7 +60,7 @@ def bind(channel: str, external_user_id: str, username: str = "wh1") -> None:
 
 
 def wechat_request(app, content="NZ-S1.5 库存", msg_id="9001", sender="o_wh1"):
-    return webhook_client.wechat_text(app, sender, content, msg_id=msg_id, mode="safe")
+    return wechat_kit.wechat_text(app, sender, content, msg_id=msg_id, mode="safe")
 
 
 def sent_to(platforms, recipient: str) -> list[dict]:
@@ -63,16 +68,7 @@ def sent_to(platforms, recipient: str) -> list[dict]:
 
 
 def passive_text(response, app) -> str:
-    import xmltodict
-
-    from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto
-
-    document = xmltodict.parse(response.content, disable_entities=True)["xml"]
-    crypto = WeChatCrypto(app.token, app.encoding_aes_key, app.app_id)
-    plaintext = crypto.decrypt_message(
-        document["MsgSignature"], document["TimeStamp"], document["Nonce"], document["Encrypt"]
-    )
-    return xmltodict.parse(plaintext, disable_entities=True)["xml"]["Content"]
+    return wechat_kit.reply_text(app, response)
 
 
 def test_wechat_gets_the_notice_at_once_and_the_stock_figure_from_the_worker(
@@ -102,7 +98,7 @@ def test_wecom_gets_the_notice_at_once_and_the_stock_figure_from_the_worker(
     app = make_app("wecom", platforms)
     bind("wecom", "wh1.zhang")
 
-    request = webhook_client.wecom_text(app, "wh1.zhang", "NZ-S1.5 库存", msg_id="7001")
+    request = wecom_kit.wecom_text(app, "wh1.zhang", "NZ-S1.5 库存", msg_id="7001")
     response = webhook_client.with_test_client(client, request)
 
     assert response.status_code == 200
@@ -320,7 +316,7 @@ def test_a_worker_killed_mid_turn_still_gives_exactly_one_reply(
     environment = {
         "CELERY_BROKER_URL": async_mode.CELERY_BROKER_URL,
         "AI_ASSISTANT_USE_ASYNC": "true",
-        "AI_ASSISTANT_WECHAT_API_BASE": platforms.base_url,
+        "AI_ASSISTANT_PLATFORMS_STAND_IN": platforms.base_url,
         "AI_ASSISTANT_LLM_BASE_URL": llm_url,
         "AI_ASSISTANT_LLM_MODEL": "stand-in",
         "AI_ASSISTANT_LLM_TIMEOUT_SECONDS": "90",

@@ -7,11 +7,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from apps.ai_assistant.channels.telegram import testkit as telegram_kit
 from apps.ai_assistant.handler import MessageHandler
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import ConversationTurn, InboundMessage, ToolExecutionLog
 from apps.ai_assistant.tests.json_channel_helpers import JsonChannelTestCase
-from devtools import webhook_client
 
 
 def message(content: str, sender: str = "cost-1") -> IncomingMessage:
@@ -59,7 +59,7 @@ class TestRatePerSender(JsonChannelTestCase):
         cache.clear()
 
     def post(self, update_id: int, user_id: int = 5012345678):
-        request = webhook_client.telegram_text(self.app, user_id, "NZ-S1.5 库存", update_id)
+        request = telegram_kit.telegram_text(self.app, user_id, "NZ-S1.5 库存", update_id)
         return self.send(request)
 
     def test_over_the_limit_one_polite_answer_then_silence_and_every_message_kept(self, caplog):

@@ -24,6 +24,10 @@ from django.db import transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
+from apps.ai_assistant.channels.dingtalk import testkit as dingtalk_kit
+from apps.ai_assistant.channels.telegram import testkit as telegram_kit
+from apps.ai_assistant.channels.wechat import testkit as wechat_kit
+from apps.ai_assistant.channels.wecom import testkit as wecom_kit
 from apps.ai_assistant.models import (
     ConversationTurn,
     InboundMessage,
@@ -139,10 +143,12 @@ class TestTelegramHostile(JsonChannelTestCase):
     channel = "telegram"
 
     def post(self, body: bytes):
-        return self.post_raw(body, {"X-Telegram-Bot-Api-Secret-Token": self.app.token})
+        return self.post_raw(
+            body, {"X-Telegram-Bot-Api-Secret-Token": self.app.credentials.webhook_secret}
+        )
 
     def update(self, text, update_id=1, date=None, user_id=5012345678, chat_id=None):
-        request = webhook_client.telegram_text(self.app, user_id, "x", update_id, chat_id)
+        request = telegram_kit.telegram_text(self.app, user_id, "x", update_id, chat_id)
         update = json.loads(request.body)
         update["message"]["text"] = text
         if date is not None:
@@ -181,11 +187,11 @@ class TestTelegramHostile(JsonChannelTestCase):
 
     @given(secret=hostile_text.map(lambda t: t.encode("utf-8", "surrogatepass")[:200]))
     def test_a_wrong_secret_stores_nothing(self, secret):
-        request = webhook_client.telegram_text(self.app, 5012345678, "NZ-S1.5 库存", 1)
+        request = telegram_kit.telegram_text(self.app, 5012345678, "NZ-S1.5 库存", 1)
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret.decode("latin-1")}
         with one_example() as records:
             response = self.post_raw(request.body, headers)
-            if secret != self.app.token.encode():
+            if secret != self.app.credentials.webhook_secret.encode():
                 assert response.status_code == 403
             check_door(response, records)
 
@@ -198,11 +204,11 @@ class TestDingTalkHostile(JsonChannelTestCase):
 
     def signed(self, payload):
         """Signed headers (they cover no body) with `payload` as JSON, lone surrogates too."""
-        request = webhook_client.dingtalk_json(self.app, {})
+        request = dingtalk_kit.dingtalk_json(self.app, {})
         return request._replace(body=json.dumps(payload).encode())
 
     def payload(self, text, **changes):
-        request = webhook_client.dingtalk_text(self.app, "wh1zhang", "x", msg_id="msg1")
+        request = dingtalk_kit.dingtalk_text(self.app, "wh1zhang", "x", msg_id="msg1")
         payload = json.loads(request.body)
         payload["text"]["content"] = text
         payload.update(changes)
@@ -225,7 +231,7 @@ class TestDingTalkHostile(JsonChannelTestCase):
 
     @given(body=json_values)
     def test_any_signed_json_structure(self, body):
-        signed = webhook_client.dingtalk_json(self.app, {})
+        signed = dingtalk_kit.dingtalk_json(self.app, {})
         with one_example() as records:
             check_door(self.send(signed._replace(body=json.dumps(body).encode())), records)
 
@@ -274,7 +280,7 @@ class TestWeChatHostile(ChannelTestCase):
     def test_signed_messages_with_any_text_in_either_mode(self, content, msg_id, mode):
         with one_example() as records:
             self.use_security_mode(mode)
-            request = webhook_client.wechat_xml(
+            request = wechat_kit.wechat_xml(
                 self.app, text_xml("gh_account", content, msg_id), mode=mode
             )
             check_door(self.send(request), records, message_expected=msg_id.strip() != "")
@@ -293,7 +299,7 @@ class TestWeChatHostile(ChannelTestCase):
                 captured = self.build("text_message", mode=mode)
                 check_door(self.send(captured), records, message_expected=True)
                 kept = stored_rows()
-                forged = webhook_client.wechat_xml(
+                forged = wechat_kit.wechat_xml(
                     self.app, text_xml("gh_account", content + "!", "forged"), mode=mode
                 )
                 for body in (forged.body, text_xml("gh_account", content, "f2").encode()):
@@ -309,7 +315,7 @@ class TestWeChatHostile(ChannelTestCase):
             with one_example() as records:
                 if guest:
                     self.bind_sender("guest1")
-                request = webhook_client.wechat_xml(self.app, text_xml("gh_account", content, "m1"))
+                request = wechat_kit.wechat_xml(self.app, text_xml("gh_account", content, "m1"))
                 check_door(self.send(request), records, message_expected=True)
                 check_no_record_leak(content, tokens)
 
@@ -320,7 +326,7 @@ class TestWeComHostile(ChannelTestCase):
     @given(content=xml_text, msg_id=xml_text.filter(lambda t: t.strip() != ""))
     def test_signed_messages_with_any_text(self, content, msg_id):
         with one_example() as records:
-            request = webhook_client.wecom_xml(self.app, text_xml(self.app.app_id, content, msg_id))
+            request = wecom_kit.wecom_xml(self.app, text_xml(self.app.app_id, content, msg_id))
             check_door(self.send(request), records, message_expected=True)
 
     @given(body=any_body)

@@ -12,9 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def stored_message(external_id="m1", conversation_key="o_user", **fields) -> InboundMessage:
-    app, _ = ChannelApp.objects.get_or_create(
-        channel="telegram", app_id="bot", defaults={"secret": "x:y"}
-    )
+    app = ChannelApp.objects.filter(channel="telegram", app_id="bot").first()
+    app = app or ChannelApp.objects.create_app("telegram", "bot", bot_token="x:y")
     message_data = {
         "message_id": external_id,
         "channel": "telegram",

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.ai_assistant.models import AccessToken, ChannelApp
 
-SECRETS = {"token": "tok-SECRET-1", "encoding_aes_key": "k" * 43, "secret": "app-SECRET-2"}
+SECRETS = {"token": "tok-SECRET-1", "encoding_aes_key": "k" * 43, "app_secret": "app-SECRET-2"}
 
 
 def stored(table: str, column: str, pk: int) -> str:
@@ -23,14 +23,15 @@ def stored(table: str, column: str, pk: int) -> str:
 
 @pytest.fixture
 def app(db):
-    return ChannelApp.objects.create(channel="wechat", app_id="wx1", **SECRETS)
+    return ChannelApp.objects.create_app("wechat", "wx1", **SECRETS)
 
 
 def test_the_database_holds_no_secret_in_plain_text(app):
-    for column, value in SECRETS.items():
-        raw = stored("ai_assistant_channelapp", column, app.pk)
-        assert value not in raw and raw.startswith("gAAAAA")
-    assert ChannelApp.objects.get(pk=app.pk).secret == SECRETS["secret"]
+    raw = stored("ai_assistant_channelapp", "secrets", app.pk)
+    assert raw.startswith("gAAAAA")
+    for value in SECRETS.values():
+        assert value not in raw
+    assert ChannelApp.objects.get(pk=app.pk).credentials.app_secret == SECRETS["app_secret"]
 
 
 def test_an_access_token_is_encrypted_too(app):
@@ -41,24 +42,23 @@ def test_an_access_token_is_encrypted_too(app):
     assert AccessToken.objects.get(pk=row.pk).token == "ACCESS-TOKEN-VALUE"
 
 
-def test_an_empty_secret_stays_empty_and_means_not_set(db):
-    app = ChannelApp.objects.create(channel="dingtalk", app_id="ding1", secret="s")
-    assert stored("ai_assistant_channelapp", "token", app.pk) == ""
-    assert ChannelApp.objects.filter(token="").count() == 1
+def test_no_secrets_are_stored_as_nothing(db):
+    app = ChannelApp.objects.create_app("dingtalk", "ding1")
+    assert stored("ai_assistant_channelapp", "secrets", app.pk) == ""
+    assert ChannelApp.objects.get(pk=app.pk).secrets == {}
 
 
 def test_the_key_rotates_without_losing_a_secret(app, settings):
     old_key = settings.SECRETS_ENCRYPTION_KEYS[0]
     new_key = Fernet.generate_key().decode()
-    before = stored("ai_assistant_channelapp", "secret", app.pk)
+    before = stored("ai_assistant_channelapp", "secrets", app.pk)
     settings.SECRETS_ENCRYPTION_KEYS = [new_key, old_key]
     output = StringIO()
     call_command("rotate_secrets_key", stdout=output)
     assert "1 rows" in output.getvalue()
-    assert stored("ai_assistant_channelapp", "secret", app.pk) != before
+    assert stored("ai_assistant_channelapp", "secrets", app.pk) != before
     settings.SECRETS_ENCRYPTION_KEYS = [new_key]
-    rotated = ChannelApp.objects.get(pk=app.pk)
-    assert (rotated.token, rotated.encoding_aes_key, rotated.secret) == tuple(SECRETS.values())
+    assert ChannelApp.objects.get(pk=app.pk).secrets == SECRETS
 
 
 def test_a_missing_key_is_a_clear_error_that_shows_no_secret(app, settings):

@@ -9,8 +9,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from apps.ai_assistant import tokens
-from apps.ai_assistant.channels.base import PlatformError
+from apps.ai_assistant import platform_http, tokens
+from apps.ai_assistant.channels.base import PlatformError, get_channel
+from apps.ai_assistant.channels.dingtalk.adapter import dingtalk_error
 from apps.ai_assistant.models import AccessToken, ChannelApp
 
 SECRETS = {
@@ -34,9 +35,15 @@ def stand_in(platforms, settings):
     cache.clear()
 
 
+# The credential field that holds what the platform's token endpoint checks.
+SECRET_FIELD = {"wechat": "app_secret", "wecom": "secret", "dingtalk": "app_secret"}
+
+
 def make_app(channel: str) -> ChannelApp:
     app_id, secret = SECRETS[channel]
-    return ChannelApp.objects.create(channel=channel, app_id=app_id, secret=secret)
+    if channel == "telegram":
+        return ChannelApp.objects.create_app(channel, app_id, bot_token=secret)
+    return ChannelApp.objects.create_app(channel, app_id, **{SECRET_FIELD[channel]: secret})
 
 
 def token_requests(stand_in, channel: str) -> int:
@@ -47,7 +54,7 @@ def send_with(stand_in, app: ChannelApp, token: str) -> dict:
     """One real send of the app's platform with `token`; raises PlatformError like a channel."""
     base = stand_in.base_url
     if app.channel == "dingtalk":
-        response = tokens.platform_request(
+        response = platform_http.platform_request(
             "POST",
             f"{base}/v1.0/robot/oToMessages/batchSend",
             headers={"x-acs-dingtalk-access-token": token},
@@ -59,10 +66,10 @@ def send_with(stand_in, app: ChannelApp, token: str) -> dict:
             },
         )
         if response.status_code != 200:
-            raise tokens.dingtalk_error(response)
+            raise dingtalk_error(response)
         return response.data
     path = "/cgi-bin/message/custom/send" if app.channel == "wechat" else "/cgi-bin/message/send"
-    response = tokens.platform_request(
+    response = platform_http.platform_request(
         "POST",
         base + path,
         params={"access_token": token},
@@ -197,7 +204,7 @@ def test_a_second_token_failure_surfaces_as_platform_error(stand_in, channel):
 
     with pytest.raises(PlatformError) as raised:
         tokens.call_with_token(app, request_fn)
-    assert tokens.is_token_error(channel, raised.value)
+    assert get_channel(channel).is_token_error(raised.value)
     assert len(calls) == 2
     assert token_requests(stand_in, channel) == 2
     assert stand_in.state.sent_messages(channel) == []
@@ -258,7 +265,7 @@ def test_refresh_for_reports_the_expiry_and_never_the_token(stand_in):
 )
 def test_a_wrong_secret_is_a_permanent_error(stand_in, channel, code):
     app = make_app(channel)
-    app.secret = "wrong"
+    app.configure(**{SECRET_FIELD[channel]: "wrong"})
     with pytest.raises(PlatformError) as raised:
         tokens.get_access_token(app)
     assert raised.value.code == code
@@ -300,12 +307,12 @@ def test_waiters_give_up_when_the_lock_holder_never_finishes(stand_in, settings)
 
 def test_redact_url_hides_tokens_and_secrets():
     url = "https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token=SECRET1&x=1"
-    assert "SECRET1" not in tokens.redact_url(url)
-    assert "x=1" in tokens.redact_url(url)
+    assert "SECRET1" not in platform_http.redact_url(url)
+    assert "x=1" in platform_http.redact_url(url)
     gettoken = "https://qyapi.weixin.qq.com/cgi-bin/gettoken?corpid=ww1&corpsecret=SECRET2"
-    assert "SECRET2" not in tokens.redact_url(gettoken)
+    assert "SECRET2" not in platform_http.redact_url(gettoken)
     telegram = "https://api.telegram.org/bot123:SECRET3/sendMessage"
-    assert tokens.redact_url(telegram) == "https://api.telegram.org/bot***/sendMessage"
+    assert platform_http.redact_url(telegram) == "https://api.telegram.org/bot***/sendMessage"
 
 
 @pytest.mark.django_db

@@ -8,6 +8,9 @@ import pytest
 from django.db import DatabaseError
 
 from apps.ai_assistant import inbox
+from apps.ai_assistant.channels.dingtalk import testkit as dingtalk_kit
+from apps.ai_assistant.channels.telegram import testkit as telegram_kit
+from apps.ai_assistant.channels.wechat import testkit as wechat_kit
 from apps.ai_assistant.models import InboundMessage
 from apps.ai_assistant.tests.channel_helpers import ChannelTestCase
 from apps.ai_assistant.tests.json_channel_helpers import JsonChannelTestCase
@@ -84,7 +87,7 @@ class TestThePath(ChannelTestCase):
                 "MsgId": "1",
             }
         )
-        response = self.send(webhook_client.wechat_xml(self.app, plaintext))
+        response = self.send(wechat_kit.wechat_xml(self.app, plaintext))
         assert response.status_code == 400
         assert not InboundMessage.objects.exists()
 
@@ -101,7 +104,7 @@ class TestTelegramDoor(JsonChannelTestCase):
     channel = "telegram"
 
     def post_update(self, update):
-        return self.send(webhook_client.telegram_update(self.app, update))
+        return self.send(telegram_kit.telegram_update(self.app, update))
 
     def text_update(self, text="NZ-S1.5 库存", **changes):
         update = self.fixture("text_message")
@@ -111,7 +114,8 @@ class TestTelegramDoor(JsonChannelTestCase):
 
     def test_json_nested_a_thousand_levels_is_400(self, caplog):
         response = self.post_raw(
-            deeply_nested(), {"X-Telegram-Bot-Api-Secret-Token": self.app.token}
+            deeply_nested(),
+            {"X-Telegram-Bot-Api-Secret-Token": self.app.credentials.webhook_secret},
         )
         assert response.status_code == 400
         assert not any(record.levelno >= logging.ERROR for record in caplog.records)
@@ -137,7 +141,9 @@ class TestTelegramDoor(JsonChannelTestCase):
 
     def test_a_lone_surrogate_is_stored_as_a_replacement_character(self):
         body = json.dumps(self.text_update("库存 \ud800 x")).encode()
-        response = self.post_raw(body, {"X-Telegram-Bot-Api-Secret-Token": self.app.token})
+        response = self.post_raw(
+            body, {"X-Telegram-Bot-Api-Secret-Token": self.app.credentials.webhook_secret}
+        )
         assert response.status_code == 200
         assert InboundMessage.objects.get().message_data["content"] == "库存 \ufffd x"
 
@@ -156,10 +162,10 @@ class TestDingTalkDoor(JsonChannelTestCase):
     channel = "dingtalk"
 
     def post_payload(self, payload):
-        return self.send(webhook_client.dingtalk_json(self.app, payload))
+        return self.send(dingtalk_kit.dingtalk_json(self.app, payload))
 
     def test_json_nested_a_thousand_levels_is_400(self):
-        signed = webhook_client.dingtalk_json(self.app, {})
+        signed = dingtalk_kit.dingtalk_json(self.app, {})
         response = self.send(signed._replace(body=b'{"a":' + deeply_nested() + b"}"))
         assert response.status_code == 400
         assert not InboundMessage.objects.exists()

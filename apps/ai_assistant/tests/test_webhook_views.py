@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.ai_assistant import channel_apps, webhook_views
 from apps.ai_assistant.messages import OutgoingMessage
 from apps.ai_assistant.models import ChannelApp, ConversationTurn, InboundMessage
-from apps.ai_assistant.tests.channel_helpers import APP_SETTINGS, ChannelTestCase
+from apps.ai_assistant.tests.channel_helpers import ChannelTestCase, make_test_app
 
 
 class TestWebhookView(ChannelTestCase):
@@ -140,11 +140,12 @@ class TestChannelAppCache(ChannelTestCase):
     def test_a_secret_rotated_by_another_process_works_at_once(self):
         self.post_fixture("text_message")
         # Another process saves a new token: no signal reaches this one.
-        ChannelApp.objects.filter(pk=self.app.pk).update(token="rotated-token-0123")
-        self.app.token = "rotated-token-0123"  # the platform now signs with it
+        old_token = self.app.credentials.token
+        self.app.configure(token="rotated-token-0123")  # the platform now signs with it
+        ChannelApp.objects.filter(pk=self.app.pk).update(secrets=self.app.secrets)
         assert self.app_reads("text_message") == (200, 1)
         # The old token is refused once the fresh read has replaced the cached app.
-        self.app.token = APP_SETTINGS["wechat"]["token"]
+        self.app.configure(token=old_token)
         assert self.post_fixture("text_message").status_code == 403
 
     def test_another_processs_change_is_seen_after_the_cache_time(self, settings):
@@ -178,16 +179,15 @@ def test_process_message_sync_is_the_seed_function(django_user_model):
 
 
 def test_webhook_client_talks_to_a_live_server(live_server, reseed_after_flush, transactional_db):
-    from apps.ai_assistant.models import ChannelApp
-    from apps.ai_assistant.tests.channel_helpers import APP_SETTINGS
+    from apps.ai_assistant.channels.wecom import testkit as wecom_kit
     from devtools import webhook_client
 
-    app = ChannelApp.objects.create(channel="wecom", **APP_SETTINGS["wecom"])
-    response = webhook_client.send(live_server.url, webhook_client.wecom_url_verification(app))
+    app = make_test_app("wecom")
+    response = webhook_client.send(live_server.url, wecom_kit.wecom_url_verification(app))
     assert response.status_code == 200
     assert response.text == "1616140317555161061"
     response = webhook_client.send(
-        live_server.url, webhook_client.wecom_text(app, "someone", "你好", msg_id=77)
+        live_server.url, wecom_kit.wecom_text(app, "someone", "你好", msg_id=77)
     )
     assert response.status_code == 200
     assert b"<Encrypt>" in response.content

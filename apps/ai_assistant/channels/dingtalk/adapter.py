@@ -31,22 +31,25 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.ai_assistant.channels.base import (
     Channel,
+    Credentials,
     ParsedWebhook,
     PlatformError,
     WebhookRejected,
     check_timestamp,
     datetime_from,
+    get_channel,
     parse_json,
     register,
+    secret_field,
 )
 from apps.ai_assistant.channels.chunking import DINGTALK_TEXT_CHARS, char_length
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import ChannelApp
+from apps.ai_assistant.platform_http import RETRYABLE_STATUS, PlatformResponse, platform_request
 
 SINGLE_CHAT, GROUP_CHAT = "1", "2"
 # A sessionWebhook this close to its expiry is not used: the OpenAPI is the safer way then.
@@ -103,7 +106,7 @@ def _allowed_session_webhook(url: str) -> bool:
     if parts.hostname in SESSION_WEBHOOK_HOSTS:
         return parts.scheme == "https"
     # The configured API base (the devtools stand-in in tests and the demo).
-    api = urlsplit(settings.AI_ASSISTANT_DINGTALK_API_BASE)
+    api = urlsplit(get_channel("dingtalk").api_base())
     return (parts.scheme, parts.hostname, parts.port) == (api.scheme, api.hostname, api.port)
 
 
@@ -111,11 +114,57 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# DingTalk answers a refused access token with 401 and code InvalidAuthentication.
+TOKEN_ERRORS = {401, "401", "InvalidAuthentication"}
+
+
+def dingtalk_error(response: PlatformResponse) -> PlatformError:
+    """A DingTalk OpenAPI error answer (HTTP status + {"code","message"}) as PlatformError."""
+    data = response.data if isinstance(response.data, dict) else {}
+    code = str(data.get("code") or response.status_code)
+    throttled = "QpsLimit" in code or "Throttling" in code
+    return PlatformError(
+        code,
+        str(data.get("message") or f"HTTP {response.status_code}")[:200],
+        retryable=throttled or response.status_code in RETRYABLE_STATUS,
+    )
+
+
+class DingTalkCredentials(Credentials):
+    app_secret: str = secret_field(
+        "AppSecret", "The robot app's AppSecret: signs its callbacks and fetches access tokens."
+    )
+
+    def problems(self) -> list[str]:
+        return [] if self.app_secret else ["The AppSecret is required."]
+
+
 @register
 class DingTalkChannel(Channel):
     name = "dingtalk"
+    label = "DingTalk"
     text_limit = DINGTALK_TEXT_CHARS
     measure = staticmethod(char_length)
+    credentials = DingTalkCredentials
+    api_base_setting = "AI_ASSISTANT_DINGTALK_API_BASE"
+    default_api_base = "https://api.dingtalk.com"
+    fetches_access_tokens = True
+
+    def fetch_access_token(self, app: ChannelApp, force: bool) -> tuple[Any, Any]:
+        if not app.credentials.app_secret:
+            raise PlatformError("no_secret", f"{app} has no AppSecret configured")
+        response = platform_request(
+            "POST",
+            f"{self.api_base()}/v1.0/oauth2/accessToken",
+            json={"appKey": app.app_id, "appSecret": app.credentials.app_secret},
+        )
+        if response.status_code >= 300:
+            raise dingtalk_error(response)
+        data = response.data if isinstance(response.data, dict) else {}
+        return data.get("accessToken"), data.get("expireIn")
+
+    def is_token_error(self, error: PlatformError) -> bool:
+        return error.code in TOKEN_ERRORS
 
     def verify(self, request: HttpRequest, app: ChannelApp) -> None:
         timestamp = request.headers.get("timestamp", "")
@@ -124,9 +173,10 @@ class DingTalkChannel(Channel):
             raise WebhookRejected(403, "missing signature")
         if not timestamp.isdigit() or len(timestamp) > 16:
             raise WebhookRejected(403, "missing or bad timestamp")
-        if not app.secret:
+        secret = app.credentials.app_secret
+        if not secret:
             raise WebhookRejected(403, "app has no secret configured")
-        expected = robot_sign(timestamp, app.secret)
+        expected = robot_sign(timestamp, secret)
         if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8")):
             raise WebhookRejected(403, "bad signature")
         check_timestamp(timestamp, scale=1000)
@@ -225,8 +275,6 @@ class DingTalkChannel(Channel):
     def _send_by_session(
         self, url: str, message: IncomingMessage, text: str, context: dict[str, Any]
     ) -> str:
-        from apps.ai_assistant.tokens import platform_request
-
         payload: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
         staff_id = context.get("sender_staff_id") or ""
         if self._group(message, context) and staff_id:
@@ -253,7 +301,7 @@ class DingTalkChannel(Channel):
     ) -> str:
         from apps.ai_assistant import tokens
 
-        base = settings.AI_ASSISTANT_DINGTALK_API_BASE
+        base = self.api_base()
         robot_code = context.get("robot_code") or app.app_id
         payload: dict[str, Any] = {
             "robotCode": robot_code,
@@ -275,11 +323,11 @@ class DingTalkChannel(Channel):
             payload["userIds"] = [staff_id]
 
         def attempt(access_token: str) -> str:
-            response = tokens.platform_request(
+            response = platform_request(
                 "POST", url, json=payload, headers={"x-acs-dingtalk-access-token": access_token}
             )
             if response.status_code >= 300:
-                raise tokens.dingtalk_error(response)
+                raise dingtalk_error(response)
             data = response.data if isinstance(response.data, dict) else {}
             return str(data.get("processQueryKey", ""))
 

@@ -22,21 +22,23 @@ import hmac
 import re
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.ai_assistant.channels.base import (
     Channel,
+    Credentials,
     ParsedWebhook,
     PlatformError,
     WebhookRejected,
     datetime_from,
     parse_json,
     register,
+    secret_field,
 )
 from apps.ai_assistant.channels.chunking import TELEGRAM_TEXT_UNITS, utf16_length
 from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
 from apps.ai_assistant.models import ChannelApp
+from apps.ai_assistant.platform_http import platform_request
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ANSWERED_UPDATES = ("message", "edited_message")
@@ -74,19 +76,42 @@ def normalise_command(text: str) -> str:
     return text
 
 
+class TelegramCredentials(Credentials):
+    bot_token: str = secret_field("Bot token", "The token @BotFather gave the bot.")
+    webhook_secret: str = secret_field(
+        "Webhook secret",
+        "The secret_token of setWebhook (1–256 of A-Z a-z 0-9 _ -); "
+        "`manage.py telegram_set_webhook` makes one when it is empty.",
+    )
+
+    def problems(self) -> list[str]:
+        return [] if self.bot_token else ["The bot token is required."]
+
+
 @register
 class TelegramChannel(Channel):
     name = "telegram"
+    label = "Telegram"
     text_limit = TELEGRAM_TEXT_UNITS
     measure = staticmethod(utf16_length)
+    credentials = TelegramCredentials
+    api_base_setting = "AI_ASSISTANT_TELEGRAM_API_BASE"
+    default_api_base = "https://api.telegram.org"
+
+    def static_access_token(self, app: ChannelApp) -> str | None:
+        bot_token = app.credentials.bot_token
+        if not bot_token:
+            raise PlatformError("no_secret", f"{app} has no bot token configured")
+        return bot_token
 
     def verify(self, request: HttpRequest, app: ChannelApp) -> None:
         given = request.headers.get(SECRET_HEADER, "")
-        if not app.token:
+        expected = app.credentials.webhook_secret
+        if not expected:
             raise WebhookRejected(403, "webhook secret not configured")
         if not given:
             raise WebhookRejected(403, "missing secret token")
-        if not hmac.compare_digest(given.encode("utf-8"), app.token.encode("utf-8")):
+        if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
             raise WebhookRejected(403, "bad secret token")
 
     def parse(self, request: HttpRequest, app: ChannelApp) -> ParsedWebhook:
@@ -178,12 +203,9 @@ class TelegramChannel(Channel):
         reply_context: dict[str, Any],
     ) -> str:
         """POST /bot<token>/sendMessage; returns Telegram's message_id."""
-        from apps.ai_assistant.tokens import get_access_token, platform_request
-
         payload = self._payload(reply_context or {}, message, text)
         payload.pop("method")
-        bot_token = get_access_token(app)
-        url = f"{settings.AI_ASSISTANT_TELEGRAM_API_BASE}/bot{bot_token}/sendMessage"
+        url = f"{self.api_base()}/bot{self.static_access_token(app)}/sendMessage"
         response = platform_request("POST", url, json=payload)
         data = response.data if isinstance(response.data, dict) else {}
         if response.status_code == 200 and data.get("ok") is True:

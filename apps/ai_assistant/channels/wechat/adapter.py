@@ -19,40 +19,108 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from apps.ai_assistant.channels.base import (
     Channel,
+    Credentials,
     ParsedWebhook,
+    PlatformError,
     WebhookRejected,
     check_timestamp,
+    option_field,
     parse_xml,
     register,
+    secret_field,
     xml_text,
 )
 from apps.ai_assistant.channels.chunking import WECHAT_TEXT_BYTES, utf8_length
 from apps.ai_assistant.channels.tencent import (
+    TOKEN_ERRCODES,
     call_platform,
     crypto_for,
     message_from_fields,
     rejected,
     signed_ciphertext,
     text_reply_xml,
+    token_from_answer,
     xml_response,
 )
 from apps.ai_assistant.channels.tencent_crypto import CryptoError, signature, signature_matches
 from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
 from apps.ai_assistant.models import ChannelApp
+from apps.ai_assistant.platform_http import platform_request
+
+SECURITY_MODES = ("plaintext", "compatible", "safe")
+PLAINTEXT_WARNING = (
+    "{app} is in plaintext mode: its messages are signed by a signature that does not cover "
+    "them, so anyone who sees one request's URL can send messages as your users for a few "
+    "minutes. Switch the app to safe mode on the WeChat console and here."
+)
+
+
+class WeChatCredentials(Credentials):
+    token: str = secret_field(
+        "Token", "The Token of the server configuration (服务器配置) on the WeChat console."
+    )
+    encoding_aes_key: str = secret_field(
+        "EncodingAESKey", "43 characters from the console; needed in compatible and safe mode."
+    )
+    app_secret: str = secret_field(
+        "AppSecret", "Fetches the access token of the customer-service send API."
+    )
+    security_mode: Literal["plaintext", "compatible", "safe"] = option_field(
+        "Security mode",
+        "Message encryption (消息加解密方式), the same as on the console. In compatible and "
+        "safe mode a message without Encrypt is refused; use safe.",
+        default="safe",
+    )
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.token:
+            found.append("The Token is required.")
+        if self.security_mode != "plaintext" and len(self.encoding_aes_key) != 43:
+            found.append("Compatible and safe mode need the 43-character EncodingAESKey.")
+        return found
 
 
 @register
 class WeChatChannel(Channel):
     name = "wechat"
+    label = "WeChat Official Account"
     text_limit = WECHAT_TEXT_BYTES
     measure = staticmethod(utf8_length)
+    credentials = WeChatCredentials
+    api_base_setting = "AI_ASSISTANT_WECHAT_API_BASE"
+    default_api_base = "https://api.weixin.qq.com"
+    fetches_access_tokens = True
+
+    def warnings(self, app: ChannelApp) -> list[str]:
+        if app.enabled and app.credentials.security_mode == "plaintext":
+            return [PLAINTEXT_WARNING.format(app=app)]
+        return []
+
+    def fetch_access_token(self, app: ChannelApp, force: bool) -> tuple[Any, Any]:
+        """The stable token: isolated from the classic one, not rotated by every fetch."""
+        if not app.credentials.app_secret:
+            raise PlatformError("no_secret", f"{app} has no AppSecret configured")
+        response = platform_request(
+            "POST",
+            f"{self.api_base()}/cgi-bin/stable_token",
+            json={
+                "grant_type": "client_credential",
+                "appid": app.app_id,
+                "secret": app.credentials.app_secret,
+                "force_refresh": bool(force),
+            },
+        )
+        return token_from_answer(response)
+
+    def is_token_error(self, error: PlatformError) -> bool:
+        return error.code in TOKEN_ERRCODES
 
     def handshake(self, request: HttpRequest, app: ChannelApp) -> HttpResponse:
         # No timestamp window here: the answer only echoes the platform's own nonce string.
@@ -65,9 +133,10 @@ class WeChatChannel(Channel):
     def verify(self, request: HttpRequest, app: ChannelApp) -> None:
         self._check_plain_signature(request, app)
         check_timestamp(request.GET.get("timestamp"))
-        if not self._encrypted(request) and not app.accepts_plaintext:
+        mode = app.credentials.security_mode
+        if not self._encrypted(request) and mode != "plaintext":
             # The plain signature does not cover the body: only Encrypt proves who wrote it.
-            raise WebhookRejected(403, f"plaintext message refused in {app.security_mode} mode")
+            raise WebhookRejected(403, f"plaintext message refused in {mode} mode")
         if self._encrypted(request):
             encrypted = signed_ciphertext(request.body)
             crypto = crypto_for(app, app.app_id)
@@ -131,7 +200,7 @@ class WeChatChannel(Channel):
             "msgtype": "text",
             "text": {"content": text},
         }
-        url = f"{settings.AI_ASSISTANT_WECHAT_API_BASE}/cgi-bin/message/custom/send"
+        url = f"{self.api_base()}/cgi-bin/message/custom/send"
         data = call_platform(app, url, payload)
         return str(data.get("msgid", ""))
 
@@ -144,5 +213,7 @@ class WeChatChannel(Channel):
         given = request.GET.get("signature")
         if not given or not timestamp or not nonce:
             raise WebhookRejected(403, "missing signature")
-        if not signature_matches(signature(app.token, timestamp, nonce), given):
+        if not app.credentials.token:
+            raise WebhookRejected(403, "app has no token configured")
+        if not signature_matches(signature(app.credentials.token, timestamp, nonce), given):
             raise WebhookRejected(403, "bad signature")

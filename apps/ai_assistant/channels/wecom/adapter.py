@@ -14,38 +14,81 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from apps.ai_assistant.channels.base import (
     Channel,
+    Credentials,
     ParsedWebhook,
+    PlatformError,
     WebhookRejected,
     check_timestamp,
+    option_field,
     parse_xml,
     register,
+    secret_field,
     xml_text,
 )
 from apps.ai_assistant.channels.chunking import WECOM_TEXT_BYTES, utf8_length
 from apps.ai_assistant.channels.tencent import (
+    TOKEN_ERRCODES,
     call_platform,
     crypto_for,
     message_from_fields,
     rejected,
     signed_ciphertext,
     text_reply_xml,
+    token_from_answer,
     xml_response,
 )
 from apps.ai_assistant.channels.tencent_crypto import CryptoError
 from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
 from apps.ai_assistant.models import ChannelApp
+from apps.ai_assistant.platform_http import platform_request
+
+
+class WeComCredentials(Credentials):
+    agent_id: str = option_field(
+        "AgentId", "The self-built app's AgentId; messages for another agent are refused."
+    )
+    token: str = secret_field("Token", "The Token of the app's “receive messages” API settings.")
+    encoding_aes_key: str = secret_field(
+        "EncodingAESKey", "43 characters from the same settings (WeCom always encrypts)."
+    )
+    secret: str = secret_field("Secret", "The app's Secret, for the message/send access token.")
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.token:
+            found.append("The Token is required.")
+        if len(self.encoding_aes_key) != 43:
+            found.append("The EncodingAESKey (43 characters) is required.")
+        return found
 
 
 @register
 class WeComChannel(Channel):
     name = "wecom"
+    label = "WeCom"
     text_limit = WECOM_TEXT_BYTES
     measure = staticmethod(utf8_length)
+    credentials = WeComCredentials
+    api_base_setting = "AI_ASSISTANT_WECOM_API_BASE"
+    default_api_base = "https://qyapi.weixin.qq.com"
+    fetches_access_tokens = True
+
+    def fetch_access_token(self, app: ChannelApp, force: bool) -> tuple[Any, Any]:
+        if not app.credentials.secret:
+            raise PlatformError("no_secret", f"{app} has no Secret configured")
+        response = platform_request(
+            "GET",
+            f"{self.api_base()}/cgi-bin/gettoken",
+            params={"corpid": app.app_id, "corpsecret": app.credentials.secret},
+        )
+        return token_from_answer(response)
+
+    def is_token_error(self, error: PlatformError) -> bool:
+        return error.code in TOKEN_ERRCODES
 
     def handshake(self, request: HttpRequest, app: ChannelApp) -> HttpResponse:
         query = self._signed_query(request)
@@ -78,7 +121,8 @@ class WeComChannel(Channel):
         if not hmac.compare_digest(to_user.encode(), app.app_id.encode()):
             raise WebhookRejected(403, "message is for another corp")
         agent_id = xml_text(fields, "AgentID", required=False)
-        if app.agent_id and agent_id and agent_id != app.agent_id:
+        own_agent = app.credentials.agent_id
+        if own_agent and agent_id and agent_id != own_agent:
             raise WebhookRejected(403, "message is for another agent")
         return message_from_fields(self.name, fields, {"encrypted": True})
 
@@ -103,14 +147,15 @@ class WeComChannel(Channel):
         reply_context: dict[str, Any],
     ) -> str:
         """message/send to the user, as the app's agent."""
+        agent_id = app.credentials.agent_id
         payload = {
             "touser": message.external_user_id,
             "msgtype": "text",
-            "agentid": int(app.agent_id) if app.agent_id.isdigit() else app.agent_id,
+            "agentid": int(agent_id) if agent_id.isdigit() else agent_id,
             "text": {"content": text},
             "safe": 0,
         }
-        url = f"{settings.AI_ASSISTANT_WECOM_API_BASE}/cgi-bin/message/send"
+        url = f"{self.api_base()}/cgi-bin/message/send"
         data = call_platform(app, url, payload)
         return str(data.get("msgid", ""))
 

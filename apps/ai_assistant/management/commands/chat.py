@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from apps.ai_assistant.handler import MessageHandler
 from apps.ai_assistant.messages import IncomingMessage
-from apps.ai_assistant.models import Channel
 
 
 class Command(BaseCommand):
@@ -41,7 +40,7 @@ class Command(BaseCommand):
     def _say(self, handler, user, conversation_id: str, content: str) -> None:
         message = IncomingMessage(
             message_id=f"cli-{uuid.uuid4().hex}",
-            channel=Channel.CLI,
+            channel="cli",
             external_user_id=user.username,
             content=content,
             timestamp=timezone.now(),

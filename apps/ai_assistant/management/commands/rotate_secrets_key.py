@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.ai_assistant.encrypted import EncryptedTextField
+from apps.ai_assistant.encrypted import EncryptedJSONField, EncryptedTextField
 from apps.ai_assistant.models import AccessToken, ChannelApp
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         columns = [
             field.attname
             for field in model._meta.concrete_fields
-            if isinstance(field, EncryptedTextField)
+            if isinstance(field, EncryptedTextField | EncryptedJSONField)
         ]
         rows = 0
         with transaction.atomic():

@@ -15,13 +15,12 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.ai_assistant.channels.base import PlatformError
 from apps.ai_assistant.channels.telegram.adapter import telegram_error
 from apps.ai_assistant.models import ChannelApp
-from apps.ai_assistant.tokens import platform_request
+from apps.ai_assistant.platform_http import platform_request
 
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "edited_message"]
@@ -44,16 +43,16 @@ class Command(BaseCommand):
         chat_app = ChannelApp.objects.filter(channel="telegram", app_id=app).first()
         if chat_app is None:
             raise CommandError(f"no Telegram app {app!r}")
-        if not chat_app.secret:
-            raise CommandError(f"Telegram app {app!r} has no bot token (secret)")
+        if not chat_app.credentials.bot_token:
+            raise CommandError(f"Telegram app {app!r} has no bot token")
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname:
             raise CommandError("--url must be an https:// URL")
         if (parts.port or 443) not in WEBHOOK_PORTS:
             raise CommandError("Telegram delivers webhooks to ports 443, 80, 88 and 8443 only")
-        if not SECRET_TOKEN.match(chat_app.token or ""):
-            chat_app.token = secrets.token_urlsafe(48)
-            chat_app.save(update_fields=["token"])
+        if not SECRET_TOKEN.match(chat_app.credentials.webhook_secret):
+            chat_app.configure(webhook_secret=secrets.token_urlsafe(48))
+            chat_app.save(update_fields=["secrets"])
             self.stdout.write("Generated a new webhook secret token for the app.")
 
         self._call(
@@ -61,7 +60,7 @@ class Command(BaseCommand):
             "setWebhook",
             {
                 "url": url,
-                "secret_token": chat_app.token,
+                "secret_token": chat_app.credentials.webhook_secret,
                 "allowed_updates": ALLOWED_UPDATES,
                 "drop_pending_updates": drop_pending_updates,
             },
@@ -71,10 +70,11 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(info, ensure_ascii=False, indent=2))
 
     def _call(self, chat_app: ChannelApp, method: str, payload: dict) -> dict:
-        base = settings.AI_ASSISTANT_TELEGRAM_API_BASE
+        channel = chat_app.channel_adapter
+        bot_token = chat_app.credentials.bot_token
         try:
             response = platform_request(
-                "POST", f"{base}/bot{chat_app.secret}/{method}", json=payload
+                "POST", f"{channel.api_base()}/bot{bot_token}/{method}", json=payload
             )
         except PlatformError as error:
             raise CommandError(f"{method} failed: {error}") from error

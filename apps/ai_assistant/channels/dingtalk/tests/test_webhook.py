@@ -9,6 +9,7 @@ import pytest
 
 from apps.ai_assistant.channels import base, get_channel
 from apps.ai_assistant.channels.base import PlatformError
+from apps.ai_assistant.channels.dingtalk import testkit as dingtalk_kit
 from apps.ai_assistant.channels.dingtalk.adapter import robot_sign
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import ConversationTurn, InboundMessage, OutboundMessage
@@ -45,7 +46,7 @@ class DingTalkCase(JsonChannelTestCase):
         return payload
 
     def post_payload(self, payload, **stamp):
-        return self.send(webhook_client.dingtalk_json(self.app, payload, **stamp))
+        return self.send(dingtalk_kit.dingtalk_json(self.app, payload, **stamp))
 
 
 class TestDingTalkWebhook(DingTalkCase):
@@ -68,7 +69,7 @@ class TestDingTalkWebhook(DingTalkCase):
     def test_the_published_vector_is_accepted(self, monkeypatch):
         vector = VECTORS["dingtalk_robot_sign"]
         monkeypatch.setattr(base, "current_time", lambda: int(vector["timestamp_ms"]) / 1000 + 5)
-        self.app.secret = vector["app_secret"]
+        self.app.configure(app_secret=vector["app_secret"])
         self.app.save()
         headers = {"timestamp": vector["timestamp_ms"], "sign": vector["sign"]}
         body = json.dumps(self.payload()).encode()
@@ -164,13 +165,13 @@ class TestDingTalkWebhook(DingTalkCase):
         assert self.sent() == []
 
     def test_it_rejects_a_bad_sign(self):
-        request = webhook_client.dingtalk_json(self.app, self.payload())
+        request = dingtalk_kit.dingtalk_json(self.app, self.payload())
         request.headers["sign"] = robot_sign(request.headers["timestamp"], "another-secret")
         self.assert_refused(self.send(request), 403, "bad signature")
 
     @pytest.mark.parametrize("header", ["sign", "timestamp"])
     def test_it_rejects_a_missing_header(self, header):
-        request = webhook_client.dingtalk_json(self.app, self.payload())
+        request = dingtalk_kit.dingtalk_json(self.app, self.payload())
         del request.headers[header]
         self.assert_refused(self.send(request), 403, "missing signature")
 
@@ -181,7 +182,7 @@ class TestDingTalkWebhook(DingTalkCase):
         self.assert_refused(response, 403, "stale timestamp")
 
     def test_it_rejects_a_sign_over_another_timestamp(self):
-        request = webhook_client.dingtalk_json(self.app, self.payload())
+        request = dingtalk_kit.dingtalk_json(self.app, self.payload())
         request.headers["timestamp"] = str(int(request.headers["timestamp"]) + 1)
         self.assert_refused(self.send(request), 403, "bad signature")
 
@@ -195,7 +196,10 @@ class TestDingTalkWebhook(DingTalkCase):
     )
     def test_it_rejects_malformed_json(self, body, reason):
         timestamp = str(int(time.time() * 1000))
-        headers = {"timestamp": timestamp, "sign": robot_sign(timestamp, self.app.secret)}
+        headers = {
+            "timestamp": timestamp,
+            "sign": robot_sign(timestamp, self.app.credentials.app_secret),
+        }
         self.assert_refused(self.post_raw(body, headers), 400, reason)
 
     @pytest.mark.parametrize(
@@ -218,7 +222,7 @@ class TestDingTalkWebhook(DingTalkCase):
         self.assert_refused(self.post_payload(payload), 413, "body too large")
 
     def test_an_unknown_app_is_404(self):
-        request = webhook_client.dingtalk_json(self.app, self.payload())
+        request = dingtalk_kit.dingtalk_json(self.app, self.payload())
         request = request._replace(path=webhook_client.webhook_path("dingtalk", "no-such-app"))
         self.assert_refused(self.send(request), 404, "unknown app")
 
@@ -292,7 +296,7 @@ class TestDingTalkSend(DingTalkCase):
         assert sent["via"] == "batchSend"
 
     def test_a_wrong_app_secret_is_a_permanent_error(self):
-        self.app.secret = "wrong"
+        self.app.configure(app_secret="wrong")
         with pytest.raises(PlatformError) as raised:
             get_channel("dingtalk").send(self.app, self.message(), "x", self.openapi_context())
         assert raised.value.retryable is False

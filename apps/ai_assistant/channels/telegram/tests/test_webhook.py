@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from apps.ai_assistant.channels import get_channel
 from apps.ai_assistant.channels.base import PlatformError
+from apps.ai_assistant.channels.telegram import testkit as telegram_kit
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import (
     BindingCode,
@@ -26,7 +27,7 @@ class TelegramCase(JsonChannelTestCase):
     channel = "telegram"
 
     def post_update(self, update, secret_token=None):
-        return self.send(webhook_client.telegram_update(self.app, update, secret_token))
+        return self.send(telegram_kit.telegram_update(self.app, update, secret_token))
 
     def post_fixture(self, name, **changes):
         update = self.fixture(name)
@@ -153,7 +154,7 @@ class TestTelegramWebhook(TelegramCase):
         assert not InboundMessage.objects.exists()
 
     def test_it_rejects_a_missing_secret_header(self):
-        request = webhook_client.telegram_update(self.app, self.fixture("text_message"))
+        request = telegram_kit.telegram_update(self.app, self.fixture("text_message"))
         del request.headers["X-Telegram-Bot-Api-Secret-Token"]
         self.assert_refused(self.send(request), 403, "missing secret token")
 
@@ -162,7 +163,7 @@ class TestTelegramWebhook(TelegramCase):
         self.assert_refused(response, 403, "bad secret token")
 
     def test_an_app_without_a_secret_accepts_nothing(self):
-        self.app.token = ""
+        self.app.configure(webhook_secret="")
         self.app.save()
         response = self.post_update(self.fixture("text_message"), secret_token="")
         self.assert_refused(response, 403, "webhook secret not configured")
@@ -179,7 +180,7 @@ class TestTelegramWebhook(TelegramCase):
         ],
     )
     def test_it_rejects_malformed_updates(self, body, reason):
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.app.token}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.app.credentials.webhook_secret}
         self.assert_refused(self.post_raw(body, headers), 400, reason)
 
     def test_it_rejects_a_text_that_is_not_a_string(self):
@@ -193,7 +194,7 @@ class TestTelegramWebhook(TelegramCase):
         self.assert_refused(self.post_update(update), 413, "body too large")
 
     def test_an_unknown_app_is_404(self):
-        request = webhook_client.telegram_update(self.app, self.fixture("text_message"))
+        request = telegram_kit.telegram_update(self.app, self.fixture("text_message"))
         request = request._replace(path=webhook_client.webhook_path("telegram", "other_bot"))
         self.assert_refused(self.send(request), 404, "unknown app")
 
@@ -252,7 +253,7 @@ class TestTelegramSend(TelegramCase):
         assert (raised.value.code, raised.value.retryable) == (400, False)
 
     def test_a_wrong_bot_token_is_permanent_and_never_logged(self, caplog):
-        self.app.secret = "7000000001:WRONG"
+        self.app.configure(bot_token="7000000001:WRONG")
         with pytest.raises(PlatformError) as raised:
             self.send_text()
         assert (raised.value.code, raised.value.retryable) == (401, False)
@@ -263,8 +264,8 @@ class TestTelegramSetWebhook:
     @pytest.fixture
     def app(self, db, platforms):
         platforms.state.register_app("telegram", "better_laser_erp_bot", "7000000001:AAH-x")
-        return ChannelApp.objects.create(
-            channel="telegram", app_id="better_laser_erp_bot", secret="7000000001:AAH-x"
+        return ChannelApp.objects.create_app(
+            "telegram", "better_laser_erp_bot", bot_token="7000000001:AAH-x"
         )
 
     def test_it_sets_the_webhook_with_a_generated_secret_and_prints_the_info(self, app, platforms):
@@ -280,18 +281,19 @@ class TestTelegramSetWebhook:
             stdout=out,
         )
         app.refresh_from_db()
-        assert 1 <= len(app.token) <= 256
+        secret_token = app.credentials.webhook_secret
+        assert 1 <= len(secret_token) <= 256
         webhook = platforms.state.telegram_webhooks[app.app_id]
         assert webhook["url"] == url
-        assert webhook["secret_token"] == app.token
+        assert webhook["secret_token"] == secret_token
         assert webhook["allowed_updates"] == ["message", "edited_message"]
         assert webhook["drop_pending_updates"] is True
         output = out.getvalue()
         assert json.loads(output[output.index("{") :])["url"] == url
-        assert app.secret not in output and app.token not in output
+        assert app.credentials.bot_token not in output and secret_token not in output
 
     def test_it_keeps_an_existing_secret(self, app, platforms):
-        app.token = "kept_secret-1"
+        app.configure(webhook_secret="kept_secret-1")
         app.save()
         call_command(
             "telegram_set_webhook",
@@ -302,7 +304,7 @@ class TestTelegramSetWebhook:
             stdout=StringIO(),
         )
         app.refresh_from_db()
-        assert app.token == "kept_secret-1"
+        assert app.credentials.webhook_secret == "kept_secret-1"
         assert platforms.state.telegram_webhooks[app.app_id]["secret_token"] == "kept_secret-1"
 
     @pytest.mark.parametrize(
@@ -317,7 +319,7 @@ class TestTelegramSetWebhook:
             call_command("telegram_set_webhook", "--app", "nope", "--url", "https://e.example/")
 
     def test_a_wrong_bot_token_is_reported(self, app, platforms):
-        app.secret = "7000000001:WRONG"
+        app.configure(bot_token="7000000001:WRONG")
         app.save()
         with pytest.raises(CommandError) as raised:
             call_command(

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from apps.ai_assistant.channels import base
+from apps.ai_assistant.channels.wechat import testkit as wechat_kit
 from apps.ai_assistant.models import ConversationTurn, InboundMessage
 from apps.ai_assistant.tests.channel_helpers import ChannelTestCase, fixture_text
 from devtools import webhook_client
@@ -21,14 +22,14 @@ class TestWeChatWebhook(ChannelTestCase):
     # --- URL verification ---------------------------------------------------------------------
 
     def test_it_echoes_echostr_on_url_verification(self):
-        response = self.send(webhook_client.wechat_url_verification(self.app, echostr="abc123+/"))
+        response = self.send(wechat_kit.wechat_url_verification(self.app, echostr="abc123+/"))
         assert response.status_code == 200
         assert response.content == b"abc123+/"
         assert response["Content-Type"].startswith("text/plain")
 
     def test_url_verification_accepts_the_published_signature_vector(self):
         vector = VECTORS["wechat_mp_plain_signature"]
-        self.app.token = vector["token"]
+        self.app.configure(token=vector["token"])
         self.app.save()
         query = {
             "signature": vector["signature"],
@@ -43,7 +44,7 @@ class TestWeChatWebhook(ChannelTestCase):
         assert response.status_code == 403
 
     def test_url_verification_rejects_a_bad_signature(self):
-        request = webhook_client.wechat_url_verification(self.app)
+        request = wechat_kit.wechat_url_verification(self.app)
         request.query["signature"] = "0" * 40
         response = self.send(request)
         assert response.status_code == 403
@@ -184,12 +185,8 @@ class TestWeChatWebhook(ChannelTestCase):
         assert not InboundMessage.objects.exists()
 
     def test_it_rejects_a_message_encrypted_for_another_app(self):
-        other = SimpleNamespace(
-            app_id="wx0000000000000000",
-            token=self.app.token,
-            encoding_aes_key=self.app.encoding_aes_key,
-        )
-        request = webhook_client.wechat_xml(other, fixture_text("wechat", "text_message"))
+        other = SimpleNamespace(app_id="wx0000000000000000", credentials=self.app.credentials)
+        request = wechat_kit.wechat_xml(other, fixture_text("wechat", "text_message"))
         request = request._replace(path=webhook_client.webhook_path("wechat", self.app.app_id))
         response = self.send(request)
         assert response.status_code == 403
@@ -204,7 +201,7 @@ class TestWeChatWebhook(ChannelTestCase):
         from apps.ai_assistant.channels.tencent_crypto import signature
 
         query["msg_signature"] = signature(
-            self.app.token, query["timestamp"], query["nonce"], truncated
+            self.app.credentials.token, query["timestamp"], query["nonce"], truncated
         )
         response = self.post_raw(body.replace(encrypted, truncated).encode(), query)
         assert response.status_code == 400

@@ -9,19 +9,19 @@ import pytest
 
 from apps.ai_assistant.channels import base, get_channel
 from apps.ai_assistant.channels.base import PlatformError
+from apps.ai_assistant.channels.wecom import testkit as wecom_kit
 from apps.ai_assistant.messages import IncomingMessage
 from apps.ai_assistant.models import ChannelApp, ConversationTurn, InboundMessage
 from apps.ai_assistant.tests.channel_helpers import ChannelTestCase, fixture_text
-from devtools import webhook_client
 
 VECTORS = json.loads((Path(__file__).parents[2] / "fixtures" / "channel_vectors.json").read_text())
 
 
 def vector_app(name: str) -> ChannelApp:
     vector = VECTORS[name]
-    return ChannelApp.objects.create(
-        channel="wecom",
-        app_id=vector["corp_id"],
+    return ChannelApp.objects.create_app(
+        "wecom",
+        vector["corp_id"],
         token=vector["token"],
         encoding_aes_key=vector["encoding_aes_key"],
         agent_id="218",
@@ -43,24 +43,24 @@ class TestWeComWebhook(ChannelTestCase):
         assert response["Content-Type"].startswith("text/plain")
 
     def test_url_verification_with_a_fresh_echostr(self):
-        request = webhook_client.wecom_url_verification(self.app, echo="8231647812301")
+        request = wecom_kit.wecom_url_verification(self.app, echo="8231647812301")
         assert self.send(request).content == b"8231647812301"
 
     def test_url_verification_rejects_a_bad_signature(self):
-        request = webhook_client.wecom_url_verification(self.app)
+        request = wecom_kit.wecom_url_verification(self.app)
         request.query["msg_signature"] = "0" * 40
         response = self.send(request)
         assert response.status_code == 403
         assert response.content == b"bad msg_signature"
 
     def test_url_verification_rejects_garbled_echostr(self):
-        request = webhook_client.wecom_url_verification(self.app)
+        request = wecom_kit.wecom_url_verification(self.app)
         from apps.ai_assistant.channels.tencent_crypto import signature
 
         garbled = "AAAA" + request.query["echostr"][4:]
         request.query["echostr"] = garbled
         request.query["msg_signature"] = signature(
-            self.app.token, request.query["timestamp"], request.query["nonce"], garbled
+            self.app.credentials.token, request.query["timestamp"], request.query["nonce"], garbled
         )
         response = self.send(request)
         assert response.status_code in (400, 403)
@@ -132,7 +132,7 @@ class TestWeComWebhook(ChannelTestCase):
         assert not InboundMessage.objects.exists()
 
     def test_it_rejects_a_message_encrypted_with_another_receive_id(self):
-        request = webhook_client.wecom_xml(
+        request = wecom_kit.wecom_xml(
             self.app, fixture_text("wecom", "text_message"), receive_id="ww0000000000000000"
         )
         response = self.send(request)
@@ -140,7 +140,7 @@ class TestWeComWebhook(ChannelTestCase):
         assert response.content == b"message is for another app"
 
     def test_it_rejects_a_message_for_another_agent(self):
-        self.app.agent_id = "1000099"
+        self.app.configure(agent_id="1000099")
         self.app.save()
         response = self.post_fixture("text_message")
         assert response.status_code == 403
@@ -169,8 +169,8 @@ class TestWeComSend:
     @pytest.fixture
     def app(self, db, platforms):
         platforms.state.register_app("wecom", "ww8a2b9c0d1e2f3a4b", "s3cret", agent_id="1000002")
-        return ChannelApp.objects.create(
-            channel="wecom", app_id="ww8a2b9c0d1e2f3a4b", agent_id="1000002", secret="s3cret"
+        return ChannelApp.objects.create_app(
+            "wecom", "ww8a2b9c0d1e2f3a4b", agent_id="1000002", secret="s3cret"
         )
 
     def message(self) -> IncomingMessage:
@@ -195,7 +195,7 @@ class TestWeComSend:
         assert [s["text"] for s in platforms.state.sent_messages("wecom")] == ["one", "two"]
 
     def test_an_unknown_app_is_a_platform_error(self, db, platforms):
-        app = ChannelApp.objects.create(channel="wecom", app_id="ww_unknown", secret="x")
+        app = ChannelApp.objects.create_app("wecom", "ww_unknown", secret="x")
         with pytest.raises(PlatformError):
             get_channel("wecom").send(app, self.message(), "x", {})
 
@@ -203,9 +203,7 @@ class TestWeComSend:
 class TestWeChatSend:
     def test_it_sends_a_customer_service_message(self, db, platforms):
         platforms.state.register_app("wechat", "wx2c2769f8efd9abc2", "s3cret")
-        app = ChannelApp.objects.create(
-            channel="wechat", app_id="wx2c2769f8efd9abc2", secret="s3cret"
-        )
+        app = ChannelApp.objects.create_app("wechat", "wx2c2769f8efd9abc2", app_secret="s3cret")
         message = IncomingMessage(
             message_id="1",
             channel="wechat",
