@@ -53,22 +53,17 @@ class ChannelAppForm(forms.ModelForm):
                 value = stored.get(name, "")
             values[name] = value
         try:
-            credentials = self.schema.model_validate(values)
+            self.schema.model_validate(values)
         except SchemaError as error:
             raise forms.ValidationError([problem["msg"] for problem in error.errors()]) from None
-        if problems := credentials.problems():
-            raise forms.ValidationError(problems)
-        self.credential_values = values
+        # Onto the instance now, so the model's own validation (ChannelApp.clean) sees them.
+        self.instance.options = {
+            name: value for name, value in values.items() if value and name not in secret_names
+        }
+        self.instance.secrets = {
+            name: value for name, value in values.items() if value and name in secret_names
+        }
         return cleaned
-
-    def save(self, commit: bool = True) -> ChannelApp:
-        app = super().save(commit=False)
-        if self.schema is not None:
-            app.options, app.secrets = {}, {}
-            app.configure(**self.credential_values)
-        if commit:
-            app.save()
-        return app
 
     @classmethod
     def for_channel(cls, channel_name: str) -> type[ChannelAppForm]:
