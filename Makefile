@@ -32,6 +32,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Async mode on this machine: Redis (started if not answering), the platforms stand-in with the
 # demo chat apps, gunicorn, a Celery worker and beat, all in the foreground; Ctrl-C stops them.

@@ -123,7 +123,7 @@ class ChannelAppAdmin(admin.ModelAdmin):
 
     @admin.display(description="warnings")
     def warnings(self, app: ChannelApp) -> str:
-        found = app.channel_adapter.warnings(app) if app.channel in CHANNELS else []
+        found = CHANNELS[app.channel].warnings(app) if app.channel in CHANNELS else []
         return "⚠ " + " ".join(found) if found else "—"
 
     def changelist_view(self, request, extra_context=None):
@@ -142,7 +142,7 @@ class ChannelAppAdmin(admin.ModelAdmin):
     def _warn(self, request, apps) -> None:
         for app in apps:
             if app.channel in CHANNELS:
-                for warning in app.channel_adapter.warnings(app):
+                for warning in CHANNELS[app.channel].warnings(app):
                     messages.warning(request, warning)
 
 

@@ -12,6 +12,7 @@ class AiAssistantConfig(AppConfig):
         from apps.purchasing.models import Supplier
         from apps.sales.models import Customer
 
+        from . import channels  # noqa: F401  (registers every channel with the models)
         from .brain.rules_entities import vocabulary_changed
         from .channel_apps import forget_channel_apps
         from .models import ChannelApp

@@ -71,6 +71,14 @@ def publish(inbound: InboundMessage, waited: int = 0, countdown: float | None = 
     return True
 
 
+def send_direct(message_data: dict, user_id: int | None) -> None:
+    """Hand a message that is not stored yet straight to the task (the seed's two-argument
+    `_process_message_async(user, message)`); the worker stores it (inbox.receive_direct)."""
+    from better_laser_erp.celery import app
+
+    app.send_task(PROCESS_MESSAGE_TASK, args=(message_data, user_id))
+
+
 def requeue_stale(limit: int = 500) -> int:
     """Queue again the messages the broker never got, lost, or a dead worker left behind."""
     published = [

@@ -16,14 +16,15 @@ from .encrypted import EncryptedJSONField, EncryptedTextField
 
 # Where messages come from besides the chat platforms' webhooks.
 OTHER_SOURCES = {"cli": "Command line"}
+# The chat channels, as the channels registry (channels/base.register) announces them:
+# name → (label, credential schema). Models store data; they never import a channel.
+REGISTERED_CHANNELS: dict[str, tuple[str, Any]] = {}
 
 
 def channel_choices() -> list[tuple[str, str]]:
-    """Every registered chat channel, then the other sources (the registry names them, so a
-    new channel needs no migration)."""
-    from .channels import CHANNELS
-
-    registered = [(name, channel.label or name) for name, channel in sorted(CHANNELS.items())]
+    """Every registered chat channel, then the other sources (a new channel needs no
+    migration)."""
+    registered = [(name, label) for name, (label, _) in sorted(REGISTERED_CHANNELS.items())]
     return registered + list(OTHER_SOURCES.items())
 
 
@@ -86,39 +87,37 @@ class ChannelApp(models.Model):
     def clean(self) -> None:
         from pydantic import ValidationError as SchemaError
 
+        if self.channel not in REGISTERED_CHANNELS:
+            raise ValidationError({"channel": "Unknown channel."})
         try:
-            credentials = self.channel_adapter.app_credentials(self)
-        except KeyError:
-            raise ValidationError({"channel": "Unknown channel."}) from None
+            credentials = self.credentials
         except SchemaError as error:
             raise ValidationError([problem["msg"] for problem in error.errors()]) from None
         if problems := credentials.problems():
             raise ValidationError(problems)
 
     @property
-    def channel_adapter(self):
-        """The registered Channel this app belongs to (KeyError for an unknown one)."""
-        from .channels import get_channel
-
-        return get_channel(self.channel)
+    def schema(self) -> Any:
+        """The credential schema of this app's channel (KeyError for an unknown channel)."""
+        return REGISTERED_CHANNELS[self.channel][1]
 
     @property
-    def credentials(self):
+    def credentials(self) -> Any:
         """The app's configuration read through its channel's schema; read-only. Cached on
         the instance: change `options`/`secrets` through `configure()` or by new dicts."""
         # Keyed by the dicts themselves: a reload or a new dict is read again.
         key = (id(self.options), id(self.secrets))
         cached = self.__dict__.get("_credentials")
         if cached is None or cached[0] != key:
-            cached = (key, self.channel_adapter.app_credentials(self))
+            cached = (key, self.schema.model_validate({**self.options, **self.secrets}))
             self.__dict__["_credentials"] = cached
         return cached[1]
 
     def configure(self, **fields: Any) -> None:
         """Set credential fields by name: secret ones into `secrets`, the rest into
         `options` (not saved). Empty values clear a field."""
-        secret_names = self.channel_adapter.credentials.secret_names()
-        known = self.channel_adapter.credentials.model_fields
+        secret_names = self.schema.secret_names()
+        known = self.schema.model_fields
         for name, value in fields.items():
             if name not in known:
                 raise ValueError(f"{self.channel} apps have no field {name!r}")

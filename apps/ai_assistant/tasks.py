@@ -139,7 +139,7 @@ def cleanup_old_logs() -> int:
 def refresh_access_token(channel: str, app_id: str) -> dict[str, Any]:
     """Refresh an Access Token before it expires,
     so that an expired token never interrupts the service."""
-    from .tokens import refresh_for
+    from .channels.tokens import refresh_for
 
     return refresh_for(channel, app_id)
 

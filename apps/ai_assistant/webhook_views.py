@@ -65,9 +65,7 @@ def _process_message_async(user, message, inbound=None):
     """
     if inbound is None:
         # The seed's two-argument call: hand the message straight to the task.
-        from .tasks import process_message_async
-
-        process_message_async.delay(message.to_dict(), getattr(user, "pk", None))
+        dispatch.send_direct(message.to_dict(), getattr(user, "pk", None))
     else:
         dispatch.enqueue(inbound)
     return OutgoingMessage(content=settings.AI_ASSISTANT_ASYNC_ACK_TEXT)

@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from apps.ai_assistant import platform_http
 from apps.ai_assistant.channels.chunking import split_text, utf8_length
 from apps.ai_assistant.errors import PlatformError, WebhookRejected
+from apps.ai_assistant.models import REGISTERED_CHANNELS
 from apps.ai_assistant.platform_http import RETRYABLE_STATUS
 
 if TYPE_CHECKING:
@@ -137,10 +138,6 @@ class Channel:
             if configured:
                 return configured
         return settings.AI_ASSISTANT_PLATFORMS_STAND_IN or self.default_api_base
-
-    def app_credentials(self, app: ChannelApp) -> Credentials:
-        """The app's credentials, as this channel's schema reads them."""
-        return self.credentials.model_validate({**app.options, **app.secrets})
 
     def warnings(self, app: ChannelApp) -> list[str]:
         """What an operator should change about this app's configuration (admin)."""
@@ -233,6 +230,7 @@ def register(cls: type[Channel]) -> type[Channel]:
     if cls.name in CHANNELS and type(CHANNELS[cls.name]) is not cls:
         raise ValueError(f"channel {cls.name!r} is registered twice")
     CHANNELS[cls.name] = cls()
+    REGISTERED_CHANNELS[cls.name] = (cls.label or cls.name, cls.credentials)
     return cls
 
 

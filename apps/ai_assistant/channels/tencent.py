@@ -8,8 +8,10 @@ import re
 import time
 from typing import Any
 
+import xmltodict
 from django.http import HttpResponse
 
+from apps.ai_assistant.channels import tokens
 from apps.ai_assistant.channels.base import (
     ParsedWebhook,
     PlatformError,
@@ -147,7 +149,6 @@ def token_from_answer(response: PlatformResponse) -> tuple[Any, Any]:
 def call_platform(app: ChannelApp, url: str, payload: dict[str, Any]) -> dict[str, Any]:
     """POST `payload` to a WeChat/WeCom API with the app's access token; on an expired or
     replaced token, refetch it and try once more."""
-    from apps.ai_assistant import tokens
 
     def attempt(access_token: str) -> dict[str, Any]:
         data = post_json(url, payload, params={"access_token": access_token})
@@ -155,3 +156,15 @@ def call_platform(app: ChannelApp, url: str, payload: dict[str, Any]) -> dict[st
         return data
 
     return tokens.call_with_token(app, attempt)
+
+
+def reply_fields(app: Any, content: bytes) -> dict[str, str]:
+    """A passive reply's XML fields, decrypted when it is encrypted (test kits, the demo)."""
+    document = xmltodict.parse(content, disable_entities=True)["xml"]
+    if "Encrypt" in document:
+        crypto = WeChatCrypto(app.credentials.token, app.credentials.encoding_aes_key, app.app_id)
+        plaintext = crypto.decrypt_message(
+            document["MsgSignature"], document["TimeStamp"], document["Nonce"], document["Encrypt"]
+        )
+        document = xmltodict.parse(plaintext, disable_entities=True)["xml"]
+    return document

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from apps.ai_assistant.channels.wechat import testkit as wechat_kit
-from apps.ai_assistant.channels.wecom import testkit as wecom_kit
+from apps.ai_assistant.channels.tencent import reply_fields
 from apps.ai_assistant.models import ChannelApp, ChannelIdentity
 from devtools import webhook_client
 
@@ -50,6 +49,7 @@ class ChannelTestCase:
         settings.AI_ASSISTANT_USE_ASYNC = False
         self.client = client
         self.settings = settings
+        self.kit = webhook_client.testkit(self.channel)
         self.app = make_test_app(self.channel)
 
     def use_security_mode(self, mode: str) -> None:
@@ -63,8 +63,8 @@ class ChannelTestCase:
     def build(self, name: str, mode: str = "safe", **stamp) -> webhook_client.WebhookRequest:
         plaintext = fixture_text(self.channel, name)
         if self.channel == "wechat":
-            return wechat_kit.wechat_xml(self.app, plaintext, mode=mode, **stamp)
-        return wecom_kit.wecom_xml(self.app, plaintext, **stamp)
+            return self.kit.wechat_xml(self.app, plaintext, mode=mode, **stamp)
+        return self.kit.wecom_xml(self.app, plaintext, **stamp)
 
     def post_fixture(self, name: str, signed: bool = True, mode: str = "safe", **stamp):
         """POST the fixture as the platform would; signed=False drops every signature."""
@@ -104,7 +104,7 @@ class ChannelTestCase:
     def reply_fields(self, response) -> dict[str, str]:
         """The passive reply's fields, decrypted when the reply is encrypted."""
         assert response.status_code == 200, response.content
-        return wechat_kit.reply_fields(self.app, response.content)
+        return reply_fields(self.app, response.content)
 
     def reply_text(self, response) -> str:
         return self.reply_fields(response)["Content"]

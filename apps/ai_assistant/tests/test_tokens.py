@@ -9,7 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from apps.ai_assistant import platform_http, tokens
+from apps.ai_assistant import platform_http
+from apps.ai_assistant.channels import tokens
 from apps.ai_assistant.channels.base import PlatformError, get_channel
 from apps.ai_assistant.channels.dingtalk.adapter import dingtalk_error
 from apps.ai_assistant.models import AccessToken, ChannelApp

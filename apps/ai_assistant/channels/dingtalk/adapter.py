@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from apps.ai_assistant.channels import tokens
 from apps.ai_assistant.channels.base import (
     Channel,
     Credentials,
@@ -299,8 +300,6 @@ class DingTalkChannel(Channel):
     def _send_by_openapi(
         self, app: ChannelApp, message: IncomingMessage, text: str, context: dict[str, Any]
     ) -> str:
-        from apps.ai_assistant import tokens
-
         base = self.api_base()
         robot_code = context.get("robot_code") or app.app_id
         payload: dict[str, Any] = {

@@ -9,8 +9,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-import xmltodict
-
+from apps.ai_assistant.channels.tencent import reply_fields
 from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto, signature
 from devtools.webhook_client import WebhookRequest, fields_xml, stamp, webhook_path
 
@@ -53,18 +52,6 @@ def text_request(app: Any, sender: str, text: str, unique: int, **options: Any) 
 
 def recipient(sender: str) -> str:
     return sender
-
-
-def reply_fields(app: Any, content: bytes) -> dict[str, str]:
-    """The passive reply's XML fields, decrypted when the reply is encrypted."""
-    document = xmltodict.parse(content, disable_entities=True)["xml"]
-    if "Encrypt" in document:
-        crypto = WeChatCrypto(app.credentials.token, app.credentials.encoding_aes_key, app.app_id)
-        plaintext = crypto.decrypt_message(
-            document["MsgSignature"], document["TimeStamp"], document["Nonce"], document["Encrypt"]
-        )
-        document = xmltodict.parse(plaintext, disable_entities=True)["xml"]
-    return document
 
 
 def reply_text(app: Any, response: Any) -> str | None:

@@ -8,8 +8,8 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+from apps.ai_assistant.channels.tencent import reply_fields
 from apps.ai_assistant.channels.tencent_crypto import WeChatCrypto, signature
-from apps.ai_assistant.channels.wechat.testkit import reply_fields
 from devtools.webhook_client import WebhookRequest, fields_xml, stamp, webhook_path
 
 from .adapter import WeComCredentials

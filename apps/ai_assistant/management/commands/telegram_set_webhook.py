@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.ai_assistant.channels.base import PlatformError
+from apps.ai_assistant.channels.base import PlatformError, get_channel
 from apps.ai_assistant.channels.telegram.adapter import telegram_error
 from apps.ai_assistant.models import ChannelApp
 from apps.ai_assistant.platform_http import platform_request
@@ -70,7 +70,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(info, ensure_ascii=False, indent=2))
 
     def _call(self, chat_app: ChannelApp, method: str, payload: dict) -> dict:
-        channel = chat_app.channel_adapter
+        channel = get_channel("telegram")
         bot_token = chat_app.credentials.bot_token
         try:
             response = platform_request(
