@@ -304,13 +304,15 @@ def current_time() -> float:
     return time.time()
 
 
-def check_timestamp(value: str | int | None, scale: int = 1) -> None:
-    """Refuse (403) a signed timestamp outside AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS of now,
-    in either direction. `scale` is 1000 for millisecond timestamps."""
+def check_timestamp(value: str | int | None, scale: int = 1, window: int | None = None) -> None:
+    """Refuse (403) a signed timestamp more than `window` seconds (by default
+    AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS) from now, in either direction. `scale` is 1000 for
+    millisecond timestamps."""
     if not re.fullmatch(r"\d{1,16}", str(value or "")):
         raise WebhookRejected(403, "missing or bad timestamp")
     seconds = int(value) / scale  # type: ignore[arg-type]
-    if abs(current_time() - seconds) > settings.AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS:
+    allowed = settings.AI_ASSISTANT_WEBHOOK_MAX_AGE_SECONDS if window is None else window
+    if abs(current_time() - seconds) > allowed:
         raise WebhookRejected(403, "stale timestamp")
 
 
