@@ -1,18 +1,17 @@
-"""A local stand-in for the chat platforms' API servers: WeChat, WeCom, DingTalk and Telegram.
+"""A local stand-in for the chat platforms' API servers: WeChat, WeCom, DingTalk, Telegram, ...
 
 It speaks each platform's wire protocol (paths, parameters, JSON shapes, error codes, see
-docs/channels.md) so the token service and the channel senders are tested over real HTTP:
+docs/channels.md) so the token service and the channel senders are tested over real HTTP.
+This module is the core: the state (apps, tokens, faults, sent messages, sessions), the HTTP
+plumbing and the control API. Each platform's endpoints live with its channel, in
+apps/ai_assistant/channels/<name>/standin.py, which exports
 
-    WeChat    GET  /cgi-bin/token?grant_type=client_credential&appid=&secret=
-              POST /cgi-bin/stable_token                 {grant_type, appid, secret, force_refresh}
-              POST /cgi-bin/message/custom/send?access_token=
-    WeCom     GET  /cgi-bin/gettoken?corpid=&corpsecret=
-              POST /cgi-bin/message/send?access_token=   {touser, agentid, msgtype, text}
-    DingTalk  POST /v1.0/oauth2/accessToken              {appKey, appSecret}
-              POST /v1.0/robot/oToMessages/batchSend     header x-acs-dingtalk-access-token
-              POST /v1.0/robot/groupMessages/send        header x-acs-dingtalk-access-token
-              POST /robot/sendBySession?session=         the sessionWebhook of an inbound message
-    Telegram  POST /bot<token>/sendMessage | setWebhook | getWebhookInfo | deleteWebhook | getMe
+    ROUTES          {(HTTP method, exact path): function(handler)}
+    PREFIX_ROUTES   {path prefix: function(handler)}, optional (Telegram's "/bot")
+
+The server imports the stand-in module of every registered channel that has one; a request
+goes to /_control/, else to its exact route, else to the longest matching prefix, else 404.
+Adding a platform is adding its standin.py.
 
 A control API lets tests and the demo register apps, read what was sent and inject faults:
 
@@ -29,29 +28,33 @@ A control API lets tests and the demo register apps, read what was sent and inje
     POST       /_control/reset     forget tokens, sends, stats, faults and sessions (apps stay)
 
 Run it with `python -m devtools.platforms --port 9100 --app telegram:mybot:123:ABC ...`, or
-in-process with `start_platforms(port=0)`. It binds loopback addresses only and bounds every
-collection it keeps.
+in-process with `start_platforms(port=0)` (Django set up: the channels are found through
+the channel registry). It binds loopback addresses only and bounds every collection it keeps.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import json
-import re
+import os
 import secrets
 import socket
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-PLATFORMS = ("wechat", "wecom", "dingtalk", "telegram")
+STANDIN_MODULE = "apps.ai_assistant.channels.{name}.standin"
 FAULT_KINDS = ("rate_limit", "server_error", "expired_token", "timeout")
 FAULT_ENDPOINTS = ("token", "api")
 
@@ -66,9 +69,6 @@ MAX_EXPIRES_IN = 7 * 24 * 3600
 DEFAULT_EXPIRES_IN = 7200
 DEFAULT_SESSION_TTL = 90 * 60
 SOCKET_TIMEOUT_SECONDS = 15
-WECOM_MAX_TEXT_BYTES = 2048
-TELEGRAM_MAX_TEXT_UNITS = 4096
-TELEGRAM_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ControlError(ValueError):
@@ -152,7 +152,7 @@ class PlatformState:
         expires_in: float | None = None,
         agent_id: str = "",
     ) -> App:
-        if platform not in PLATFORMS:
+        if platform not in platforms():
             raise ControlError(f"unknown platform {platform!r}")
         if not isinstance(app_id, str) or not app_id or len(app_id) > 256:
             raise ControlError("app_id must be a non-empty string of at most 256 characters")
@@ -172,11 +172,12 @@ class PlatformState:
         with self.lock:
             return self.apps.get((platform, app_id))
 
-    def telegram_app(self, bot_token: str) -> App | None:
+    def find_app_by_secret(self, platform: str, secret: str) -> App | None:
+        """The platform's app whose secret this is (a Telegram bot token names no app id)."""
         with self.lock:
             for app in self.apps.values():
-                if app.platform == "telegram" and secrets.compare_digest(
-                    app.secret.encode(), bot_token.encode()
+                if app.platform == platform and secrets.compare_digest(
+                    app.secret.encode(), secret.encode()
                 ):
                     return app
         return None
@@ -270,7 +271,7 @@ class PlatformState:
         seconds: float = 5.0,
         retry_after: int = 3,
     ) -> Fault:
-        if platform not in PLATFORMS:
+        if platform not in platforms():
             raise ControlError(f"unknown platform {platform!r}")
         if kind not in FAULT_KINDS:
             raise ControlError(f"kind must be one of {', '.join(FAULT_KINDS)}")
@@ -401,12 +402,80 @@ class PlatformState:
             self.telegram_webhooks.clear()
 
 
-def _utf16_units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+# --- the platforms' stand-ins -------------------------------------------------------------
+Handler = Callable[["PlatformHandler"], None]
 
 
-def _truncate_utf8(text: str, limit: int) -> str:
-    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+@dataclass(frozen=True)
+class Routes:
+    """The platforms' stand-ins merged: where a (method, path) goes."""
+
+    exact: dict[tuple[str, str], Handler]
+    prefixes: list[tuple[str, Handler]]  # longest prefix first
+    platforms: tuple[str, ...]
+
+    def find(self, method: str, path: str) -> Handler | None:
+        """The exact route's function, else the longest matching prefix's, else None."""
+        handler = self.exact.get((method, path))
+        if handler is not None:
+            return handler
+        for prefix, handler in self.prefixes:
+            if path.startswith(prefix):
+                return handler
+        return None
+
+
+def setup_django() -> None:
+    """Set Django up unless it is: the channels' registry needs it (tests already have it)."""
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "better_laser_erp.settings")
+        django.setup()
+
+
+def load_standins() -> dict[str, ModuleType]:
+    """The module STANDIN_MODULE of every registered channel that has one, by channel name."""
+    setup_django()
+    from apps.ai_assistant.channels import CHANNELS
+
+    modules: dict[str, ModuleType] = {}
+    for name in sorted(CHANNELS):
+        module_name = STANDIN_MODULE.format(name=name)
+        try:
+            modules[name] = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            # No stand-in for this channel; an import failing inside one is an error.
+            if error.name not in (module_name, module_name.rpartition(".")[0]):
+                raise
+    return modules
+
+
+def collect_routes(standins: dict[str, ModuleType]) -> Routes:
+    """Merge the stand-ins' ROUTES and PREFIX_ROUTES; two claiming one route is an error."""
+    exact: dict[tuple[str, str], Handler] = {}
+    prefixes: dict[str, Handler] = {}
+    for name, module in standins.items():
+        tables = ((module.ROUTES, exact), (getattr(module, "PREFIX_ROUTES", {}), prefixes))
+        for table, merged in tables:
+            for key, handler in table.items():
+                if key in merged:
+                    raise ValueError(f"the {name} stand-in's route {key!r} is already taken")
+                merged[key] = handler
+    longest_first = sorted(prefixes.items(), key=lambda item: -len(item[0]))
+    return Routes(exact, longest_first, tuple(standins))
+
+
+@functools.cache
+def routes() -> Routes:
+    """The stand-ins' routes, found once per process (the channels' registry is fixed)."""
+    return collect_routes(load_standins())
+
+
+def platforms() -> tuple[str, ...]:
+    """The platforms served: the registered channels that have a stand-in module."""
+    return routes().platforms
 
 
 class PlatformHandler(BaseHTTPRequestHandler):
@@ -446,10 +515,8 @@ class PlatformHandler(BaseHTTPRequestHandler):
         try:
             if self.route.startswith("/_control/"):
                 self._control()
-            elif self.route.startswith("/bot"):
-                self._telegram()
             else:
-                handler = ROUTES.get((self.command, self.route))
+                handler = self.server.routes.find(self.command, self.route)
                 if handler is None:
                     self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
                 else:
@@ -484,558 +551,6 @@ class PlatformHandler(BaseHTTPRequestHandler):
         """A timeout fault: hold the request, then drop the connection without an answer."""
         self.server.stopping.wait(fault.seconds)
         self.close_connection = True
-
-    # --- WeChat and WeCom (errcode in a 200 JSON body) ----------------------------------
-    def _errcode(self, errcode: int, errmsg: str, status: int = HTTPStatus.OK) -> None:
-        self._json(status, {"errcode": errcode, "errmsg": errmsg})
-
-    def _tencent_fault(self, platform: str, endpoint: str, token: str | None = None) -> bool:
-        fault = self.state.take_fault(platform, endpoint)
-        if fault is None:
-            return False
-        if fault.kind == "timeout":
-            self._hang(fault)
-        elif fault.kind == "rate_limit":
-            self._errcode(45009, "reach max api daily quota limit")
-        elif fault.kind == "server_error":
-            self._errcode(-1, "system error", HTTPStatus.SERVICE_UNAVAILABLE)
-        else:
-            if token:
-                self.state.expire_token(token)
-            self._errcode(42001, "access_token expired")
-        return True
-
-    def _tencent_token_check(self, platform: str) -> TokenCheck | None:
-        """The request's token if valid; otherwise answers the platform's error and None."""
-        token = self.query.get("access_token")
-        if self._tencent_fault(platform, "api", token):
-            return None
-        check = self.state.check_token(platform, token)
-        if check.status == "missing":
-            self._errcode(41001, "access_token missing")
-        elif check.status == "invalid":
-            if platform == "wechat":
-                self._errcode(40001, "invalid credential, access_token is invalid or not latest")
-            else:
-                self._errcode(40014, "invalid access_token")
-        elif check.status == "expired":
-            self._errcode(42001, "access_token expired")
-        else:
-            return check
-        return None
-
-    def _wechat_credentials(self, appid: Any, secret: Any, grant_type: Any) -> App | None:
-        self.state.count_token_request("wechat", str(appid or ""))
-        if self._tencent_fault("wechat", "token"):
-            return None
-        if grant_type != "client_credential":
-            self._errcode(40002, "invalid grant_type")
-            return None
-        app = self.state.find_app("wechat", str(appid or ""))
-        if app is None:
-            self._errcode(40013, "invalid appid")
-            return None
-        if not isinstance(secret, str) or not secrets.compare_digest(
-            secret.encode(), app.secret.encode()
-        ):
-            self._errcode(40125, "invalid appsecret")
-            return None
-        return app
-
-    def wechat_token(self) -> None:
-        q = self.query
-        app = self._wechat_credentials(q.get("appid"), q.get("secret"), q.get("grant_type"))
-        if app:
-            # The classic token: every fetch issues a new one and invalidates the previous.
-            value, expires_in = self.state.issue_token(app, "classic", reuse=False)
-            self._json(HTTPStatus.OK, {"access_token": value, "expires_in": expires_in})
-
-    def wechat_stable_token(self) -> None:
-        body = self._json_body()
-        if not isinstance(body, dict):
-            self.state.count_token_request("wechat", "")
-            self._errcode(47001, "data format error")
-            return
-        app = self._wechat_credentials(
-            body.get("appid"), body.get("secret"), body.get("grant_type")
-        )
-        if app:
-            force = body.get("force_refresh") is True
-            # Renewed in its last 5 minutes, the old token valid until it expires.
-            value, expires_in = self.state.issue_token(
-                app, "stable", reuse=True, force=force, renew_within=300
-            )
-            self._json(HTTPStatus.OK, {"access_token": value, "expires_in": expires_in})
-
-    def wechat_custom_send(self) -> None:
-        check = self._tencent_token_check("wechat")
-        if check is None:
-            return
-        body = self._json_body()
-        if not isinstance(body, dict):
-            self._errcode(47001, "data format error")
-            return
-        touser, msgtype = body.get("touser"), body.get("msgtype")
-        if not isinstance(touser, str) or not touser:
-            self._errcode(40003, "invalid openid")
-            return
-        if msgtype != "text":
-            self._errcode(40008, "invalid message type")
-            return
-        text = (
-            (body.get("text") or {}).get("content") if isinstance(body.get("text"), dict) else None
-        )
-        if not isinstance(text, str) or not text:
-            self._errcode(44004, "empty content")
-            return
-        self.state.record_sent(
-            "wechat", check.token.app_id, touser, text, via="custom_send", msgtype=msgtype
-        )
-        self._errcode(0, "ok")
-
-    def wecom_gettoken(self) -> None:
-        corpid, corpsecret = self.query.get("corpid", ""), self.query.get("corpsecret", "")
-        self.state.count_token_request("wecom", corpid)
-        if self._tencent_fault("wecom", "token"):
-            return
-        if not corpid:
-            self._errcode(41002, "corpid missing")
-            return
-        if not corpsecret:
-            self._errcode(41004, "corpsecret missing")
-            return
-        app = self.state.find_app("wecom", corpid)
-        if app is None:
-            self._errcode(40013, "invalid corpid")
-            return
-        if not secrets.compare_digest(corpsecret.encode(), app.secret.encode()):
-            self._errcode(40001, "invalid credential")
-            return
-        value, expires_in = self.state.issue_token(app, "token", reuse=True)
-        self._json(
-            HTTPStatus.OK,
-            {"errcode": 0, "errmsg": "ok", "access_token": value, "expires_in": expires_in},
-        )
-
-    def wecom_message_send(self) -> None:
-        check = self._tencent_token_check("wecom")
-        if check is None:
-            return
-        body = self._json_body()
-        if not isinstance(body, dict):
-            self._errcode(47001, "data format error")
-            return
-        app = self.state.find_app("wecom", check.token.app_id)
-        agentid = str(body.get("agentid", ""))
-        if app and app.agent_id and agentid != app.agent_id:
-            self._errcode(40056, "invalid agentid")
-            return
-        touser = body.get("touser")
-        users = [u for u in touser.split("|") if u] if isinstance(touser, str) else []
-        if not users:
-            self._errcode(81013, "user & party & tag all invalid")
-            return
-        if body.get("msgtype") != "text":
-            self._errcode(40008, "invalid message type")
-            return
-        text = body.get("text", {}).get("content") if isinstance(body.get("text"), dict) else None
-        if not isinstance(text, str) or not text:
-            self._errcode(44004, "empty content")
-            return
-        # WeCom silently truncates longer text; the record says so for tests to catch.
-        truncated = len(text.encode("utf-8")) > WECOM_MAX_TEXT_BYTES
-        for user in users:
-            self.state.record_sent(
-                "wecom",
-                check.token.app_id,
-                user,
-                _truncate_utf8(text, WECOM_MAX_TEXT_BYTES),
-                via="message_send",
-                agentid=agentid,
-                truncated=truncated,
-            )
-        self._json(
-            HTTPStatus.OK,
-            {
-                "errcode": 0,
-                "errmsg": "ok",
-                "invaliduser": "",
-                "msgid": secrets.token_hex(16),
-            },
-        )
-
-    # --- DingTalk (HTTP status + {"code","message"} on errors) --------------------------
-    def _dingtalk_error(self, status: int, code: str, message: str) -> None:
-        self._json(status, {"code": code, "message": message, "requestid": secrets.token_hex(8)})
-
-    def _dingtalk_fault(self, endpoint: str, token: str | None = None) -> bool:
-        fault = self.state.take_fault("dingtalk", endpoint)
-        if fault is None:
-            return False
-        if fault.kind == "timeout":
-            self._hang(fault)
-        elif fault.kind == "rate_limit":
-            self._dingtalk_error(
-                HTTPStatus.FORBIDDEN, "Forbidden.AccessDenied.QpsLimitForApi", "调用该接口触发限流"
-            )
-        elif fault.kind == "server_error":
-            self._dingtalk_error(HTTPStatus.SERVICE_UNAVAILABLE, "ServiceUnavailable", "服务不可用")
-        else:
-            if token:
-                self.state.expire_token(token)
-            self._dingtalk_error(
-                HTTPStatus.UNAUTHORIZED, "InvalidAuthentication", "不合法的access_token"
-            )
-        return True
-
-    def dingtalk_access_token(self) -> None:
-        body = self._json_body()
-        body = body if isinstance(body, dict) else {}
-        app_key, app_secret = body.get("appKey"), body.get("appSecret")
-        self.state.count_token_request("dingtalk", str(app_key or ""))
-        if self._dingtalk_fault("token"):
-            return
-        if not isinstance(app_key, str) or not app_key:
-            self._dingtalk_error(HTTPStatus.BAD_REQUEST, "MissingappKey", "appKey is mandatory")
-            return
-        if not isinstance(app_secret, str) or not app_secret:
-            self._dingtalk_error(
-                HTTPStatus.BAD_REQUEST, "MissingappSecret", "appSecret is mandatory"
-            )
-            return
-        app = self.state.find_app("dingtalk", app_key)
-        if app is None or not secrets.compare_digest(app_secret.encode(), app.secret.encode()):
-            self._dingtalk_error(
-                HTTPStatus.BAD_REQUEST, "invalidClientIdOrSecret", "无效的clientId或者clientSecret"
-            )
-            return
-        # Fetching within validity returns the same token and extends it.
-        value, expires_in = self.state.issue_token(app, "token", reuse=True, extend=True)
-        self._json(HTTPStatus.OK, {"accessToken": value, "expireIn": expires_in})
-
-    def _dingtalk_token_check(self) -> TokenCheck | None:
-        token = self.headers.get("x-acs-dingtalk-access-token")
-        if self._dingtalk_fault("api", token):
-            return None
-        check = self.state.check_token("dingtalk", token)
-        if check.status != "ok":
-            self._dingtalk_error(
-                HTTPStatus.UNAUTHORIZED, "InvalidAuthentication", "不合法的access_token"
-            )
-            return None
-        return check
-
-    def _dingtalk_message(self, body: dict[str, Any], app_id: str) -> tuple[str, str] | None:
-        """(msgKey, text) of a robot OpenAPI body; answers 400 and None when it is off."""
-        if body.get("robotCode") != app_id:
-            self._dingtalk_error(
-                HTTPStatus.BAD_REQUEST, "invalidParameter.robotCode", "robotCode不合法"
-            )
-            return None
-        msg_key, msg_param = body.get("msgKey"), body.get("msgParam")
-        try:
-            param = json.loads(msg_param) if isinstance(msg_param, str) else None
-        except ValueError:
-            param = None
-        if msg_key not in ("sampleText", "sampleMarkdown") or not isinstance(param, dict):
-            self._dingtalk_error(
-                HTTPStatus.BAD_REQUEST, "invalidParameter.msgParam", "msgKey或msgParam不合法"
-            )
-            return None
-        text = param.get("content") if msg_key == "sampleText" else param.get("text")
-        if not isinstance(text, str) or not text:
-            self._dingtalk_error(
-                HTTPStatus.BAD_REQUEST, "invalidParameter.msgParam", "消息内容不能为空"
-            )
-            return None
-        return msg_key, text
-
-    def dingtalk_batch_send(self) -> None:
-        check = self._dingtalk_token_check()
-        if check is None:
-            return
-        body = self._json_body()
-        if not isinstance(body, dict):
-            self._dingtalk_error(HTTPStatus.BAD_REQUEST, "InvalidParameter", "body不是合法的JSON")
-            return
-        user_ids = body.get("userIds")
-        if (
-            not isinstance(user_ids, list)
-            or not user_ids
-            or len(user_ids) > 20
-            or not all(isinstance(u, str) and u for u in user_ids)
-        ):
-            self._dingtalk_error(
-                HTTPStatus.BAD_REQUEST, "invalidParameter.userIds", "userIds不合法"
-            )
-            return
-        message = self._dingtalk_message(body, check.token.app_id)
-        if message is None:
-            return
-        for user_id in user_ids:
-            self.state.record_sent(
-                "dingtalk",
-                check.token.app_id,
-                user_id,
-                message[1],
-                via="batchSend",
-                msgKey=message[0],
-            )
-        self._json(
-            HTTPStatus.OK,
-            {
-                "processQueryKey": secrets.token_urlsafe(16),
-                "invalidStaffIdList": [],
-                "flowControlledStaffIdList": [],
-            },
-        )
-
-    def dingtalk_group_send(self) -> None:
-        check = self._dingtalk_token_check()
-        if check is None:
-            return
-        body = self._json_body()
-        if not isinstance(body, dict):
-            self._dingtalk_error(HTTPStatus.BAD_REQUEST, "InvalidParameter", "body不是合法的JSON")
-            return
-        conversation = body.get("openConversationId")
-        if not isinstance(conversation, str) or not conversation:
-            self._dingtalk_error(
-                HTTPStatus.BAD_REQUEST, "invalidParameter.openConversationId", "群会话id不合法"
-            )
-            return
-        message = self._dingtalk_message(body, check.token.app_id)
-        if message is None:
-            return
-        self.state.record_sent(
-            "dingtalk",
-            check.token.app_id,
-            conversation,
-            message[1],
-            via="groupMessages",
-            msgKey=message[0],
-        )
-        self._json(HTTPStatus.OK, {"processQueryKey": secrets.token_urlsafe(16)})
-
-    def dingtalk_send_by_session(self) -> None:
-        session_key = self.query.get("session", "")
-        fault = self.state.take_fault("dingtalk", "api")
-        if fault is not None:
-            if fault.kind == "timeout":
-                self._hang(fault)
-            elif fault.kind == "rate_limit":
-                self._errcode(130101, "send too fast, exceed 20 times per minute")
-            elif fault.kind == "server_error":
-                self._errcode(-1, "系统繁忙", HTTPStatus.SERVICE_UNAVAILABLE)
-            else:
-                self.state.expire_session(session_key)
-                self._errcode(300001, "session expired")
-            return
-        session = self.state.find_session(session_key) if session_key else None
-        if session is None:
-            self._errcode(300001, "token is not exist")
-            return
-        if session.expires_at <= time.time():
-            self._errcode(300001, "session expired")
-            return
-        body = self._json_body()
-        if not isinstance(body, dict):
-            self._errcode(40035, "缺少参数 json")
-            return
-        msgtype = body.get("msgtype")
-        part = body.get(msgtype) if isinstance(msgtype, str) else None
-        text = None
-        if msgtype == "text" and isinstance(part, dict):
-            text = part.get("content")
-        elif msgtype == "markdown" and isinstance(part, dict):
-            text = part.get("text")
-        if not isinstance(text, str) or not text:
-            self._errcode(40035, "缺少参数 text")
-            return
-        at = body.get("at") if isinstance(body.get("at"), dict) else {}
-        self.state.record_sent(
-            "dingtalk",
-            session.app_id,
-            session.conversation_id,
-            text,
-            via="session_webhook",
-            msgtype=msgtype,
-            conversation_type=session.conversation_type,
-            user_id=session.user_id,
-            at_user_ids=list(at.get("atUserIds") or []),
-        )
-        self._errcode(0, "ok")
-
-    # --- Telegram ({"ok": ...} always) --------------------------------------------------
-    def _telegram_error(self, status: int, description: str, **parameters: Any) -> None:
-        payload: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-        if parameters:
-            payload["parameters"] = parameters
-        self._json(status, payload)
-
-    def _telegram_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = dict(self.query)
-        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
-        if content_type == "application/json":
-            body = self._json_body()
-            if isinstance(body, dict):
-                params.update(body)
-        elif self.body:
-            try:
-                form = parse_qs(self.body.decode("utf-8"))
-            except UnicodeDecodeError:
-                form = {}
-            params.update({key: values[0] for key, values in form.items()})
-        return params
-
-    def _telegram(self) -> None:
-        parts = self.route.split("/")
-        if len(parts) != 3 or not parts[1].startswith("bot"):
-            self._telegram_error(HTTPStatus.NOT_FOUND, "Not Found")
-            return
-        bot_token, method = parts[1][3:], parts[2]
-        fault = self.state.take_fault("telegram", "api")
-        if fault is not None:
-            if fault.kind == "timeout":
-                self._hang(fault)
-            elif fault.kind == "rate_limit":
-                self._telegram_error(
-                    HTTPStatus.TOO_MANY_REQUESTS,
-                    f"Too Many Requests: retry after {fault.retry_after}",
-                    retry_after=fault.retry_after,
-                )
-            elif fault.kind == "server_error":
-                self._telegram_error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
-            else:
-                self._telegram_error(HTTPStatus.UNAUTHORIZED, "Unauthorized")
-            return
-        app = self.state.telegram_app(bot_token) if bot_token else None
-        if app is None:
-            self._telegram_error(HTTPStatus.UNAUTHORIZED, "Unauthorized")
-            return
-        handler = TELEGRAM_METHODS.get(method.lower())
-        if handler is None:
-            self._telegram_error(HTTPStatus.NOT_FOUND, "Not Found: method not found")
-            return
-        handler(self, app, self._telegram_params())
-
-    def _telegram_bot(self, app: App) -> dict[str, Any]:
-        bot_id = app.secret.split(":", 1)[0]
-        return {
-            "id": int(bot_id) if bot_id.isdigit() else 1,
-            "is_bot": True,
-            "first_name": app.app_id,
-            "username": app.app_id,
-        }
-
-    def telegram_send_message(self, app: App, params: dict[str, Any]) -> None:
-        chat_id, text = params.get("chat_id"), params.get("text")
-        if chat_id in (None, ""):
-            self._telegram_error(HTTPStatus.BAD_REQUEST, "Bad Request: chat_id is empty")
-            return
-        if not isinstance(text, str) or not text.strip():
-            self._telegram_error(HTTPStatus.BAD_REQUEST, "Bad Request: message text is empty")
-            return
-        if _utf16_units(text) > TELEGRAM_MAX_TEXT_UNITS:
-            self._telegram_error(HTTPStatus.BAD_REQUEST, "Bad Request: message is too long")
-            return
-        message_id = self.state.record_sent(
-            "telegram",
-            app.app_id,
-            str(chat_id),
-            text,
-            via="sendMessage",
-            parse_mode=params.get("parse_mode") or "",
-        )
-        chat: dict[str, Any] = {
-            "id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else chat_id
-        }
-        chat["type"] = "private" if not str(chat_id).startswith("-") else "group"
-        self._json(
-            HTTPStatus.OK,
-            {
-                "ok": True,
-                "result": {
-                    "message_id": message_id,
-                    "from": self._telegram_bot(app),
-                    "chat": chat,
-                    "date": int(time.time()),
-                    "text": text,
-                },
-            },
-        )
-
-    def telegram_set_webhook(self, app: App, params: dict[str, Any]) -> None:
-        url = params.get("url", "")
-        if not isinstance(url, str):
-            self._telegram_error(HTTPStatus.BAD_REQUEST, "Bad Request: bad webhook: invalid URL")
-            return
-        if not url:
-            with self.state.lock:
-                existed = self.state.telegram_webhooks.pop(app.app_id, None)
-            description = "Webhook was deleted" if existed else "Webhook is already deleted"
-            self._json(HTTPStatus.OK, {"ok": True, "result": True, "description": description})
-            return
-        parsed = urlsplit(url)
-        if parsed.scheme != "https" or not parsed.hostname:
-            self._telegram_error(
-                HTTPStatus.BAD_REQUEST,
-                "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
-            )
-            return
-        if (parsed.port or 443) not in (443, 80, 88, 8443):
-            self._telegram_error(
-                HTTPStatus.BAD_REQUEST,
-                "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
-            )
-            return
-        secret_token = params.get("secret_token", "")
-        if secret_token and (
-            not isinstance(secret_token, str) or not TELEGRAM_SECRET_TOKEN.match(secret_token)
-        ):
-            self._telegram_error(
-                HTTPStatus.BAD_REQUEST, "Bad Request: secret token contains unallowed characters"
-            )
-            return
-        allowed = params.get("allowed_updates", [])
-        if isinstance(allowed, str):
-            try:
-                allowed = json.loads(allowed)
-            except ValueError:
-                allowed = None
-        if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
-            self._telegram_error(HTTPStatus.BAD_REQUEST, "Bad Request: can't parse allowed updates")
-            return
-        drop = params.get("drop_pending_updates") in (True, "true", "True", "1")
-        with self.state.lock:
-            self.state.telegram_webhooks[app.app_id] = {
-                "url": url,
-                "secret_token": secret_token,
-                "allowed_updates": allowed,
-                "drop_pending_updates": drop,
-                "max_connections": int(params.get("max_connections") or 40),
-            }
-        self._json(HTTPStatus.OK, {"ok": True, "result": True, "description": "Webhook was set"})
-
-    def telegram_delete_webhook(self, app: App, params: dict[str, Any]) -> None:
-        self.telegram_set_webhook(app, {**params, "url": ""})
-
-    def telegram_get_webhook_info(self, app: App, params: dict[str, Any]) -> None:
-        with self.state.lock:
-            webhook = dict(self.state.telegram_webhooks.get(app.app_id) or {})
-        result: dict[str, Any] = {
-            "url": webhook.get("url", ""),
-            "has_custom_certificate": False,
-            "pending_update_count": 0,
-        }
-        if webhook:
-            result["max_connections"] = webhook["max_connections"]
-            if webhook["allowed_updates"]:
-                result["allowed_updates"] = webhook["allowed_updates"]
-        self._json(HTTPStatus.OK, {"ok": True, "result": result})
-
-    def telegram_get_me(self, app: App, params: dict[str, Any]) -> None:
-        self._json(HTTPStatus.OK, {"ok": True, "result": self._telegram_bot(app)})
 
     # --- control API --------------------------------------------------------------------
     def _control(self) -> None:
@@ -1112,26 +627,6 @@ class PlatformHandler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
 
-ROUTES = {
-    ("GET", "/cgi-bin/token"): PlatformHandler.wechat_token,
-    ("POST", "/cgi-bin/stable_token"): PlatformHandler.wechat_stable_token,
-    ("POST", "/cgi-bin/message/custom/send"): PlatformHandler.wechat_custom_send,
-    ("GET", "/cgi-bin/gettoken"): PlatformHandler.wecom_gettoken,
-    ("POST", "/cgi-bin/message/send"): PlatformHandler.wecom_message_send,
-    ("POST", "/v1.0/oauth2/accessToken"): PlatformHandler.dingtalk_access_token,
-    ("POST", "/v1.0/robot/oToMessages/batchSend"): PlatformHandler.dingtalk_batch_send,
-    ("POST", "/v1.0/robot/groupMessages/send"): PlatformHandler.dingtalk_group_send,
-    ("POST", "/robot/sendBySession"): PlatformHandler.dingtalk_send_by_session,
-}
-TELEGRAM_METHODS = {
-    "sendmessage": PlatformHandler.telegram_send_message,
-    "setwebhook": PlatformHandler.telegram_set_webhook,
-    "deletewebhook": PlatformHandler.telegram_delete_webhook,
-    "getwebhookinfo": PlatformHandler.telegram_get_webhook_info,
-    "getme": PlatformHandler.telegram_get_me,
-}
-
-
 class PlatformServer(ThreadingHTTPServer):
     """The stand-in server; `state` is shared by all request threads."""
 
@@ -1148,6 +643,7 @@ class PlatformServer(ThreadingHTTPServer):
     ) -> None:
         if not ip_address(host).is_loopback:
             raise ValueError(f"the platform stand-in binds loopback addresses only, not {host}")
+        self.routes = routes()  # the platforms' stand-ins, before the port is bound
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), PlatformHandler)
         self.state = state or PlatformState()
@@ -1206,9 +702,10 @@ def _parse_app(spec: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    setup_django()  # before the channels' stand-ins are imported
     parser = argparse.ArgumentParser(
         prog="python -m devtools.platforms",
-        description="Local stand-in for the WeChat, WeCom, DingTalk and Telegram API servers.",
+        description="Local stand-in for the chat platforms' API servers.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=9100)
