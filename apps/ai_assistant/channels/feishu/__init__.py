@@ -1,0 +1,5 @@
+"""The Feishu (Lark) channel: adapter, test kit, stand-in part, fixtures and tests."""
+
+from .adapter import FeishuChannel
+
+__all__ = ["FeishuChannel"]

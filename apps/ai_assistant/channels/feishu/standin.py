@@ -1,0 +1,143 @@
+"""The Feishu Open API as the platform stand-in (devtools/platforms.py) serves it:
+
+    POST /open-apis/auth/v3/tenant_access_token/internal      {app_id, app_secret}
+    POST /open-apis/im/v1/messages?receive_id_type=chat_id     header Authorization: Bearer …
+    POST /open-apis/im/v1/messages/{message_id}/reply          header Authorization: Bearer …
+
+Answers are {"code", "msg", …}: code 0 is success; 10014 a wrong app secret, 99991663 an
+invalid or expired tenant_access_token, 99991400 rate limited (with HTTP 429 and Retry-After),
+230001 a malformed message. Faults: rate_limit, server_error, expired_token, timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from devtools.platforms import PlatformHandler, TokenCheck
+
+REPLY_PREFIX = "/open-apis/im/v1/messages/"
+TEXT_MAX_BYTES = 150 * 1024
+
+
+def _answer(
+    self: PlatformHandler, code: int, msg: str, status: int = HTTPStatus.OK, **data
+) -> None:
+    self._json(status, {"code": code, "msg": msg, **data})
+
+
+def _fault(self: PlatformHandler, endpoint: str, token: str | None = None) -> bool:
+    fault = self.state.take_fault("feishu", endpoint)
+    if fault is None:
+        return False
+    if fault.kind == "timeout":
+        self._hang(fault)
+    elif fault.kind == "rate_limit":
+        self._json(
+            HTTPStatus.TOO_MANY_REQUESTS,
+            {"code": 99991400, "msg": "request trigger frequency limit"},
+            headers={"Retry-After": "1"},
+        )
+    elif fault.kind == "server_error":
+        _answer(self, 1500, "internal error", HTTPStatus.INTERNAL_SERVER_ERROR)
+    else:
+        if token:
+            self.state.expire_token(token)
+        _answer(self, 99991663, "Invalid access token for authorization.")
+    return True
+
+
+def tenant_access_token(self: PlatformHandler) -> None:
+    body = self._json_body()
+    body = body if isinstance(body, dict) else {}
+    app_id, app_secret = body.get("app_id"), body.get("app_secret")
+    self.state.count_token_request("feishu", str(app_id or ""))
+    if _fault(self, "token"):
+        return
+    app = self.state.find_app("feishu", str(app_id or ""))
+    if (
+        app is None
+        or not isinstance(app_secret, str)
+        or not secrets.compare_digest(app_secret.encode(), app.secret.encode())
+    ):
+        _answer(self, 10014, "app secret invalid")
+        return
+    # Within the last half hour of a token's life Feishu hands out a new one.
+    value, expires_in = self.state.issue_token(app, "token", reuse=True, renew_within=1800)
+    _answer(self, 0, "ok", tenant_access_token=value, expire=expires_in)
+
+
+def _token_check(self: PlatformHandler) -> TokenCheck | None:
+    authorization = self.headers.get("Authorization", "")
+    token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else ""
+    if _fault(self, "api", token):
+        return None
+    check = self.state.check_token("feishu", token)
+    if check.status != "ok":
+        _answer(self, 99991663, "Invalid access token for authorization.")
+        return None
+    return check
+
+
+def _text_of(self: PlatformHandler, body: Any) -> str | None:
+    """The text of a text message body; answers 230001 and None when it is off."""
+    text = None
+    if isinstance(body, dict) and body.get("msg_type") == "text":
+        try:
+            content = json.loads(body.get("content") or "")
+        except (TypeError, ValueError):
+            content = None
+        text = content.get("text") if isinstance(content, dict) else None
+    if not isinstance(text, str) or not text:
+        _answer(self, 230001, "Your request contains an invalid request parameter.")
+        return None
+    if len(body["content"].encode()) > TEXT_MAX_BYTES:
+        _answer(self, 230025, "The message content is too long.")
+        return None
+    return text
+
+
+def create_message(self: PlatformHandler) -> None:
+    check = _token_check(self)
+    if check is None:
+        return
+    body = self._json_body()
+    if self.query.get("receive_id_type") != "chat_id":
+        _answer(self, 99992402, "field validation failed: receive_id_type")
+        return
+    text = _text_of(self, body)
+    if text is None:
+        return
+    receive_id = body.get("receive_id")
+    if not isinstance(receive_id, str) or not receive_id:
+        _answer(self, 99992402, "field validation failed: receive_id")
+        return
+    sequence = self.state.record_sent("feishu", check.token.app_id, receive_id, text, via="create")
+    _answer(self, 0, "success", data={"message_id": f"om_standin{sequence}"})
+
+
+def reply_message(self: PlatformHandler) -> None:
+    parts = self.route.removeprefix(REPLY_PREFIX).split("/")
+    if len(parts) != 2 or parts[1] != "reply" or not parts[0] or self.command != "POST":
+        self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+        return
+    check = _token_check(self)
+    if check is None:
+        return
+    text = _text_of(self, self._json_body())
+    if text is None:
+        return
+    sequence = self.state.record_sent(
+        "feishu", check.token.app_id, parts[0], text, via="reply", reply_to=parts[0]
+    )
+    _answer(self, 0, "success", data={"message_id": f"om_standin{sequence}"})
+
+
+ROUTES = {
+    ("POST", "/open-apis/auth/v3/tenant_access_token/internal"): tenant_access_token,
+    ("POST", "/open-apis/im/v1/messages"): create_message,
+}
+PREFIX_ROUTES = {REPLY_PREFIX: reply_message}
