@@ -29,10 +29,11 @@ app.conf.beat_schedule = {
         "task": "apps.ai_assistant.tasks.cleanup_old_logs",
         "schedule": crontab(hour=2, minute=0),
     },
-    # every minute: enqueue messages the broker never got or a dead worker left behind
+    # every 5 seconds: enqueue messages whose retry is due, the broker never got, or a dead
+    # worker left behind (one indexed query when there is nothing to do)
     "sweep-inbound-messages": {
         "task": "apps.ai_assistant.tasks.sweep_inbound_messages",
-        "schedule": 60.0,
+        "schedule": 5.0,
     },
     # every 5 minutes: refresh platform access tokens that expire soon
     "refresh-expiring-access-tokens": {

@@ -254,18 +254,38 @@ AI_ASSISTANT_USE_ASYNC = config("AI_ASSISTANT_USE_ASYNC", default=False, cast=bo
 AI_ASSISTANT_ASYNC_ACK_TEXT = config(
     "AI_ASSISTANT_ASYNC_ACK_TEXT", default="收到消息，正在处理中喵～"
 )
-# A worker's claim on a message expires after this long (crash recovery); > task time limit.
-AI_ASSISTANT_CLAIM_LEASE_SECONDS = config("AI_ASSISTANT_CLAIM_LEASE_SECONDS", default=180, cast=int)
+# A worker's claim on a message lapses this long after its last renewal (a running turn renews
+# it every third of this), so a chat whose worker died is taken over within seconds.
+AI_ASSISTANT_CLAIM_LEASE_SECONDS = config("AI_ASSISTANT_CLAIM_LEASE_SECONDS", default=10, cast=int)
 # The sweeper re-enqueues messages not picked up after this long (e.g. broker was down).
 AI_ASSISTANT_REQUEUE_AFTER_SECONDS = config(
     "AI_ASSISTANT_REQUEUE_AFTER_SECONDS", default=30, cast=int
 )
-# Deliveries of one message (first try included) before it becomes a dead letter.
+# Times a message's turn may be started (a worker dying in it counts) before the user gets an
+# apology instead of another try.
 AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS = config(
     "AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS", default=5, cast=int
 )
-# Seconds between the retries of a transient failure (the seed's 60).
+# Seconds between the seed task's own retries of a database error (the seed's 60).
 AI_ASSISTANT_RETRY_DELAY_SECONDS = config("AI_ASSISTANT_RETRY_DELAY_SECONDS", default=60, cast=int)
+# Delivery retries go by time: the first after about this many seconds, doubling up to the
+# maximum (±20 % jitter; a platform's Retry-After wins), until the deadline after the message
+# arrived. Six hours outlasts a platform's bad afternoon, stays well inside WeChat's 48-hour
+# reply window, and a reply older than that is rarely still wanted.
+AI_ASSISTANT_RETRY_BASE_SECONDS = config("AI_ASSISTANT_RETRY_BASE_SECONDS", default=2, cast=float)
+AI_ASSISTANT_RETRY_MAX_SECONDS = config("AI_ASSISTANT_RETRY_MAX_SECONDS", default=300, cast=float)
+AI_ASSISTANT_DELIVERY_DEADLINE_HOURS = config(
+    "AI_ASSISTANT_DELIVERY_DEADLINE_HOURS", default=6, cast=float
+)
+# A chat app's sends pause after this many outage errors (timeouts, 5xx) in a row; one send
+# probes after the cool-down, which doubles with each failed probe up to the maximum.
+AI_ASSISTANT_CIRCUIT_FAILURES = config("AI_ASSISTANT_CIRCUIT_FAILURES", default=5, cast=int)
+AI_ASSISTANT_CIRCUIT_COOLDOWN_SECONDS = config(
+    "AI_ASSISTANT_CIRCUIT_COOLDOWN_SECONDS", default=15, cast=float
+)
+AI_ASSISTANT_CIRCUIT_MAX_COOLDOWN_SECONDS = config(
+    "AI_ASSISTANT_CIRCUIT_MAX_COOLDOWN_SECONDS", default=300, cast=float
+)
 
 CELERY_BROKER_URL = config("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = config("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
@@ -280,7 +300,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-# soft < hard time limit < claim lease < broker visibility timeout
+# soft < hard time limit < broker visibility timeout; a running turn renews its claim, so the
+# claim lease can be shorter than the time limit.
 CELERY_TASK_SOFT_TIME_LIMIT = config("CELERY_TASK_SOFT_TIME_LIMIT", default=120, cast=int)
 CELERY_TASK_TIME_LIMIT = config("CELERY_TASK_TIME_LIMIT", default=150, cast=int)
 CELERY_BROKER_VISIBILITY_TIMEOUT = config("CELERY_BROKER_VISIBILITY_TIMEOUT", default=600, cast=int)

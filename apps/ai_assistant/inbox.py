@@ -22,15 +22,22 @@ Celery delivers at least once; these functions make the effect exactly once (doc
 from __future__ import annotations
 
 import logging
+import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from . import circuits
+from .brain.base import detect_language
 from .channels.base import ParsedWebhook, PlatformError, get_channel
 from .handler import MessageHandler
 from .identity import user_for
@@ -38,6 +45,7 @@ from .insert import insert_row
 from .messages import IncomingMessage, OutgoingMessage
 from .models import ChannelApp, InboundMessage, OutboundMessage
 from .storable import storable_message
+from .texts import text
 
 logger = logging.getLogger(__name__)
 
@@ -158,19 +166,27 @@ def failed_in_webhook(app: ChannelApp, channel: str, external_id: str) -> None:
 # --- a worker's turn ----------------------------------------------------------------------
 
 
+@dataclass
+class Outcome:
+    """What became of a turn's delivery: sent in full (and the chat's next waiting message,
+    which may go now), waiting for a retry in `retry_in` seconds, or given up."""
+
+    delivered: bool = False
+    retry_in: float | None = None
+    next_in_chat: InboundMessage | None = None
+
+
 def _lease_start():
     return timezone.now() - timedelta(seconds=settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS)
 
 
 def claim(inbound_id: int) -> InboundMessage | None:
-    """Take the message for this worker, or None if it is done, dead or owned by a live
-    worker. A message over its delivery cap becomes a dead letter instead.
+    """Take the message for this worker, or None if it is done, dead, not due yet (a retry's
+    backoff) or owned by a live worker.
 
     One conditional UPDATE decides, so a status change made meanwhile (the sweeper marking
     the message queued) can never make two workers, or none, win it."""
-    cap = settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS
-    claimable = InboundMessage.objects.filter(_claimable(), pk=inbound_id)
-    won = claimable.filter(attempts__lt=cap).update(
+    won = InboundMessage.objects.filter(_claimable(), pk=inbound_id).update(
         status=Case(
             When(status=INBOUND.REPLIED, then=Value(INBOUND.REPLIED)),
             default=Value(INBOUND.PROCESSING),
@@ -178,27 +194,54 @@ def claim(inbound_id: int) -> InboundMessage | None:
         claimed_at=timezone.now(),
         attempts=F("attempts") + 1,
     )
-    if won:
-        return InboundMessage.objects.select_related("app").get(pk=inbound_id)
-    over_cap = claimable.filter(attempts__gte=cap).select_related("app").first()
-    if over_cap is not None:
-        dead_letter(over_cap, f"gave up after {over_cap.attempts} attempts")
-    return None
+    if not won:
+        return None
+    return InboundMessage.objects.select_related("app").get(pk=inbound_id)
 
 
 def _claimable() -> Q:
-    """Waiting messages, and taken ones whose worker gave them back or let the lease lapse."""
+    """Due messages that wait, and taken ones whose worker gave them back or died."""
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     released_or_lapsed = Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lease_start())
-    return Q(status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]) | (
-        Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED]) & released_or_lapsed
+    return due & (
+        Q(status__in=[INBOUND.RECEIVED, INBOUND.QUEUED])
+        | (Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED]) & released_or_lapsed)
     )
+
+
+@contextmanager
+def heartbeat(inbound: InboundMessage) -> Iterator[None]:
+    """Renew the claim while the turn runs, so the lease can be short: a worker that dies
+    stops renewing and its chat is taken over within the lease."""
+    stop = threading.Event()
+    interval = settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS / 3
+
+    def renew() -> None:
+        try:
+            while not stop.wait(interval):
+                renewed = InboundMessage.objects.filter(
+                    pk=inbound.pk, claimed_at__isnull=False
+                ).update(claimed_at=timezone.now())
+                if not renewed:
+                    return
+        except Exception:
+            logger.exception("renewing the claim of inbound %s failed", inbound.pk)
+        finally:
+            connection.close()
+
+    beat = threading.Thread(target=renew, name=f"heartbeat-{inbound.pk}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beat.join(timeout=5)
 
 
 def release(inbound: InboundMessage) -> None:
-    """Give the claim back, so this task's own retry can take the message again."""
-    InboundMessage.objects.filter(pk=inbound.pk, claimed_at=inbound.claimed_at).update(
-        claimed_at=None
-    )
+    """Give the claim back, so another attempt can take the message again."""
+    InboundMessage.objects.filter(pk=inbound.pk).update(claimed_at=None)
 
 
 def earlier_unfinished(inbound: InboundMessage) -> InboundMessage | None:
@@ -217,49 +260,93 @@ def earlier_unfinished(inbound: InboundMessage) -> InboundMessage | None:
     )
 
 
-def catch_up(inbound: InboundMessage) -> bool:
+def next_waiting_in_chat(inbound: InboundMessage) -> InboundMessage | None:
+    """The chat's next message after this one that waits for a worker."""
+    if not inbound.conversation_key:
+        return None
+    return (
+        InboundMessage.objects.filter(
+            app_id=inbound.app_id,
+            conversation_key=inbound.conversation_key,
+            status__in=[INBOUND.RECEIVED, INBOUND.QUEUED],
+            pk__gt=inbound.pk,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def catch_up(inbound: InboundMessage) -> InboundMessage | None:
     """Answer and deliver the chat's earlier messages first, in order, taking each one no
     live worker holds, so one user's turns run and arrive in the order they were sent.
-    False when an earlier one is in another worker's hands or cannot be delivered yet:
-    then this message has to wait."""
+    None when nothing earlier is left; otherwise the earlier message this one must wait for
+    (in another worker's hands, or waiting for its retry)."""
     while (earlier := earlier_unfinished(inbound)) is not None:
         taken = claim(earlier.pk)
         if taken is None:
-            return False
-        try:
-            answer_and_deliver(taken)
-        except PlatformError as error:
-            if error.retryable:
-                release(taken)  # its own task, or the sweeper, tries again
-                return False
-            dead_letter(taken, f"send failed: {error}")
-        except Exception:
-            logger.exception("catching up on inbound %s failed", taken.pk)
-            release(taken)
-            return False
-    return True
+            return earlier
+        with heartbeat(taken):
+            outcome = answer_and_deliver(taken)
+        if not outcome.delivered and taken.status != INBOUND.DEAD:
+            return InboundMessage.objects.get(pk=taken.pk)
+    return None
 
 
-def answer_and_deliver(inbound: InboundMessage) -> None:
+def wait_behind(inbound: InboundMessage, blocker: InboundMessage) -> None:
+    """This message waits until the earlier one of its chat is delivered: not before that
+    one's next attempt (delivering it hands over to this one, and the sweeper looks too)."""
+    InboundMessage.objects.filter(pk=inbound.pk).update(next_attempt_at=blocker.next_attempt_at)
+
+
+def answer_and_deliver(inbound: InboundMessage) -> Outcome:
     if inbound.status != INBOUND.REPLIED:
         answer(inbound)
-    deliver(inbound)
+    return deliver(inbound)
 
 
 def answer(inbound: InboundMessage) -> None:
-    """Run the handler and store its reply as parts to send, all in one transaction."""
+    """Run the handler and store its reply as parts to send, all in one transaction. A turn
+    that fails (an error in the assistant, or workers dying in it again and again) gets a
+    short apology with a reference instead of silence; a database error is raised for the
+    task to retry."""
     message = IncomingMessage.from_dict(inbound.message_data)
+    if inbound.attempts > settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS:
+        _apologise(inbound, message, f"the turn was started {inbound.attempts} times")
+        return
+    try:
+        with transaction.atomic():
+            if inbound.user_id is not None:
+                inbound.user = get_user_model().objects.filter(pk=inbound.user_id).first()
+            else:
+                # The async webhook leaves finding the bound user to the worker.
+                inbound.user = user_for(inbound.channel, message.external_user_id)
+            reply = MessageHandler(inbound.user).handle_message(message)
+            _store_reply(inbound, reply)
+    except DatabaseError:
+        raise
+    except Exception as error:
+        logger.exception("the turn of inbound %s failed", inbound.pk)
+        _apologise(inbound, message, f"{type(error).__name__}: {error}")
+
+
+def _apologise(inbound: InboundMessage, message: IncomingMessage, error: str) -> None:
+    language = detect_language(message.content[:200])
+    reference = f"E{inbound.pk}"
+    apology = OutgoingMessage(
+        content=text("turn_failed", language, reference=reference), language=language
+    )
     with transaction.atomic():
-        if inbound.user_id is not None:
-            inbound.user = get_user_model().objects.filter(pk=inbound.user_id).first()
-        else:
-            # The async webhook leaves finding the bound user to the worker.
-            inbound.user = user_for(inbound.channel, message.external_user_id)
-        reply = MessageHandler(inbound.user).handle_message(message)
-        store_parts(inbound, get_channel(inbound.channel).split(reply.content))
-        inbound.reply = reply.to_dict()
-        inbound.status = INBOUND.REPLIED
-        inbound.save(update_fields=["user", "reply", "status"])
+        inbound.error = f"turn failed ({reference}): {error}"[:2000]
+        _store_reply(inbound, apology, extra_fields=["error"])
+
+
+def _store_reply(
+    inbound: InboundMessage, reply: OutgoingMessage, extra_fields: list[str] | None = None
+) -> None:
+    store_parts(inbound, get_channel(inbound.channel).split(reply.content))
+    inbound.reply = reply.to_dict()
+    inbound.status = INBOUND.REPLIED
+    inbound.save(update_fields=["user", "reply", "status", *(extra_fields or [])])
 
 
 def store_parts(inbound: InboundMessage, parts: list[str], first_index: int = 0) -> None:
@@ -277,9 +364,14 @@ def store_parts(inbound: InboundMessage, parts: list[str], first_index: int = 0)
     )
 
 
-def deliver(inbound: InboundMessage) -> None:
-    """Send every part not sent yet, in order; a PlatformError stops at the failing part."""
+def deliver(inbound: InboundMessage) -> Outcome:
+    """Send every part not sent yet, in order. A failure stops at the failing part and
+    decides by time what happens next (see `_after_failure`); an open circuit defers the
+    whole message without counting it as a failure."""
     channel = get_channel(inbound.channel)
+    paused_until = circuits.blocked_until(inbound.app)
+    if paused_until is not None:
+        return _defer(inbound, paused_until, "circuit open: the platform is failing")
     message = IncomingMessage.from_dict(inbound.message_data)
     unsent = inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).order_by("part_index")
     for part in unsent:
@@ -292,37 +384,95 @@ def deliver(inbound: InboundMessage) -> None:
             part.attempts += 1
             part.error = str(error)[:1000]
             part.save(update_fields=["status", "attempts", "error"])
-            raise
+            return _after_failure(inbound, channel, error)
         part.status = PART.SENT
         part.attempts += 1
         part.sent_at = timezone.now()
         part.platform_message_id = str(platform_message_id or "")[:128]
         part.save(update_fields=["status", "attempts", "sent_at", "platform_message_id"])
+    if circuits.record_success(inbound.app):
+        resume_after_outage(inbound.app)
+    InboundMessage.objects.filter(pk=inbound.pk).update(
+        status=INBOUND.DONE, finished_at=timezone.now(), claimed_at=None, next_attempt_at=None
+    )
     inbound.status = INBOUND.DONE
-    inbound.finished_at = timezone.now()
-    inbound.save(update_fields=["status", "finished_at"])
+    return Outcome(delivered=True, next_in_chat=next_waiting_in_chat(inbound))
+
+
+def _after_failure(inbound: InboundMessage, channel: Any, error: PlatformError) -> Outcome:
+    """Retry by time: a permanent error, or no retry before the deadline, is a dead letter;
+    otherwise the next attempt waits for Retry-After or an exponential backoff with jitter.
+    A rate limit or an expired token says nothing about the message: it does not count."""
+    if not error.retryable:
+        dead_letter(inbound, f"send failed permanently: {error}")
+        return Outcome()
+    opened_until = circuits.record_failure(inbound.app, error)
+    if opened_until is not None:
+        return _defer(inbound, opened_until, f"circuit open: {error}")
+    counted = not (error.code in (429, "429") or channel.is_token_error(error))
+    failures = inbound.failures + (1 if counted else 0)
+    delay = error.retry_after if error.retry_after else backoff(max(failures, 1))
+    return _defer(inbound, timezone.now() + timedelta(seconds=delay), str(error), failures)
+
+
+def backoff(failures: int) -> float:
+    """Seconds before the next try after `failures` failed ones: doubling from the base,
+    capped, with ±20 % jitter so a platform that comes back is not hit all at once."""
+    base = settings.AI_ASSISTANT_RETRY_BASE_SECONDS
+    delay = min(base * 2 ** (failures - 1), settings.AI_ASSISTANT_RETRY_MAX_SECONDS)
+    return delay * random.uniform(0.8, 1.2)
+
+
+def deadline(inbound: InboundMessage):
+    return inbound.received_at + timedelta(hours=settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS)
+
+
+def _defer(inbound: InboundMessage, until, reason: str, failures: int | None = None) -> Outcome:
+    if until > deadline(inbound):
+        dead_letter(inbound, f"not delivered by the deadline; last error: {reason}")
+        return Outcome()
+    fields = {"next_attempt_at": until, "claimed_at": None, "error": reason[:2000]}
+    if failures is not None:
+        fields["failures"] = failures
+    InboundMessage.objects.filter(pk=inbound.pk).update(**fields)
+    inbound.next_attempt_at = until
+    logger.warning("inbound %s retried at %s: %s", inbound.pk, until.isoformat(), reason[:200])
+    return Outcome(retry_in=max((until - timezone.now()).total_seconds(), 0.0))
+
+
+def resume_after_outage(app: ChannelApp) -> int:
+    """The circuit closed: messages it held back are due now, and are delivered in order."""
+    return InboundMessage.objects.filter(
+        app=app, status__in=UNFINISHED, error__startswith="circuit open"
+    ).update(next_attempt_at=None)
 
 
 def dead_letter(inbound: InboundMessage, error: str) -> None:
-    """Stop trying: keep the message and its unsent parts with the reason, and alert."""
-    InboundMessage.objects.filter(pk=inbound.pk).update(
-        status=INBOUND.DEAD, error=error[:2000], finished_at=timezone.now()
-    )
-    inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).update(status=PART.DEAD)
-    logger.error(
-        "dead letter: %s message %s (inbound %s): %s",
-        inbound.channel,
-        inbound.external_id,
-        inbound.pk,
-        error[:200],
-    )
+    """Stop trying, in one transaction: keep the message and its unsent parts with the
+    reason; logged once, after the commit."""
+    with transaction.atomic():
+        InboundMessage.objects.filter(pk=inbound.pk).update(
+            status=INBOUND.DEAD, error=error[:2000], finished_at=timezone.now(), claimed_at=None
+        )
+        inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).update(status=PART.DEAD)
+        transaction.on_commit(
+            lambda: logger.error(
+                "dead letter: %s message %s (inbound %s): %s",
+                inbound.channel,
+                inbound.external_id,
+                inbound.pk,
+                error[:200],
+            )
+        )
+    inbound.status = INBOUND.DEAD
 
 
 # --- the sweeper's view ---------------------------------------------------------------------
 
 
 def stale(broker_queue_empty: bool, limit: int = 500) -> list[InboundMessage]:
-    """Messages the broker never got, lost, or a dead worker left behind, oldest first."""
+    """Messages that are due and no worker will pick up by itself, oldest first: the broker
+    never got them or lost them, a dead worker left them, or their retry time has come."""
     now = timezone.now()
     not_queued_since = now - timedelta(seconds=settings.AI_ASSISTANT_REQUEUE_AFTER_SECONDS)
     lost_in_queue = now - timedelta(seconds=settings.CELERY_BROKER_VISIBILITY_TIMEOUT)
@@ -331,10 +481,16 @@ def stale(broker_queue_empty: bool, limit: int = 500) -> list[InboundMessage]:
         # process died before publishing, or the broker lost its data. (One a worker holds
         # meanwhile is queued twice; the claim makes that harmless.)
         lost_in_queue = not_queued_since
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    retry_due = Q(next_attempt_at__lte=now, claimed_at__isnull=True, status__in=UNFINISHED)
     found = InboundMessage.objects.filter(
-        Q(status=INBOUND.RECEIVED, received_at__lt=not_queued_since)
-        | Q(status=INBOUND.QUEUED, queued_at__lt=lost_in_queue)
-        | Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED], claimed_at__lt=_lease_start())
-        | Q(status=INBOUND.REPLIED, claimed_at__isnull=True, received_at__lt=not_queued_since)
+        retry_due
+        | due
+        & (
+            Q(status=INBOUND.RECEIVED, received_at__lt=not_queued_since)
+            | Q(status=INBOUND.QUEUED, queued_at__lt=lost_in_queue)
+            | Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED], claimed_at__lt=_lease_start())
+            | Q(status=INBOUND.REPLIED, claimed_at__isnull=True, received_at__lt=not_queued_since)
+        )
     ).order_by("received_at")
     return list(found.only("pk", "message_data", "user_id")[:limit])

@@ -256,7 +256,12 @@ class InboundMessage(models.Model):
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.RECEIVED, db_index=True
     )
+    # Claims of the message by a worker (a crash counts too).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Failed deliveries that count towards the backoff (rate limits and expired tokens don't).
+    failures = models.PositiveSmallIntegerField(default=0)
+    # Nobody works on the message before this time (a retry's backoff, an open circuit).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     reply = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -273,10 +278,34 @@ class InboundMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["app", "conversation_key", "status"]),
+            models.Index(fields=["status", "next_attempt_at"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.external_id} ({self.status})"
+
+
+class SendCircuit(models.Model):
+    """A circuit breaker per chat app: while the platform keeps failing (timeouts, 5xx), sends
+    pause instead of burning every message's retries; after a cool-down one send probes."""
+
+    class State(models.TextChoices):
+        CLOSED = "closed", "Closed (sending)"
+        OPEN = "open", "Open (paused)"
+        HALF_OPEN = "half_open", "Half open (probing)"
+
+    app = models.OneToOneField(ChannelApp, on_delete=models.CASCADE, related_name="circuit")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CLOSED)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    # How many times it opened in a row without a successful probe (the cool-down doubles).
+    trips = models.PositiveIntegerField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"circuit of {self.app}: {self.state}"
 
 
 class OutboundMessage(models.Model):

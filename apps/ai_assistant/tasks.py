@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
@@ -18,10 +19,10 @@ from django.utils import timezone
 
 from . import dispatch, inbox
 from .channels import CHANNELS
-from .channels.base import PlatformError
+from .errors import PlatformError
 from .handler import MessageHandler
 from .messages import IncomingMessage
-from .models import ChannelApp, Conversation, ToolExecutionLog
+from .models import ChannelApp, Conversation, InboundMessage, ToolExecutionLog
 from .tools.registry import ToolContext, execute_tool
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,10 @@ def _user(user_id: int | None):
     return get_user_model().objects.filter(pk=user_id).first()
 
 
-# Waits for an earlier turn of the same chat back off up to this many seconds between looks.
+# Waits for an earlier turn of the same chat (held by a live worker) back off up to this long.
 MAX_TURN_WAIT_SECONDS = 30
+# A retry this soon is published with a countdown; a later one is left to the sweeper.
+COUNTDOWN_LIMIT_SECONDS = 60
 
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=60)
@@ -49,7 +52,8 @@ def process_message_async(
     - logs automatically
 
     Answers the message once, delivers the reply through the platform's send API once, and
-    returns the reply (OutgoingMessage.to_dict()).
+    returns the reply (OutgoingMessage.to_dict()). The seed's retries are for database
+    errors; a failed send is retried by time, as inbox.py decides.
     """
     if inbound_id is None:
         inbound = inbox.receive_direct(message_data, user_id)
@@ -58,36 +62,46 @@ def process_message_async(
             return MessageHandler(_user(user_id)).handle_message(message).to_dict()
         inbound_id = inbound.pk
     waiting = inbox.waiting(inbound_id)
-    if waiting is not None and not inbox.catch_up(waiting):
-        # An earlier message of this chat is in another worker's hands: look again shortly.
-        dispatch.publish(
-            waiting, waited=waited + 1, countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS)
-        )
-        return None
+    if waiting is not None:
+        blocker = inbox.catch_up(waiting)
+        if blocker is not None:
+            _wait_behind(waiting, blocker, waited)
+            return None
     inbound = inbox.claim(inbound_id)
     if inbound is None:
-        # Done already, dead, or another live worker has it: nothing to do twice.
+        # Done already, dead, not due yet, or another live worker has it: nothing to do now.
         return inbox.stored_reply(inbound_id)
     try:
-        inbox.answer_and_deliver(inbound)
-    except PlatformError as error:
-        if error.retryable and self.request.retries < self.max_retries:
-            inbox.release(inbound)
-            countdown = error.retry_after or settings.AI_ASSISTANT_RETRY_DELAY_SECONDS
-            logger.warning("send failed for inbound %s, retrying: %s", inbound.pk, error)
-            raise self.retry(exc=error, countdown=countdown) from error
-        inbox.dead_letter(inbound, f"send failed: {error}")
+        with inbox.heartbeat(inbound):
+            outcome = inbox.answer_and_deliver(inbound)
     except DatabaseError as error:
+        inbox.release(inbound)
         if self.request.retries < self.max_retries:
-            inbox.release(inbound)
             raise self.retry(
                 exc=error, countdown=settings.AI_ASSISTANT_RETRY_DELAY_SECONDS
             ) from error
-        inbox.dead_letter(inbound, f"database error: {error}")
-    except Exception as error:
-        logger.exception("processing inbound %s failed", inbound.pk)
-        inbox.dead_letter(inbound, f"{type(error).__name__}: {error}")
+        logger.error("database error on inbound %s; the sweeper retries it: %s", inbound.pk, error)
+        return None
+    _follow_up(outcome, inbound)
     return inbox.stored_reply(inbound.pk)
+
+
+def _wait_behind(waiting: InboundMessage, blocker: InboundMessage, waited: int) -> None:
+    """An earlier message of the chat is not done: wait for it. One waiting for its retry
+    hands over when it is delivered; one in a live worker's hands is looked at again."""
+    inbox.wait_behind(waiting, blocker)
+    if blocker.next_attempt_at is None:
+        dispatch.publish(
+            waiting, waited=waited + 1, countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS)
+        )
+
+
+def _follow_up(outcome: inbox.Outcome, inbound: InboundMessage) -> None:
+    """Publish what the delivery asks for: a soon retry, or the chat's next message."""
+    if outcome.retry_in is not None and outcome.retry_in <= COUNTDOWN_LIMIT_SECONDS:
+        dispatch.publish(inbound, countdown=outcome.retry_in)
+    if outcome.next_in_chat is not None:
+        dispatch.publish(outcome.next_in_chat)
 
 
 @shared_task(bind=True, max_retries=2)
@@ -160,6 +174,12 @@ def refresh_expiring_access_tokens() -> int:
     for app in due:
         refresh_access_token.delay(app.channel, app.app_id)
     return len(due)
+
+
+@worker_ready.connect
+def sweep_when_a_worker_starts(**_signal_arguments: Any) -> None:
+    """A worker that (re)starts looks for chats a dead worker left at once."""
+    sweep_inbound_messages.delay()
 
 
 @shared_task

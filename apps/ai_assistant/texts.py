@@ -57,6 +57,12 @@ TEXTS = {
         "en": "You're sending messages too fast. Please wait a minute; I'll skip the other "
         "messages you send this minute.",
     },
+    "turn_failed": {
+        "zh": "抱歉，处理您的消息时出了问题，没有做任何修改。请稍后再试；如需帮助，"
+        "请把参考号 {reference} 告诉管理员。",
+        "en": "Sorry, something went wrong with your message and nothing was changed. Please "
+        "try again later; if you need help, give an administrator the reference {reference}.",
+    },
     "unknown_command": {
         "zh": "不认识的命令 /{command}。发送 /help 查看可用命令。",
         "en": "Unknown command /{command}. Send /help to see the commands.",

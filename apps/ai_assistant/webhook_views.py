@@ -36,7 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import dispatch, inbox
 from .channel_apps import channel_app
-from .channels.base import Channel, ParsedWebhook, PlatformError, WebhookRejected, get_channel
+from .channels.base import Channel, ParsedWebhook, WebhookRejected, get_channel
 from .handler import MessageHandler
 from .identity import user_for
 from .messages import OutgoingMessage
@@ -267,14 +267,9 @@ def _deliver_after_response(response: HttpResponse, inbound: InboundMessage) -> 
 
     def deliver_then_close() -> None:
         try:
+            # A failed part stays with its error and next attempt time (inbox.py): sync mode
+            # has no worker to retry it, async mode's sweeper does.
             inbox.deliver(inbound)
-        except PlatformError as error:
-            logger.warning(
-                "webhook %s: parts of reply to %s not sent: %s",
-                inbound.channel,
-                inbound.external_id,
-                error,
-            )
         except Exception:
             logger.exception("webhook %s: sending reply parts failed", inbound.channel)
         finally:

@@ -177,10 +177,15 @@ def test_a_transient_send_failure_is_retried_and_delivered_once(client, celery_w
     assert part.status == "sent" and part.attempts == 3
 
 
-def test_a_send_that_keeps_failing_ends_as_a_dead_letter(client, celery_worker, platforms):
+def test_a_send_that_keeps_failing_ends_as_a_dead_letter_at_the_deadline(
+    client, celery_worker, platforms, settings
+):
+    settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS = 3 / 3600
+    settings.AI_ASSISTANT_RETRY_BASE_SECONDS = 0.2
+    settings.AI_ASSISTANT_CIRCUIT_FAILURES = 1000
     app = make_app("wechat", platforms)
     bind("wechat", "o_wh1")
-    platforms.state.add_fault(platform="wechat", kind="server_error", count=50, endpoint="api")
+    platforms.state.add_fault(platform="wechat", kind="server_error", count=500, endpoint="api")
 
     webhook_client.with_test_client(client, wechat_request(app, msg_id="9005"))
 
@@ -189,10 +194,41 @@ def test_a_send_that_keeps_failing_ends_as_a_dead_letter(client, celery_worker, 
         timeout=60,
         what="the dead letter",
     )
-    assert "send failed" in inbound.error
+    assert "deadline" in inbound.error and "503" in inbound.error
+    assert inbound.failures >= 3
     assert inbound.outbound.get().status == OutboundMessage.Status.DEAD
     assert sent_to(platforms, "o_wh1") == []
     assert ConversationTurn.objects.filter(message_id="9005").count() == 1
+
+
+def test_a_platform_outage_pauses_the_app_and_its_messages_arrive_after_it_in_order(
+    client, celery_worker, platforms, settings
+):
+    settings.AI_ASSISTANT_RETRY_BASE_SECONDS = 0.2
+    settings.AI_ASSISTANT_CIRCUIT_FAILURES = 2
+    settings.AI_ASSISTANT_CIRCUIT_COOLDOWN_SECONDS = 1
+    app = make_app("wechat", platforms)
+    bind("wechat", "o_wh1")
+    platforms.state.add_fault(platform="wechat", kind="server_error", count=6, endpoint="api")
+
+    for msg_id in ("9101", "9102", "9103"):
+        webhook_client.with_test_client(
+            client, wechat_request(app, content=f"NZ-S1.5 库存 {msg_id}", msg_id=msg_id)
+        )
+
+    wait_for(
+        lambda: InboundMessage.objects.filter(status="done").count() == 3,
+        timeout=60,
+        what="all three delivered",
+    )
+    texts = [sent["text"] for sent in sent_to(platforms, "o_wh1")]
+    assert len(texts) == 3
+    turns = list(ConversationTurn.objects.order_by("pk").values_list("message_id", flat=True))
+    assert turns == ["9101", "9102", "9103"]
+    assert not InboundMessage.objects.filter(status="dead").exists()
+    from apps.ai_assistant.models import SendCircuit
+
+    assert SendCircuit.objects.get(app=app).state == "closed"
 
 
 def test_webhooks_answer_while_redis_is_down_and_are_replied_after_it_is_back(

@@ -197,10 +197,8 @@ def test_webhook_client_talks_to_a_live_server(live_server, reseed_after_flush, 
 class TestLongReplyDeliveryFailure(ChannelTestCase):
     channel = "wechat"
 
-    def test_a_failed_part_is_logged_and_kept_for_retry(self, monkeypatch):
-        from apps.ai_assistant.channels.base import PlatformError
+    def send_long_reply_refused_by(self, monkeypatch, error):
         from apps.ai_assistant.channels.wechat.adapter import WeChatChannel
-        from apps.ai_assistant.models import OutboundMessage
 
         long_text = "\n".join(f"第{i}行 保护镜 库存" for i in range(400))
         monkeypatch.setattr(
@@ -208,11 +206,30 @@ class TestLongReplyDeliveryFailure(ChannelTestCase):
         )
 
         def refuse(self, app, message, text, ctx):
-            raise PlatformError(45015, "response out of time limit")
+            raise error
 
         monkeypatch.setattr(WeChatChannel, "send", refuse)
         response = self.post_fixture("text_message")
         assert self.reply_text(response).startswith("(1/")
-        inbound = InboundMessage.objects.get()
+        return InboundMessage.objects.get()
+
+    def test_a_part_refused_for_good_is_kept_as_a_dead_letter(self, monkeypatch):
+        from apps.ai_assistant.channels.base import PlatformError
+        from apps.ai_assistant.models import OutboundMessage
+
+        inbound = self.send_long_reply_refused_by(
+            monkeypatch, PlatformError(45015, "response out of time limit")
+        )
+        assert inbound.status == InboundMessage.Status.DEAD
+        assert "45015" in inbound.error
+        assert OutboundMessage.objects.filter(status="dead").count() >= 1
+        assert not OutboundMessage.objects.filter(status__in=["pending", "failed"]).exists()
+
+    def test_a_part_refused_for_now_waits_for_its_retry_time(self, monkeypatch):
+        from apps.ai_assistant.channels.base import PlatformError
+
+        inbound = self.send_long_reply_refused_by(
+            monkeypatch, PlatformError(-1, "system busy", retryable=True)
+        )
         assert inbound.status == InboundMessage.Status.REPLIED
-        assert OutboundMessage.objects.filter(status="failed").count() == 1
+        assert inbound.next_attempt_at is not None and inbound.failures == 1
