@@ -760,6 +760,8 @@ def main(argv: list[str] | None = None) -> int:
             "AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS": "5",
             "AI_ASSISTANT_LLM_BASE_URL": "",
             "AI_ASSISTANT_LLM_MODEL": "",
+            # 50 senders at 200/s write 4 messages a second each: capacity, not abuse.
+            "AI_ASSISTANT_RATE_LIMIT_PER_MINUTE": "0",
         }
         print(
             f"setting up: {db.vendor} database, redis :{redis_port}, stand-in :{stand_in_port}",

@@ -34,15 +34,16 @@ def is_outage(error: PlatformError) -> bool:
     return error.code in ("network", "bad_response") or error.code in OUTAGE_STATUS
 
 
-def blocked_until(app: ChannelApp) -> datetime | None:
-    """None when this app's sends may go ahead now (closed, or this caller is the probe);
-    otherwise the time to look again."""
+def blocked_until(app: ChannelApp) -> tuple[datetime | None, bool]:
+    """(None when this app's sends may go ahead now — closed, or this caller is the probe —
+    otherwise the time to look again; whether the circuit is clean: closed, no failures, so a
+    success has nothing to record)."""
     circuit = SendCircuit.objects.filter(app=app).first()
     if circuit is None or circuit.state == STATE.CLOSED:
-        return None
+        return None, circuit is None or circuit.consecutive_failures == 0
     now = timezone.now()
     if circuit.retry_at and circuit.retry_at > now:
-        return circuit.retry_at
+        return circuit.retry_at, False
     # The cool-down is over (or a probe was lost): one caller wins the probe.
     probe_lease = timedelta(seconds=2 * settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS + 5)
     won = SendCircuit.objects.filter(
@@ -50,8 +51,8 @@ def blocked_until(app: ChannelApp) -> datetime | None:
     ).update(state=STATE.HALF_OPEN, retry_at=now + probe_lease)
     if won:
         logger.warning("circuit of %s half open: probing with one send", app)
-        return None
-    return now + probe_lease
+        return None, False
+    return now + probe_lease, False
 
 
 def record_success(app: ChannelApp) -> bool:

@@ -126,13 +126,6 @@ def queued(inbound_ids: list[int]) -> None:
     ).update(status=INBOUND.QUEUED, queued_at=timezone.now())
 
 
-def waiting(inbound_id: int) -> InboundMessage | None:
-    """The message if it still waits for a worker (received or queued)."""
-    return InboundMessage.objects.filter(
-        pk=inbound_id, status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]
-    ).first()
-
-
 def stored_reply(inbound_id: int) -> dict[str, Any] | None:
     return InboundMessage.objects.filter(pk=inbound_id).values_list("reply", flat=True).first()
 
@@ -293,9 +286,15 @@ def catch_up(inbound: InboundMessage) -> InboundMessage | None:
 
 
 def wait_behind(inbound: InboundMessage, blocker: InboundMessage) -> None:
-    """This message waits until the earlier one of its chat is delivered: not before that
-    one's next attempt (delivering it hands over to this one, and the sweeper looks too)."""
-    InboundMessage.objects.filter(pk=inbound.pk).update(next_attempt_at=blocker.next_attempt_at)
+    """This message waits, unclaimed and uncounted, until the earlier one of its chat is
+    delivered: not before that one's next attempt (delivering it hands over to this one,
+    and the sweeper looks too)."""
+    InboundMessage.objects.filter(pk=inbound.pk).update(
+        status=INBOUND.QUEUED,
+        claimed_at=None,
+        attempts=F("attempts") - 1,
+        next_attempt_at=blocker.next_attempt_at,
+    )
 
 
 def answer_and_deliver(inbound: InboundMessage) -> Outcome:
@@ -369,12 +368,14 @@ def deliver(inbound: InboundMessage) -> Outcome:
     decides by time what happens next (see `_after_failure`); an open circuit defers the
     whole message without counting it as a failure."""
     channel = get_channel(inbound.channel)
-    paused_until = circuits.blocked_until(inbound.app)
+    paused_until, circuit_clean = circuits.blocked_until(inbound.app)
     if paused_until is not None:
         return _defer(inbound, paused_until, "circuit open: the platform is failing")
     message = IncomingMessage.from_dict(inbound.message_data)
-    unsent = inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).order_by("part_index")
-    for part in unsent:
+    unsent = list(
+        inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).order_by("part_index")
+    )
+    for number, part in enumerate(unsent, start=1):
         try:
             platform_message_id = channel.send(
                 inbound.app, message, part.content, inbound.reply_context
@@ -389,14 +390,23 @@ def deliver(inbound: InboundMessage) -> Outcome:
         part.attempts += 1
         part.sent_at = timezone.now()
         part.platform_message_id = str(platform_message_id or "")[:128]
-        part.save(update_fields=["status", "attempts", "sent_at", "platform_message_id"])
-    if circuits.record_success(inbound.app):
+        with transaction.atomic():
+            part.save(update_fields=["status", "attempts", "sent_at", "platform_message_id"])
+            if number == len(unsent):
+                # The last part and the message's end in one commit.
+                _done(inbound)
+    if not unsent:
+        _done(inbound)
+    if not circuit_clean and circuits.record_success(inbound.app):
         resume_after_outage(inbound.app)
+    return Outcome(delivered=True, next_in_chat=next_waiting_in_chat(inbound))
+
+
+def _done(inbound: InboundMessage) -> None:
     InboundMessage.objects.filter(pk=inbound.pk).update(
         status=INBOUND.DONE, finished_at=timezone.now(), claimed_at=None, next_attempt_at=None
     )
     inbound.status = INBOUND.DONE
-    return Outcome(delivered=True, next_in_chat=next_waiting_in_chat(inbound))
 
 
 def _after_failure(inbound: InboundMessage, channel: Any, error: PlatformError) -> Outcome:

@@ -61,16 +61,16 @@ def process_message_async(
             message = IncomingMessage.from_dict(message_data)
             return MessageHandler(_user(user_id)).handle_message(message).to_dict()
         inbound_id = inbound.pk
-    waiting = inbox.waiting(inbound_id)
-    if waiting is not None:
-        blocker = inbox.catch_up(waiting)
-        if blocker is not None:
-            _wait_behind(waiting, blocker, waited)
-            return None
     inbound = inbox.claim(inbound_id)
     if inbound is None:
         # Done already, dead, not due yet, or another live worker has it: nothing to do now.
         return inbox.stored_reply(inbound_id)
+    if inbound.status != InboundMessage.Status.REPLIED:
+        # A chat's turns run in order: the earlier ones first.
+        blocker = inbox.catch_up(inbound)
+        if blocker is not None:
+            _wait_behind(inbound, blocker, waited)
+            return None
     try:
         with inbox.heartbeat(inbound):
             outcome = inbox.answer_and_deliver(inbound)
@@ -83,12 +83,13 @@ def process_message_async(
         logger.error("database error on inbound %s; the sweeper retries it: %s", inbound.pk, error)
         return None
     _follow_up(outcome, inbound)
-    return inbox.stored_reply(inbound.pk)
+    return inbound.reply
 
 
 def _wait_behind(waiting: InboundMessage, blocker: InboundMessage, waited: int) -> None:
-    """An earlier message of the chat is not done: wait for it. One waiting for its retry
-    hands over when it is delivered; one in a live worker's hands is looked at again."""
+    """An earlier message of the chat is not done: wait for it, claim given back. One waiting
+    for its retry hands over when it is delivered; one in a live worker's hands is looked at
+    again."""
     inbox.wait_behind(waiting, blocker)
     if blocker.next_attempt_at is None:
         dispatch.publish(

@@ -262,5 +262,5 @@ def test_only_one_sender_probes_a_half_open_circuit(app):
     SendCircuit.objects.create(
         app=app, state="open", retry_at=timezone.now() - timedelta(seconds=1)
     )
-    assert circuits.blocked_until(app) is None
-    assert circuits.blocked_until(app) is not None
+    assert circuits.blocked_until(app)[0] is None
+    assert circuits.blocked_until(app)[0] is not None
