@@ -259,7 +259,7 @@ AI_ASSISTANT_ASYNC_ACK_TEXT = config(
 AI_ASSISTANT_CLAIM_LEASE_SECONDS = config("AI_ASSISTANT_CLAIM_LEASE_SECONDS", default=10, cast=int)
 # The sweeper re-enqueues messages not picked up after this long (e.g. broker was down).
 AI_ASSISTANT_REQUEUE_AFTER_SECONDS = config(
-    "AI_ASSISTANT_REQUEUE_AFTER_SECONDS", default=30, cast=int
+    "AI_ASSISTANT_REQUEUE_AFTER_SECONDS", default=10, cast=int
 )
 # Times a message's turn may be started (a worker dying in it counts) before the user gets an
 # apology instead of another try.

@@ -19,8 +19,10 @@ A control API lets tests and the demo register apps, read what was sent and inje
     GET|DELETE /_control/sent      every accepted message: {platform, app, recipient, text, ...}
     GET        /_control/stats     token requests per platform:app, send requests
     GET|POST|DELETE /_control/faults  {"platform","kind","count","endpoint"?,"seconds"?,
-                                     "retry_after"?}; kind: rate_limit | server_error |
-                                     expired_token | timeout; endpoint: token | api (default any)
+                                     "retry_after"?,"start_in"?,"duration"?}; kind: rate_limit |
+                                     server_error | expired_token | timeout; endpoint: token |
+                                     api (default any); with "duration" the fault hits every
+                                     request for that many seconds (an outage), from start_in
     POST       /_control/expire    {"platform"?,"app_id"?}: the apps' tokens expire now
     POST       /_control/sessions  {"app_id","conversation_id","conversation_type"?,"user_id"?,
                                      "ttl"?}: a DingTalk sessionWebhook URL valid for ttl seconds
@@ -103,12 +105,17 @@ class IssuedToken:
 
 @dataclass
 class Fault:
+    """A fault for the next `remaining` matching requests, or — with `ends_at` — for every
+    matching request in a window of time (an outage); either starts at `starts_at`."""
+
     platform: str
     kind: str
     remaining: int
     endpoint: str = ""
     seconds: float = 5.0
     retry_after: int = 3
+    starts_at: float = 0.0
+    ends_at: float | None = None
 
 
 @dataclass
@@ -270,6 +277,8 @@ class PlatformState:
         endpoint: str = "",
         seconds: float = 5.0,
         retry_after: int = 3,
+        start_in: float = 0.0,
+        duration: float | None = None,
     ) -> Fault:
         if platform not in platforms():
             raise ControlError(f"unknown platform {platform!r}")
@@ -283,21 +292,44 @@ class PlatformState:
             raise ControlError(f"seconds must be between 0 and {MAX_TIMEOUT_SECONDS}")
         if not isinstance(retry_after, int) or not 1 <= retry_after <= 3600:
             raise ControlError("retry_after must be an integer from 1 to 3600")
+        if not isinstance(start_in, int | float) or not 0 <= start_in <= 24 * 3600:
+            raise ControlError("start_in must be seconds from 0 to a day")
+        if duration is not None and (
+            not isinstance(duration, int | float) or not 0 < duration <= 24 * 3600
+        ):
+            raise ControlError("duration must be seconds from 0 to a day")
+        starts_at = time.time() + start_in
+        ends_at = starts_at + duration if duration is not None else None
         with self.lock:
             if len(self.faults) >= MAX_FAULTS:
                 raise ControlError(f"at most {MAX_FAULTS} pending faults")
-            fault = Fault(platform, kind, count, endpoint, float(seconds), retry_after)
+            fault = Fault(
+                platform,
+                kind,
+                count,
+                endpoint,
+                float(seconds),
+                retry_after,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
             self.faults.append(fault)
             return fault
 
     def take_fault(self, platform: str, endpoint: str) -> Fault | None:
         """Consume one pending fault that applies to this request, if any."""
+        now = time.time()
         with self.lock:
+            self.faults = [f for f in self.faults if f.ends_at is None or f.ends_at > now]
             for fault in self.faults:
                 if fault.platform != platform or (fault.endpoint and fault.endpoint != endpoint):
                     continue
                 if fault.kind == "expired_token" and endpoint != "api":
                     continue
+                if fault.starts_at > now:
+                    continue
+                if fault.ends_at is not None:
+                    return fault  # a window: every request in it
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self.faults.remove(fault)
@@ -594,6 +626,8 @@ class PlatformHandler(BaseHTTPRequestHandler):
                 body.get("endpoint", ""),
                 body.get("seconds", 5.0),
                 body.get("retry_after", 3),
+                body.get("start_in", 0.0),
+                body.get("duration"),
             )
             self._json(HTTPStatus.CREATED, asdict(fault))
         elif name == "faults" and method == "DELETE":
@@ -705,6 +739,7 @@ def _parse_app(spec: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    global MAX_SENT
     setup_django()  # before the channels' stand-ins are imported
     parser = argparse.ArgumentParser(
         prog="python -m devtools.platforms",
@@ -723,7 +758,11 @@ def main(argv: list[str] | None = None) -> None:
         "--expires-in", type=float, default=DEFAULT_EXPIRES_IN, help="token lifetime, seconds"
     )
     parser.add_argument("--verbose", action="store_true", help="log request paths (no queries)")
+    parser.add_argument(
+        "--max-sent", type=int, default=MAX_SENT, help="sent messages kept for /_control/sent"
+    )
     args = parser.parse_args(argv)
+    MAX_SENT = args.max_sent  # read when the state's deque is made
     server, base_url = start_platforms(
         args.port, args.host, apps=args.app, expires_in=args.expires_in, verbose=args.verbose
     )

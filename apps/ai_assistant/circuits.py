@@ -56,7 +56,8 @@ def blocked_until(app: ChannelApp) -> tuple[datetime | None, bool]:
 
 
 def record_success(app: ChannelApp) -> bool:
-    """A send went through; True when that closed an open circuit."""
+    """A send went through, or the platform answered it (not an outage); True when that
+    closed an open circuit."""
     closed = (
         SendCircuit.objects.filter(app=app)
         .exclude(state=STATE.CLOSED, consecutive_failures=0)

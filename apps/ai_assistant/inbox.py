@@ -413,6 +413,9 @@ def _after_failure(inbound: InboundMessage, channel: Any, error: PlatformError) 
     """Retry by time: a permanent error, or no retry before the deadline, is a dead letter;
     otherwise the next attempt waits for Retry-After or an exponential backoff with jitter.
     A rate limit or an expired token says nothing about the message: it does not count."""
+    if not circuits.is_outage(error) and circuits.record_success(inbound.app):
+        # The platform answered (a refusal, a rate limit): it is up, the backlog may go.
+        resume_after_outage(inbound.app)
     if not error.retryable:
         dead_letter(inbound, f"send failed permanently: {error}")
         return Outcome()

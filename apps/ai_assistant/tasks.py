@@ -179,8 +179,10 @@ def refresh_expiring_access_tokens() -> int:
 
 @worker_ready.connect
 def sweep_when_a_worker_starts(**_signal_arguments: Any) -> None:
-    """A worker that (re)starts looks for chats a dead worker left at once."""
+    """A worker that (re)starts looks for chats a dead worker left: now, and once more when
+    a claim its predecessor renewed just before dying has lapsed (beat sweeps too)."""
     sweep_inbound_messages.delay()
+    sweep_inbound_messages.apply_async(countdown=settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS + 1)
 
 
 @shared_task

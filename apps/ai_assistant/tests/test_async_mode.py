@@ -389,3 +389,57 @@ def test_a_worker_killed_mid_turn_still_gives_exactly_one_reply(
     assert len(sent) == 1
     assert f"{main.available_qty.normalize():f}" in sent[0]["text"]
     assert ConversationTurn.objects.filter(message_id="9201").count() == 1
+
+
+def test_after_a_kill_9_the_chat_is_answered_soon_after_a_worker_comes_back(
+    client, async_mode, platforms, tmp_path
+):
+    # Production settings (10 s claim lease renewed by the turn's heartbeat, the broker's
+    # 600 s visibility timeout); no beat: the new worker's own start-up sweep takes over.
+    llm, llm_url = start_llm_server(
+        [
+            llm_steps.delay(60, then=llm_steps.final("too late")),
+            llm_steps.tool_call("check_inventory_stock", {"item": "NZ-S1.5"}),
+            llm_steps.final(lambda results: "NZ-S1.5 checked"),
+        ]
+    )
+    async_mode.AI_ASSISTANT_CLAIM_LEASE_SECONDS = 10
+    app = make_app("wechat", platforms)
+    bind("wechat", "o_wh1")
+    environment = {
+        "CELERY_BROKER_URL": async_mode.CELERY_BROKER_URL,
+        "AI_ASSISTANT_USE_ASYNC": "true",
+        "AI_ASSISTANT_PLATFORMS_STAND_IN": platforms.base_url,
+        "AI_ASSISTANT_LLM_BASE_URL": llm_url,
+        "AI_ASSISTANT_LLM_MODEL": "stand-in",
+        "AI_ASSISTANT_LLM_TIMEOUT_SECONDS": "90",
+    }
+    first = WorkerProcess(environment, tmp_path / "worker1.log").start()
+    try:
+        webhook_client.with_test_client(client, wechat_request(app, msg_id="9301"))
+        wait_for(
+            lambda: InboundMessage.objects.get(external_id="9301").status == "processing",
+            timeout=60,
+            what="the first worker to claim the message",
+        )
+        time.sleep(3)  # the heartbeat has renewed the claim: the turn is under way
+        first.kill()
+    finally:
+        first.stop()
+
+    second = WorkerProcess(environment, tmp_path / "worker2.log").start()
+    try:
+        back = time.monotonic()
+        # Without the lease and the start-up sweep this would wait out the 600 s visibility
+        # timeout; the measured figure is printed (pytest -s).
+        wait_for(
+            lambda: InboundMessage.objects.get(external_id="9301").status == "done",
+            timeout=45,
+            what="the chat to be answered",
+        )
+        print(f"answered {time.monotonic() - back:.1f} s after the worker came back")
+    finally:
+        second.stop()
+        llm.stop()
+    assert len(sent_to(platforms, "o_wh1")) == 1
+    assert ConversationTurn.objects.filter(message_id="9301").count() == 1

@@ -264,3 +264,17 @@ def test_only_one_sender_probes_a_half_open_circuit(app):
     )
     assert circuits.blocked_until(app)[0] is None
     assert circuits.blocked_until(app)[0] is not None
+
+
+def test_a_probe_the_platform_answers_with_a_rate_limit_closes_the_circuit(app, sends):
+    SendCircuit.objects.create(
+        app=app, state="open", consecutive_failures=5, retry_at=timezone.now() - timedelta(1)
+    )
+    held = replied(app, "m2", chat="chat-2", error="circuit open: 503",
+                   next_attempt_at=timezone.now() + timedelta(seconds=30))  # fmt: skip
+    sends.errors = [busy(retry_after=2, code=429)]
+
+    inbox.deliver(replied(app, "m1"))
+
+    assert SendCircuit.objects.get(app=app).state == "closed"
+    assert InboundMessage.objects.get(pk=held.pk).next_attempt_at is None

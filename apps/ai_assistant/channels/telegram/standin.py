@@ -114,6 +114,9 @@ def telegram_send_message(self: PlatformHandler, app: App, params: dict[str, Any
         text,
         via="sendMessage",
         parse_mode=params.get("parse_mode") or "",
+        reply_to=reply.get("message_id")
+        if isinstance(reply := params.get("reply_parameters"), dict)
+        else None,
     )
     chat: dict[str, Any] = {"id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else chat_id}
     chat["type"] = "private" if not str(chat_id).startswith("-") else "group"
