@@ -21,6 +21,7 @@ from .models import (
     InboundMessage,
     OutboundMessage,
     PendingAction,
+    SendCircuit,
     ToolExecutionLog,
 )
 
@@ -189,7 +190,17 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("channel", "app", "external_id", "user", "status", "attempts", "received_at")
+    list_display = (
+        "channel",
+        "app",
+        "external_id",
+        "user",
+        "status",
+        "attempts",
+        "failures",
+        "next_attempt_at",
+        "received_at",
+    )
     list_filter = ("channel", "status")
     search_fields = ("external_id",)
     raw_id_fields = ("user",)
@@ -244,4 +255,25 @@ class AccessTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SendCircuit)
+class SendCircuitAdmin(admin.ModelAdmin):
+    """Read-only: the circuit breaker of each chat app's sends (circuits.py)."""
+
+    list_display = ("app", "state", "consecutive_failures", "trips", "retry_at", "updated_at")
+    list_filter = ("state",)
+    readonly_fields = (
+        "app",
+        "state",
+        "consecutive_failures",
+        "trips",
+        "opened_at",
+        "retry_at",
+        "last_error",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request):
         return False
