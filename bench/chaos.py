@@ -409,6 +409,7 @@ def verdict(messages: list[Message], sent: list[dict]) -> dict:
             "max": latencies[-1] if latencies else 0.0,
         },
         "lost_examples": [m.reply_key for m in lost[:10]],
+        "duplicated_examples": [f"{m.channel}:{m.reply_key}" for m in duplicated[:10]],
         "out_of_order_examples": dict(list(disordered.items())[:5]),
     }
 

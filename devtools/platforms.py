@@ -147,6 +147,8 @@ class PlatformState:
     token_requests: Counter = field(default_factory=Counter)
     api_requests: Counter = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
+    # Idempotency keys a platform has seen (Feishu's uuid) → what it answered then.
+    idempotency_keys: dict[tuple[str, str], str] = field(default_factory=dict)
     telegram_webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     message_seq: int = 0
 
@@ -336,6 +338,17 @@ class PlatformState:
                 return fault
         return None
 
+    def answer_for_key(self, platform: str, key: str, answer: str) -> str | None:
+        """The answer a platform gave for this idempotency key before; None (and `answer`
+        remembered) the first time."""
+        with self.lock:
+            earlier = self.idempotency_keys.get((platform, key))
+            if earlier is None:
+                if len(self.idempotency_keys) >= MAX_SENT * 2:
+                    self.idempotency_keys.clear()
+                self.idempotency_keys[(platform, key)] = answer
+            return earlier
+
     # --- sends --------------------------------------------------------------------------
     def record_sent(self, platform: str, app: str, recipient: str, text: str, **extra) -> int:
         with self.lock:
@@ -432,6 +445,7 @@ class PlatformState:
             self.api_requests.clear()
             self.faults.clear()
             self.telegram_webhooks.clear()
+            self.idempotency_keys.clear()
 
 
 # --- the platforms' stand-ins -------------------------------------------------------------

@@ -378,7 +378,11 @@ def deliver(inbound: InboundMessage) -> Outcome:
     for number, part in enumerate(unsent, start=1):
         try:
             platform_message_id = channel.send(
-                inbound.app, message, part.content, inbound.reply_context
+                inbound.app,
+                message,
+                part.content,
+                inbound.reply_context,
+                idempotency_key=f"{inbound.app_id}:{part.idempotency_key}",
             )
         except PlatformError as error:
             part.status = PART.FAILED

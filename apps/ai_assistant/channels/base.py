@@ -206,9 +206,12 @@ class Channel:
         message: IncomingMessage,
         text: str,
         reply_context: dict[str, Any],
+        idempotency_key: str = "",
     ) -> str:
         """Send one part (already within `text_limit`) to the user or chat of `message`
         through the platform's API; return the platform's message id (may be "").
+        `idempotency_key` names the part: a platform that de-duplicates sends by a key of
+        ours (Feishu's uuid) is given it, so a resend after a crash is not shown twice.
         Raises PlatformError."""
         raise NotImplementedError
 

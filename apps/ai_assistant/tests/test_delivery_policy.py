@@ -25,7 +25,7 @@ class Sends:
         self.texts: list[str] = []
         self.errors: list[PlatformError] = []
 
-    def __call__(self, app, message, text, context):
+    def __call__(self, app, message, text, context, idempotency_key=""):
         if self.errors:
             raise self.errors.pop(0)
         self.texts.append(text)

@@ -205,7 +205,7 @@ class TestLongReplyDeliveryFailure(ChannelTestCase):
             webhook_views, "_process_message_sync", lambda u, m: OutgoingMessage(long_text)
         )
 
-        def refuse(self, app, message, text, ctx):
+        def refuse(self, app, message, text, ctx, idempotency_key=""):
             raise error
 
         monkeypatch.setattr(WeChatChannel, "send", refuse)

@@ -255,6 +255,7 @@ class DingTalkChannel(Channel):
         message: IncomingMessage,
         text: str,
         reply_context: dict[str, Any],
+        idempotency_key: str = "",
     ) -> str:
         """The sessionWebhook while valid, otherwise the robot OpenAPI."""
         context = reply_context or {}

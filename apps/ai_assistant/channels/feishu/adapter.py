@@ -257,10 +257,14 @@ class FeishuChannel(Channel):
         message: IncomingMessage,
         text: str,
         reply_context: dict[str, Any],
+        idempotency_key: str = "",
     ) -> str:
         """A direct chat gets a new message, a group a reply to the asker's message."""
         context = reply_context or {}
         body: dict[str, Any] = {"msg_type": "text", "content": json.dumps({"text": text})}
+        if idempotency_key:
+            # Feishu sends one message per uuid within an hour: a resend is not doubled.
+            body["uuid"] = idempotency_key[:50]
         if context.get("chat_type") == "group" and context.get("message_id"):
             url = f"{self.api_base()}/open-apis/im/v1/messages/{context['message_id']}/reply"
             params = None

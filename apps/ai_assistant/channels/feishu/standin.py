@@ -4,6 +4,7 @@
     POST /open-apis/im/v1/messages?receive_id_type=chat_id     header Authorization: Bearer …
     POST /open-apis/im/v1/messages/{message_id}/reply          header Authorization: Bearer …
 
+A repeated `uuid` answers success without a second message, as Feishu does for an hour.
 Answers are {"code", "msg", …}: code 0 is success; 10014 a wrong app secret, 99991663 an
 invalid or expired tenant_access_token, 99991400 rate limited (with HTTP 429 and Retry-After),
 230001 a malformed message. Faults: rate_limit, server_error, expired_token, timeout.
@@ -100,6 +101,29 @@ def _text_of(self: PlatformHandler, body: Any) -> str | None:
     return text
 
 
+def _uuid(body: Any) -> str:
+    uuid = body.get("uuid") if isinstance(body, dict) else None
+    return uuid if isinstance(uuid, str) else ""
+
+
+def _already_sent(self: PlatformHandler, body: Any) -> bool:
+    """Feishu sends one message per uuid within an hour: a repeat answers success, unsent."""
+    uuid = _uuid(body)
+    with self.state.lock:
+        earlier = self.state.idempotency_keys.get(("feishu", uuid)) if uuid else None
+    if earlier is None:
+        return False
+    _answer(self, 0, "success", data={"message_id": earlier})
+    return True
+
+
+def _sent(self: PlatformHandler, body: Any, sequence: int) -> None:
+    message_id = f"om_standin{sequence}"
+    if _uuid(body):
+        self.state.answer_for_key("feishu", _uuid(body), message_id)
+    _answer(self, 0, "success", data={"message_id": message_id})
+
+
 def create_message(self: PlatformHandler) -> None:
     check = _token_check(self)
     if check is None:
@@ -115,8 +139,10 @@ def create_message(self: PlatformHandler) -> None:
     if not isinstance(receive_id, str) or not receive_id:
         _answer(self, 99992402, "field validation failed: receive_id")
         return
+    if _already_sent(self, body):
+        return
     sequence = self.state.record_sent("feishu", check.token.app_id, receive_id, text, via="create")
-    _answer(self, 0, "success", data={"message_id": f"om_standin{sequence}"})
+    _sent(self, body, sequence)
 
 
 def reply_message(self: PlatformHandler) -> None:
@@ -127,13 +153,14 @@ def reply_message(self: PlatformHandler) -> None:
     check = _token_check(self)
     if check is None:
         return
-    text = _text_of(self, self._json_body())
-    if text is None:
+    body = self._json_body()
+    text = _text_of(self, body)
+    if text is None or _already_sent(self, body):
         return
     sequence = self.state.record_sent(
         "feishu", check.token.app_id, parts[0], text, via="reply", reply_to=parts[0]
     )
-    _answer(self, 0, "success", data={"message_id": f"om_standin{sequence}"})
+    _sent(self, body, sequence)
 
 
 ROUTES = {

@@ -201,6 +201,7 @@ class TelegramChannel(Channel):
         message: IncomingMessage,
         text: str,
         reply_context: dict[str, Any],
+        idempotency_key: str = "",
     ) -> str:
         """POST /bot<token>/sendMessage; returns Telegram's message_id."""
         payload = self._payload(reply_context or {}, message, text)

@@ -193,6 +193,7 @@ class WeChatChannel(Channel):
         message: IncomingMessage,
         text: str,
         reply_context: dict[str, Any],
+        idempotency_key: str = "",
     ) -> str:
         """Customer-service message (48 h window after the user's last message)."""
         payload = {

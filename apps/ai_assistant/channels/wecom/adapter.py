@@ -145,6 +145,7 @@ class WeComChannel(Channel):
         message: IncomingMessage,
         text: str,
         reply_context: dict[str, Any],
+        idempotency_key: str = "",
     ) -> str:
         """message/send to the user, as the app's agent."""
         agent_id = app.credentials.agent_id

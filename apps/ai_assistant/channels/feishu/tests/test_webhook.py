@@ -246,3 +246,14 @@ class TestFeishuSend(FeishuCase):
         with pytest.raises(PlatformError) as raised:
             get_channel("feishu").send(self.app, self.message(), "x", {"chat_id": "oc_1"})
         assert raised.value.retryable is False
+
+
+class TestFeishuIdempotency(FeishuCase):
+    def test_a_part_sent_again_after_a_crash_is_shown_once(self):
+        channel = get_channel("feishu")
+        context = {"chat_id": "oc_chat_1", "chat_type": "p2p", "message_id": "om_1"}
+        message = TestFeishuSend.message(self)
+        first = channel.send(self.app, message, "one", context, idempotency_key="7:0")
+        again = channel.send(self.app, message, "one", context, idempotency_key="7:0")
+        assert first == again
+        assert [sent["text"] for sent in self.sent()] == ["one"]
