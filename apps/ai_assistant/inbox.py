@@ -213,10 +213,7 @@ def heartbeat(inbound: InboundMessage) -> Iterator[None]:
     def renew() -> None:
         try:
             while not stop.wait(interval):
-                renewed = InboundMessage.objects.filter(
-                    pk=inbound.pk, claimed_at__isnull=False
-                ).update(claimed_at=timezone.now())
-                if not renewed:
+                if not still_owned(inbound):
                     return
         except Exception:
             logger.exception("renewing the claim of inbound %s failed", inbound.pk)
@@ -230,6 +227,16 @@ def heartbeat(inbound: InboundMessage) -> Iterator[None]:
     finally:
         stop.set()
         beat.join(timeout=5)
+
+
+def still_owned(inbound: InboundMessage) -> bool:
+    """Renew this worker's claim; False when another worker has taken the message over (its
+    claim counted another attempt), so this one must not send anything more."""
+    return bool(
+        InboundMessage.objects.filter(
+            pk=inbound.pk, attempts=inbound.attempts, claimed_at__isnull=False
+        ).update(claimed_at=timezone.now())
+    )
 
 
 def release(inbound: InboundMessage) -> None:
@@ -363,10 +370,12 @@ def store_parts(inbound: InboundMessage, parts: list[str], first_index: int = 0)
     )
 
 
-def deliver(inbound: InboundMessage) -> Outcome:
+def deliver(inbound: InboundMessage, claimed: bool = True) -> Outcome:
     """Send every part not sent yet, in order. A failure stops at the failing part and
     decides by time what happens next (see `_after_failure`); an open circuit defers the
-    whole message without counting it as a failure."""
+    whole message without counting it as a failure. A `claimed` message (a worker's) is
+    fenced: before each part the claim is checked and renewed, so a worker that lost it
+    (stalled past its lease, taken over) never sends a part the new owner sends too."""
     channel = get_channel(inbound.channel)
     paused_until, circuit_clean = circuits.blocked_until(inbound.app)
     if paused_until is not None:
@@ -376,6 +385,9 @@ def deliver(inbound: InboundMessage) -> Outcome:
         inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).order_by("part_index")
     )
     for number, part in enumerate(unsent, start=1):
+        if claimed and not still_owned(inbound):
+            logger.warning("inbound %s was taken over; this worker stops", inbound.pk)
+            return Outcome()
         try:
             platform_message_id = channel.send(
                 inbound.app,

@@ -269,7 +269,7 @@ def _deliver_after_response(response: HttpResponse, inbound: InboundMessage) -> 
         try:
             # A failed part stays with its error and next attempt time (inbox.py): sync mode
             # has no worker to retry it, async mode's sweeper does.
-            inbox.deliver(inbound)
+            inbox.deliver(inbound, claimed=False)
         except Exception:
             logger.exception("webhook %s: sending reply parts failed", inbound.channel)
         finally:

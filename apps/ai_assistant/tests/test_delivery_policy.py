@@ -60,7 +60,13 @@ def replied(app, external_id="m1", parts=("hello",), chat="chat-1", **fields):
             "conversation_id": chat,
             "raw_data": {},
         },
-        **{"status": "replied", "reply": {"content": "\n".join(parts)}, "attempts": 1, **fields},
+        **{
+            "status": "replied",
+            "reply": {"content": "\n".join(parts)},
+            "attempts": 1,
+            "claimed_at": timezone.now(),  # this worker's claim
+            **fields,
+        },
     )
     inbox.store_parts(inbound, list(parts))
     return InboundMessage.objects.select_related("app").get(pk=inbound.pk)
@@ -236,7 +242,8 @@ def test_after_the_cool_down_one_probe_closes_it_and_the_backlog_resumes(app, se
     assert InboundMessage.objects.get(pk=held.pk).next_attempt_at is not None
     SendCircuit.objects.update(retry_at=timezone.now() - timedelta(seconds=1))
 
-    probe = inbox.deliver(InboundMessage.objects.select_related("app").get(pk=first.pk))
+    InboundMessage.objects.filter(pk=first.pk).update(next_attempt_at=None)
+    probe = inbox.deliver(inbox.claim(first.pk))
 
     assert probe.delivered
     assert SendCircuit.objects.get(app=app).state == "closed"
@@ -251,7 +258,8 @@ def test_a_failed_probe_opens_it_again_for_longer(app, sends, settings):
     inbox.deliver(inbound)
     SendCircuit.objects.update(retry_at=timezone.now() - timedelta(seconds=1))
 
-    outcome = inbox.deliver(InboundMessage.objects.select_related("app").get(pk=inbound.pk))
+    InboundMessage.objects.filter(pk=inbound.pk).update(next_attempt_at=None)
+    outcome = inbox.deliver(inbox.claim(inbound.pk))
 
     circuit = SendCircuit.objects.get(app=app)
     assert circuit.state == "open" and circuit.trips == 2
@@ -278,3 +286,14 @@ def test_a_probe_the_platform_answers_with_a_rate_limit_closes_the_circuit(app, 
 
     assert SendCircuit.objects.get(app=app).state == "closed"
     assert InboundMessage.objects.get(pk=held.pk).next_attempt_at is None
+
+
+def test_a_worker_that_lost_its_claim_sends_nothing(app, sends):
+    inbound = replied(app, parts=("one", "two"))
+    # Another worker took the message over (a new claim counts another attempt).
+    InboundMessage.objects.filter(pk=inbound.pk).update(attempts=2, claimed_at=timezone.now())
+
+    outcome = inbox.deliver(inbound)
+
+    assert not outcome.delivered and sends.texts == []
+    assert InboundMessage.objects.get(pk=inbound.pk).status == "replied"

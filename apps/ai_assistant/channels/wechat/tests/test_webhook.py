@@ -145,7 +145,7 @@ class TestWeChatWebhook(ChannelTestCase):
         monkeypatch.setattr(
             WeChatChannel,
             "send",
-            lambda self, app, message, text, ctx: sent.append(text) or f"id{len(sent)}",
+            lambda self, app, message, text, ctx, **key: sent.append(text) or f"id{len(sent)}",
         )
         text = self.reply_text(self.post_fixture("text_message"))
         assert text.startswith("(1/")
