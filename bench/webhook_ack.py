@@ -624,6 +624,32 @@ def report(results: list[LoadResult], args, db: Database) -> None:
             f"  target (p99 ack <= 25 ms at {args.rate:.0f}/s, all delivered, none twice): "
             f"{'MET' if verdict else 'MISSED'}"
         )
+    print_ratios(results, args)
+
+
+def print_ratios(results: list[LoadResult], args) -> None:
+    """The same run's targets side by side: async end-to-end capacity against sync mode's,
+    and async's ack p99 against the bare view's."""
+    by_target = {r.target: r for r in results}
+    sync, base, async_ = (by_target.get(t) for t in ("sync", "baseline", "async"))
+    print()
+    if sync and async_:
+        sync_ok = [v for v in sync.latency if v is not None]
+        sync_capacity = len(sync_ok) / sync.duration if sync.duration else 0.0
+        async_capacity = async_.delivered / (async_.duration + async_.drain_seconds)
+        ratio = async_capacity / sync_capacity if sync_capacity else float("nan")
+        print(
+            f"capacity: async end to end {async_capacity:.1f} msg/s, sync {sync_capacity:.1f} "
+            f"msg/s, ratio {ratio:.2f} (target >= 1): {'MET' if ratio >= 1 else 'MISSED'}"
+        )
+    if base and async_:
+        base_p99 = pct([v for v in base.latency if v is not None], 99)
+        async_p99 = pct([v for v in async_.latency if v is not None], 99)
+        ratio = async_p99 / base_p99 if base_p99 else float("nan")
+        print(
+            f"ack p99: async {ms(async_p99)} ms, bare view {ms(base_p99)} ms, ratio "
+            f"{ratio:.1f} (target <= 3): {'MET' if ratio <= 3 else 'MISSED'}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

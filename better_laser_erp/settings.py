@@ -18,6 +18,10 @@ from better_laser_erp import log_safety
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(config("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Prometheus multiprocess mode: every web and worker process writes its counts here and
+# /metrics adds them up (deploy/ empties it when the services start).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 ENVIRONMENT = config("ENVIRONMENT", default="development")
 DEBUG = config("DEBUG", default=False, cast=bool)
@@ -76,6 +80,7 @@ INSTALLED_APPS = [
     "apps.service",
     "apps.demo",
     "apps.ai_assistant",
+    "apps.operations",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +290,18 @@ AI_ASSISTANT_CIRCUIT_COOLDOWN_SECONDS = config(
 )
 AI_ASSISTANT_CIRCUIT_MAX_COOLDOWN_SECONDS = config(
     "AI_ASSISTANT_CIRCUIT_MAX_COOLDOWN_SECONDS", default=300, cast=float
+)
+
+# --- Operations ----------------------------------------------------------------------------
+# /readyz: a worker must have answered a ping within 3 × this; beat's every-minute task must
+# have run within the second.
+AI_ASSISTANT_WORKER_PING_SECONDS = config("AI_ASSISTANT_WORKER_PING_SECONDS", default=15, cast=int)
+AI_ASSISTANT_BEAT_STALE_SECONDS = config("AI_ASSISTANT_BEAT_STALE_SECONDS", default=180, cast=int)
+# /metrics: a scraper sends "Authorization: Bearer <METRICS_TOKEN>", or comes from one of these
+# networks (default: this machine only).
+METRICS_TOKEN = config("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = config(
+    "METRICS_ALLOWED_NETWORKS", default="127.0.0.1/32,::1/128", cast=Csv()
 )
 
 CELERY_BROKER_URL = config("CELERY_BROKER_URL", default="")

@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("apps.ai_assistant.urls")),
+    path("", include("apps.operations.urls")),
 ]

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import metrics
 from .errors import PlatformError
 from .models import ChannelApp, SendCircuit
 
@@ -91,6 +92,7 @@ def record_failure(app: ChannelApp, error: PlatformError) -> datetime | None:
     SendCircuit.objects.filter(pk=circuit.pk).update(
         state=STATE.OPEN, opened_at=now, retry_at=retry_at, trips=F("trips") + 1
     )
+    metrics.CIRCUIT_OPENED.labels(app.channel).inc()
     logger.error(
         "circuit of %s open for %d s after %d failures (%s): sends paused",
         app,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import identity, rate_limit
+from . import identity, metrics, rate_limit
 from .brain import get_brain
 from .brain.base import BrainReply, BrainTurn, detect_language
+from .channels.base import CHANNELS
 from .messages import IncomingMessage, OutgoingMessage
 from .models import Conversation, ConversationTurn, PendingAction
 from .replies import greeting, help_text, render_result
@@ -46,6 +48,14 @@ class MessageHandler:
         self.brain = brain
 
     def handle_message(self, message: IncomingMessage) -> OutgoingMessage:
+        started = time.monotonic()
+        try:
+            return self._handle(message)
+        finally:
+            channel = metrics.known(message.channel, CHANNELS)
+            metrics.TURN_SECONDS.labels(channel).observe(time.monotonic() - started)
+
+    def _handle(self, message: IncomingMessage) -> OutgoingMessage:
         content = (message.content or "").strip()
         # The language of a hostile 100k-character text is read from its start only.
         language = detect_language(content[:200])

@@ -36,7 +36,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from . import circuits
+from . import circuits, metrics
 from .brain.base import detect_language
 from .channels.base import ParsedWebhook, PlatformError, get_channel
 from .handler import MessageHandler
@@ -429,6 +429,7 @@ def _after_failure(inbound: InboundMessage, channel: Any, error: PlatformError) 
     """Retry by time: a permanent error, or no retry before the deadline, is a dead letter;
     otherwise the next attempt waits for Retry-After or an exponential backoff with jitter.
     A rate limit or an expired token says nothing about the message: it does not count."""
+    metrics.SEND_ERRORS.labels(inbound.channel, str(error.code)[:40]).inc()
     if not circuits.is_outage(error) and circuits.record_success(inbound.app):
         # The platform answered (a refusal, a rate limit): it is up, the backlog may go.
         resume_after_outage(inbound.app)
@@ -484,6 +485,7 @@ def dead_letter(inbound: InboundMessage, error: str) -> None:
             status=INBOUND.DEAD, error=error[:2000], finished_at=timezone.now(), claimed_at=None
         )
         inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).update(status=PART.DEAD)
+        transaction.on_commit(metrics.DEAD_LETTERS.labels(inbound.channel).inc)
         transaction.on_commit(
             lambda: logger.error(
                 "dead letter: %s message %s (inbound %s): %s",

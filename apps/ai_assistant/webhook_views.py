@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -34,8 +35,9 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import dispatch, inbox
+from . import dispatch, inbox, metrics
 from .channel_apps import channel_app
+from .channels import CHANNELS
 from .channels.base import Channel, ParsedWebhook, WebhookRejected, get_channel
 from .handler import MessageHandler
 from .identity import user_for
@@ -88,12 +90,14 @@ def plain_response(status: int, reason: str) -> HttpResponse:
 
 
 def _answer_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Turn a WebhookRejected into its status and short reason, the one place that does."""
+    """Turn a WebhookRejected into its status and short reason, the one place that does, and
+    count every answer (metrics.py)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, channel: str, app_id: str) -> HttpResponse:
+        started = time.monotonic()
         try:
-            return view(request, channel, app_id)
+            response = view(request, channel, app_id)
         except WebhookRejected as rejected:
             # Reason only: never the body, query or headers of a refused request. The path's
             # values are the requester's: log_safety escapes any control characters in them.
@@ -103,7 +107,10 @@ def _answer_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             response = plain_response(rejected.status, rejected.reason)
             # One line per refusal: this one, not django.request's "Forbidden: …" as well.
             response._has_been_logged = True
-            return response
+        label = metrics.known(channel, CHANNELS)
+        metrics.WEBHOOK_REQUESTS.labels(label, str(response.status_code)).inc()
+        metrics.WEBHOOK_SECONDS.labels(label).observe(time.monotonic() - started)
+        return response
 
     return wrapper
 

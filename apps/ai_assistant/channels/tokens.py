@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from apps.ai_assistant import metrics
 from apps.ai_assistant.channels.base import get_channel
 from apps.ai_assistant.errors import PlatformError
 from apps.ai_assistant.models import AccessToken, ChannelApp
@@ -146,7 +147,12 @@ def _refresh(app: ChannelApp, *, force: bool, reuse_fresh: bool) -> tuple[str, f
                     token = _usable_token(app)
                     if token:
                         return token, _cached_expiry(app)
-                token, expires_in = _fetch(app, force)
+                try:
+                    token, expires_in = _fetch(app, force)
+                except PlatformError:
+                    metrics.TOKEN_REFRESHES.labels(app.channel, "failed").inc()
+                    raise
+                metrics.TOKEN_REFRESHES.labels(app.channel, "fetched").inc()
                 expires_at = _store(app, token, expires_in)
                 logger.info("access token of %s refreshed, valid for %d s", app, round(expires_in))
                 return token, expires_at

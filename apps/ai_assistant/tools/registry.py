@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
+from apps.ai_assistant import metrics
 from apps.ai_assistant.models import ToolExecutionLog
 
 logger = logging.getLogger(__name__)
@@ -202,6 +203,7 @@ def _finish(
         duration_ms=int((time.monotonic() - started) * 1000),
     )
     result.log_id = log.pk
+    metrics.TOOL_CALLS.labels(metrics.known(tool_name, REGISTRY), result.status).inc()
     return result
 
 
