@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint migrate demo run-async demo-message
+.PHONY: install run test test-sqlite test-postgres lint migrate demo run-async demo-message flower
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,3 +54,10 @@ CHANNEL ?= wechat
 demo-message: install
 	$(BIN)/python -m devtools.demo send --channel $(CHANNEL) --server http://$(HOST):$(PORT) \
 		--platforms http://127.0.0.1:$(PLATFORMS_PORT)
+
+# Flower, Celery's dashboard, on 127.0.0.1:5555 for the broker of `make run-async` (which starts
+# it too). Log in with FLOWER_BASIC_AUTH (user:password). Workers send task events with -E.
+FLOWER_BASIC_AUTH ?= admin:demo-flower-2026
+flower: install
+	$(ASYNC_ENV) FLOWER_BASIC_AUTH=$(FLOWER_BASIC_AUTH) $(BIN)/celery -A better_laser_erp flower \
+		--address=127.0.0.1 --port=5555

@@ -17,6 +17,7 @@ app.conf.task_queues = tuple(
     for name in ("messages", "tools", "maintenance")
 )
 app.autodiscover_tasks()
+app.conf.beat_scheduler = "apps.operations.beat:Scheduler"
 
 app.conf.beat_schedule = {
     # every hour: clean up expired conversations
@@ -34,6 +35,12 @@ app.conf.beat_schedule = {
     "sweep-inbound-messages": {
         "task": "apps.ai_assistant.tasks.sweep_inbound_messages",
         "schedule": 5.0,
+    },
+    # every minute, in beat's own process (apps/operations/beat.py): backlog and failure
+    # alerts to the operators
+    "evaluate-alerts": {
+        "task": "apps.operations.tasks.evaluate_alerts",
+        "schedule": 60.0,
     },
     # every 5 minutes: refresh platform access tokens that expire soon
     "refresh-expiring-access-tokens": {

@@ -297,6 +297,28 @@ AI_ASSISTANT_CIRCUIT_MAX_COOLDOWN_SECONDS = config(
 # have run within the second.
 AI_ASSISTANT_WORKER_PING_SECONDS = config("AI_ASSISTANT_WORKER_PING_SECONDS", default=15, cast=int)
 AI_ASSISTANT_BEAT_STALE_SECONDS = config("AI_ASSISTANT_BEAT_STALE_SECONDS", default=180, cast=int)
+# Alerts to the Operators group (apps/operations/alerts.py), read every minute by beat.
+OPERATIONS_ALERT_BACKLOG_MESSAGES = config(
+    "OPERATIONS_ALERT_BACKLOG_MESSAGES", default=200, cast=int
+)
+OPERATIONS_ALERT_OLDEST_WAITING_SECONDS = config(
+    "OPERATIONS_ALERT_OLDEST_WAITING_SECONDS", default=300, cast=int
+)
+OPERATIONS_ALERT_WORKER_SILENT_SECONDS = config(
+    "OPERATIONS_ALERT_WORKER_SILENT_SECONDS", default=120, cast=int
+)
+OPERATIONS_ALERT_FAILED_SENDS = config("OPERATIONS_ALERT_FAILED_SENDS", default=10, cast=int)
+OPERATIONS_ALERT_CLEAR_SECONDS = config("OPERATIONS_ALERT_CLEAR_SECONDS", default=120, cast=int)
+# Alerts are also e-mailed to ADMINS (comma-separated addresses) when it is set.
+ADMINS = [("", address) for address in config("ADMINS", default="", cast=Csv())]
+EMAIL_HOST = config("EMAIL_HOST", default="localhost")
+EMAIL_PORT = config("EMAIL_PORT", default=25, cast=int)
+EMAIL_HOST_USER = config("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL = config("SERVER_EMAIL", default="erp-assistant@localhost")
+# Links in alerts and notices point here.
+SITE_URL = config("SITE_URL", default="http://127.0.0.1:8000")
 # /metrics: a scraper sends "Authorization: Bearer <METRICS_TOKEN>", or comes from one of these
 # networks (default: this machine only).
 METRICS_TOKEN = config("METRICS_TOKEN", default="")

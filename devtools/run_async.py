@@ -5,8 +5,9 @@
 Starts, each as a child process with its output prefixed by its name:
   platforms  python -m devtools.platforms --port 9100 with the demo apps (devtools/demo.py)
   web        gunicorn better_laser_erp.wsgi:application on 127.0.0.1:8000
-  worker     celery -A better_laser_erp worker -l info
+  worker     celery -A better_laser_erp worker -l info -E (task events for Flower)
   beat       celery -A better_laser_erp beat -l info, schedule file under var/
+  flower     celery -A better_laser_erp flower on 127.0.0.1:5555 (FLOWER_BASIC_AUTH)
 
 Every child gets CELERY_BROKER_URL (default redis://127.0.0.1:6379/0),
 AI_ASSISTANT_USE_ASYNC=true and the four platform API bases pointed at the stand-in, unless
@@ -32,6 +33,8 @@ from devtools import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 GRACE_SECONDS = 20
+# Flower's login in the local demo (user:password) unless FLOWER_BASIC_AUTH is set.
+DEMO_FLOWER_AUTH = "admin:demo-flower-2026"
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="gunicorn's port")
     parser.add_argument("--platforms-port", type=int, default=9100)
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--flower-port", type=int, default=5555)
     parser.add_argument("--schedule", default=str(ROOT / "var" / "celerybeat-schedule"))
     args = parser.parse_args(argv)
 
@@ -124,8 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         ),
         Child(
             "worker",
-            [str(bin_dir / "celery"), "-A", "better_laser_erp", "worker", "-l", "info"],
+            # -E: task events for Flower (the worker sends them; the webhook's ack is untouched)
+            [str(bin_dir / "celery"), "-A", "better_laser_erp", "worker", "-l", "info", "-E"],
             env,
+        ),
+        Child(
+            "flower",
+            [str(bin_dir / "celery"), "-A", "better_laser_erp", "flower"]
+            + ["--address=127.0.0.1", f"--port={args.flower_port}"],
+            {**env, "FLOWER_BASIC_AUTH": env.get("FLOWER_BASIC_AUTH", DEMO_FLOWER_AUTH)},
         ),
         Child(
             "beat",

@@ -22,7 +22,9 @@ Celery delivers at least once; these functions make the effect exactly once (doc
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,14 +38,20 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from . import circuits, metrics
+from . import circuits, metrics, turns
 from .brain.base import detect_language
 from .channels.base import ParsedWebhook, PlatformError, get_channel
 from .handler import MessageHandler
 from .identity import user_for
 from .insert import insert_row
 from .messages import IncomingMessage, OutgoingMessage
-from .models import ChannelApp, InboundMessage, OutboundMessage
+from .models import (
+    ChannelApp,
+    ChannelIdentity,
+    InboundMessage,
+    MessageEvent,
+    OutboundMessage,
+)
 from .storable import storable_message
 from .texts import text
 
@@ -51,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 INBOUND = InboundMessage.Status
 PART = OutboundMessage.Status
+EVENT = MessageEvent.Kind
 UNFINISHED = [INBOUND.RECEIVED, INBOUND.QUEUED, INBOUND.PROCESSING, INBOUND.REPLIED]
 
 
@@ -81,6 +90,7 @@ def receive(
             status=INBOUND.QUEUED if queue else INBOUND.PROCESSING,
             queued_at=now if queue else None,
             claimed_at=None if queue else now,
+            claimed_by="" if queue else f"web {process_name()}",
             attempts=0 if queue else 1,
         )
     except IntegrityError:
@@ -185,11 +195,25 @@ def claim(inbound_id: int) -> InboundMessage | None:
             default=Value(INBOUND.PROCESSING),
         ),
         claimed_at=timezone.now(),
+        claimed_by=process_name(),
         attempts=F("attempts") + 1,
     )
     if not won:
         return None
-    return InboundMessage.objects.select_related("app").get(pk=inbound_id)
+    inbound = InboundMessage.objects.select_related("app").get(pk=inbound_id)
+    if inbound.attempts > 1:
+        record(inbound, EVENT.CLAIMED_AGAIN, f"attempt {inbound.attempts} by {process_name()}")
+    return inbound
+
+
+def process_name() -> str:
+    """This process, as the console shows who worked on a message: "host/pid"."""
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+def record(inbound: InboundMessage, kind: str, detail: str = "", actor: Any = None) -> None:
+    """A timeline event beyond the message's own timestamps (MessageEvent)."""
+    MessageEvent.objects.create(inbound_id=inbound.pk, kind=kind, detail=detail[:2000], actor=actor)
 
 
 def _claimable() -> Q:
@@ -326,7 +350,8 @@ def answer(inbound: InboundMessage) -> None:
             else:
                 # The async webhook leaves finding the bound user to the worker.
                 inbound.user = user_for(inbound.channel, message.external_user_id)
-            reply = MessageHandler(inbound.user).handle_message(message)
+            with turns.answering(inbound.pk):
+                reply = MessageHandler(inbound.user).handle_message(message)
             _store_reply(inbound, reply)
     except DatabaseError:
         raise
@@ -454,7 +479,13 @@ def backoff(failures: int) -> float:
 
 
 def deadline(inbound: InboundMessage):
-    return inbound.received_at + timedelta(hours=settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS)
+    """Delivery is given up after this: hours after the message came, or after an
+    operator's last replay of it."""
+    replayed = (
+        inbound.events.filter(kind=EVENT.REPLAYED).order_by("-at").values_list("at", flat=True)
+    ).first()
+    start = max(inbound.received_at, replayed) if replayed else inbound.received_at
+    return start + timedelta(hours=settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS)
 
 
 def _defer(inbound: InboundMessage, until, reason: str, failures: int | None = None) -> Outcome:
@@ -465,6 +496,7 @@ def _defer(inbound: InboundMessage, until, reason: str, failures: int | None = N
     if failures is not None:
         fields["failures"] = failures
     InboundMessage.objects.filter(pk=inbound.pk).update(**fields)
+    record(inbound, EVENT.RETRY, f"next attempt at {until:%Y-%m-%d %H:%M:%S}: {reason}")
     inbound.next_attempt_at = until
     logger.warning("inbound %s retried at %s: %s", inbound.pk, until.isoformat(), reason[:200])
     return Outcome(retry_in=max((until - timezone.now()).total_seconds(), 0.0))
@@ -485,6 +517,7 @@ def dead_letter(inbound: InboundMessage, error: str) -> None:
             status=INBOUND.DEAD, error=error[:2000], finished_at=timezone.now(), claimed_at=None
         )
         inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).update(status=PART.DEAD)
+        record(inbound, EVENT.DEAD, error)
         transaction.on_commit(metrics.DEAD_LETTERS.labels(inbound.channel).inc)
         transaction.on_commit(
             lambda: logger.error(
@@ -496,6 +529,48 @@ def dead_letter(inbound: InboundMessage, error: str) -> None:
             )
         )
     inbound.status = INBOUND.DEAD
+
+
+# --- an operator's hands (the console) --------------------------------------------------------
+
+
+def replay(inbound_id: int, actor: Any) -> InboundMessage | None:
+    """Give a dead letter one more go, once: one conditional UPDATE takes it out of `dead`,
+    so two operators (or two clicks) replaying it together replay it once. Its parts not
+    sent go back to pending; a message never answered is answered again. Returns the
+    message, queued for the next step (the caller delivers it or hands it to a worker),
+    or None when it was not a dead letter (any more)."""
+    with transaction.atomic():
+        won = InboundMessage.objects.filter(pk=inbound_id, status=INBOUND.DEAD).update(
+            status=Case(
+                When(reply__isnull=True, then=Value(INBOUND.QUEUED)),
+                default=Value(INBOUND.REPLIED),
+            ),
+            attempts=0,
+            failures=0,
+            next_attempt_at=None,
+            claimed_at=None,
+            finished_at=None,
+            queued_at=timezone.now(),
+        )
+        if not won:
+            return None
+        inbound = InboundMessage.objects.select_related("app").get(pk=inbound_id)
+        inbound.outbound.filter(status=PART.DEAD).update(status=PART.PENDING)
+        record(inbound, EVENT.REPLAYED, "replayed by an operator", actor=actor)
+    logger.warning("inbound %s replayed by %s", inbound_id, getattr(actor, "username", actor))
+    return inbound
+
+
+def discard(inbound_id: int, actor: Any) -> bool:
+    """Close a dead letter without sending anything; False when it was not one (any more)."""
+    with transaction.atomic():
+        won = InboundMessage.objects.filter(pk=inbound_id, status=INBOUND.DEAD).update(
+            status=INBOUND.DISCARDED
+        )
+        if won:
+            record(InboundMessage(pk=inbound_id), EVENT.DISCARDED, "discarded", actor=actor)
+    return bool(won)
 
 
 # --- the sweeper's view ---------------------------------------------------------------------
@@ -525,3 +600,81 @@ def stale(broker_queue_empty: bool, limit: int = 500) -> list[InboundMessage]:
         )
     ).order_by("received_at")
     return list(found.only("pk", "message_data", "user_id")[:limit])
+
+
+# --- notices: messages the system starts (operator alerts) ---------------------------------
+
+
+def notify(user: Any, content: str, key: str) -> list[str]:
+    """Send `content` to every chat account bound to `user`, each account once: the part's
+    idempotency key ("notice:<key>:<account>") makes another call with the same key a no-op
+    for the accounts already reached, and a retry for the others. Returns one line per
+    account not reached (empty when every account got it)."""
+    problems = []
+    for identity in ChannelIdentity.objects.filter(user=user).order_by("pk"):
+        problem = _notify_account(identity, content, f"notice:{key}:{identity.pk}")
+        if problem:
+            problems.append(f"{identity.channel}:{identity.external_user_id}: {problem}")
+    return problems
+
+
+def _notify_account(identity: ChannelIdentity, content: str, key: str) -> str:
+    address = _notice_address(identity)
+    if address is None:
+        return f"no enabled {identity.channel} app"
+    app, message, reply_context = address
+    paused_until, _ = circuits.blocked_until(app)
+    if paused_until is not None:
+        return f"sends to {app.app_id} are paused until {paused_until:%H:%M:%S}"
+    part, _ = OutboundMessage.objects.get_or_create(
+        idempotency_key=key,
+        defaults={"app": app, "recipient": identity.external_user_id[:190], "content": content},
+    )
+    if part.status == PART.SENT:
+        return ""
+    channel = get_channel(identity.channel)
+    part.attempts += 1
+    try:
+        for number, piece in enumerate(channel.split(part.content)):
+            part.platform_message_id = channel.send(
+                app, message, piece, reply_context, idempotency_key=f"{key}:{number}"
+            )[:128]
+    except PlatformError as error:
+        metrics.SEND_ERRORS.labels(identity.channel, str(error.code)[:40]).inc()
+        part.status, part.error = PART.FAILED, str(error)[:1000]
+        part.save(update_fields=["status", "attempts", "error"])
+        return str(error)
+    part.status, part.sent_at = PART.SENT, timezone.now()
+    part.save(update_fields=["status", "attempts", "sent_at", "platform_message_id"])
+    return ""
+
+
+def _notice_address(
+    identity: ChannelIdentity,
+) -> tuple[ChannelApp, IncomingMessage, dict[str, Any]] | None:
+    """Where to reach a chat account: where its user last spoke to the assistant (that
+    chat's app and reply context), else its direct chat through the channel's first app."""
+    last = (
+        InboundMessage.objects.filter(
+            channel=identity.channel,
+            app__enabled=True,
+            message_data__external_user_id=identity.external_user_id,
+        )
+        .select_related("app")
+        .order_by("-pk")
+        .first()
+    )
+    if last is not None:
+        return last.app, IncomingMessage.from_dict(last.message_data), last.reply_context
+    app = ChannelApp.objects.filter(channel=identity.channel, enabled=True).order_by("pk").first()
+    if app is None:
+        return None
+    direct = IncomingMessage(
+        message_id="notice",
+        channel=identity.channel,
+        external_user_id=identity.external_user_id,
+        content="",
+        timestamp=timezone.now(),
+        conversation_id=identity.external_user_id,
+    )
+    return app, direct, {}

@@ -241,6 +241,7 @@ class InboundMessage(models.Model):
         REPLIED = "replied", "Replied, delivering"
         DONE = "done", "Done"
         DEAD = "dead", "Dead letter"
+        DISCARDED = "discarded", "Discarded by an operator"
 
     channel = models.CharField(max_length=20, choices=channel_choices)
     app = models.ForeignKey(ChannelApp, on_delete=models.CASCADE, related_name="inbound_messages")
@@ -267,6 +268,8 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The process that claimed it last ("host/pid"; "web host/pid" for a sync webhook).
+    claimed_by = models.CharField(max_length=100, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -283,6 +286,34 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.external_id} ({self.status})"
+
+
+class MessageEvent(models.Model):
+    """What happened to a message beyond its timestamps (the console's timeline): another
+    claim (a retry, or a takeover from a dead worker), a retry put off, a dead letter, an
+    operator's replay or discard. The common path (received, claimed, replied, done) writes
+    no event."""
+
+    class Kind(models.TextChoices):
+        CLAIMED_AGAIN = "claimed_again", "Claimed again"
+        RETRY = "retry", "Retry scheduled"
+        DEAD = "dead", "Dead letter"
+        REPLAYED = "replayed", "Replayed"
+        DISCARDED = "discarded", "Discarded"
+
+    inbound = models.ForeignKey(InboundMessage, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    detail = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.inbound_id}"
 
 
 class SendCircuit(models.Model):
@@ -355,6 +386,10 @@ class ToolExecutionLog(models.Model):
     channel = models.CharField(max_length=20, blank=True)
     conversation = models.ForeignKey(
         Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="tool_logs"
+    )
+    # The message whose turn called the tool (none for a tool run outside a chat turn).
+    inbound = models.ForeignKey(
+        "InboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="tool_logs"
     )
     parameters = models.JSONField(default=dict)
     result_summary = models.TextField(blank=True)

@@ -35,7 +35,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import dispatch, inbox, metrics
+from . import dispatch, inbox, metrics, turns
 from .channel_apps import channel_app
 from .channels import CHANNELS
 from .channels.base import Channel, ParsedWebhook, WebhookRejected, get_channel
@@ -222,7 +222,8 @@ def _answer(
     if run_async:
         response = _process_message_async(user, message, inbound=inbound)
         return _render(platform, request, app, parsed, response)
-    response = _process_message_sync(user, message)
+    with turns.answering(inbound.pk):
+        response = _process_message_sync(user, message)
     _, rest = platform.passive_parts(response.content)
     inbox.replied_in_webhook(inbound, response, rest)
     rendered = _render(platform, request, app, parsed, response)

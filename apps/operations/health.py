@@ -27,6 +27,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from . import state
 from .models import Heartbeat
 
 PING_LOCK_KEY = "operations:worker-ping"
@@ -43,19 +44,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, Callable[[], str]] = {"database": check_database}
-    if async_mode():
+    if state.async_mode():
         checks.update(broker=check_broker, worker=check_worker, beat=check_beat)
     results = {name: run_check(check) for name, check in checks.items()}
     ready = all(result["ok"] for result in results.values())
     return JsonResponse(
         {"status": "ok" if ready else "fail", "checks": results}, status=200 if ready else 503
     )
-
-
-def async_mode() -> bool:
-    from apps.ai_assistant.webhook_views import use_async_processing
-
-    return use_async_processing()
 
 
 def run_check(check: Callable[[], str]) -> dict[str, Any]:
@@ -93,17 +88,14 @@ def check_broker() -> str:
 def check_worker() -> str:
     """A worker answered a ping recently. One web process pings at a time, at most every
     AI_ASSISTANT_WORKER_PING_SECONDS; the answer is kept in the database for every process."""
-    from better_laser_erp.celery import app
-
     interval = settings.AI_ASSISTANT_WORKER_PING_SECONDS
     last = Heartbeat.objects.filter(name="worker").first()
     now = timezone.now()
     due = last is None or (now - last.beat_at).total_seconds() > interval
     if due and cache.add(PING_LOCK_KEY, 1, timeout=interval):
-        answers = app.control.ping(timeout=1.0) or []
-        if answers:
-            Heartbeat.touch("worker", f"{len(answers)} answered")
-            return f"{len(answers)} answered just now"
+        names = state.ping_workers()
+        if names:
+            return f"{len(names)} answered just now"
     if last is None:
         raise RuntimeError("no worker has answered a ping")
     age = (now - last.beat_at).total_seconds()

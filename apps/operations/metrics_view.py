@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import logging
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
-from apps.ai_assistant.models import InboundMessage, SendCircuit
+from apps.ai_assistant.models import SendCircuit
 
+from . import state
 from .models import Heartbeat
-
-logger = logging.getLogger(__name__)
-
-UNFINISHED = ["received", "queued", "processing", "replied"]
-QUEUES = ("messages", "tools", "maintenance")
 
 
 @never_cache
@@ -60,18 +54,11 @@ class StateCollector:
         messages = GaugeMetricFamily(
             "ble_messages", "Messages not finished, and dead letters, by status.", labels=["status"]
         )
-        counts = dict(
-            InboundMessage.objects.filter(status__in=[*UNFINISHED, "dead"])
-            .values_list("status")
-            .annotate(n=Count("pk"))
-        )
-        for status in [*UNFINISHED, "dead"]:
-            messages.add_metric([status], counts.get(status, 0))
+        for status, count in state.message_counts().items():
+            messages.add_metric([status], count)
         yield messages
 
-        oldest = InboundMessage.objects.filter(status__in=UNFINISHED).aggregate(
-            first=Min("received_at")
-        )["first"]
+        oldest = state.oldest_unanswered()
         age = GaugeMetricFamily(
             "ble_oldest_waiting_seconds", "Age of the oldest message not answered and delivered."
         )
@@ -81,8 +68,8 @@ class StateCollector:
         circuits = GaugeMetricFamily(
             "ble_circuit_open", "1 when a chat app's sends are paused.", labels=["app"]
         )
-        for app, state in SendCircuit.objects.values_list("app__app_id", "state"):
-            circuits.add_metric([app], 0 if state == "closed" else 1)
+        for app, circuit_state in SendCircuit.objects.values_list("app__app_id", "state"):
+            circuits.add_metric([app], 0 if circuit_state == "closed" else 1)
         yield circuits
 
         heartbeats = GaugeMetricFamily(
@@ -95,26 +82,6 @@ class StateCollector:
         depth = GaugeMetricFamily(
             "ble_queue_depth", "Tasks waiting in a broker queue.", labels=["queue"]
         )
-        for queue, waiting in queue_depths().items():
+        for queue, waiting in state.queue_depths().items():
             depth.add_metric([queue], waiting)
         yield depth
-
-
-def queue_depths() -> dict[str, int]:
-    """Tasks waiting per Celery queue; nothing when there is no broker or it does not answer."""
-    if not settings.CELERY_BROKER_URL:
-        return {}
-    from better_laser_erp.celery import app
-
-    depths = {}
-    try:
-        with app.connection_for_read() as connection:
-            channel = connection.default_channel
-            for queue in app.conf.task_queues:
-                if queue.name in QUEUES:
-                    depths[queue.name] = (
-                        queue.bind(channel).queue_declare(passive=True).message_count
-                    )
-    except Exception as error:  # the broker is down: the other metrics still matter
-        logger.warning("metrics could not read the broker queues: %s", type(error).__name__)
-    return depths

@@ -37,6 +37,11 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Below its threshold since: it resolves after staying there a while (no flapping).
     clear_since = models.DateTimeField(null=True, blank=True)
+    # The operators still to be told of the last change (raised or resolved), how many
+    # times that was tried, and why it did not reach everyone.
+    notice_pending = models.BooleanField(default=True)
+    notice_tries = models.PositiveSmallIntegerField(default=0)
+    notice_problems = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-raised_at"]

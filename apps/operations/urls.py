@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import health, metrics_view
+from . import console, health, metrics_view
 
 app_name = "operations"
 
@@ -10,4 +10,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view.metrics, name="metrics"),
+    path("console/messages/<int:pk>/", console.message_detail, name="message"),
+    path("console/messages/<int:pk>/replay", console.replay_message, name="replay-message"),
+    path("console/messages/<int:pk>/discard", console.discard_message, name="discard-message"),
+    path("console/alerts/<int:pk>/", console.alert_detail, name="alert"),
+    path("console/alerts/<int:pk>/replay", console.replay_incident, name="replay-incident"),
 ]

@@ -140,6 +140,8 @@ def test_beat_runs_the_seeds_schedule_plus_sweeper_and_token_refresh():
     assert schedule["cleanup-old-logs"]["schedule"] == crontab(hour=2, minute=0)
     assert schedule["sweep-inbound-messages"]["schedule"] == 5.0
     assert schedule["refresh-expiring-access-tokens"]["schedule"] == 300.0
+    assert schedule["evaluate-alerts"]["schedule"] == 60.0
+    celery_app.loader.import_default_modules()  # what a worker and beat do when they start
     for entry in schedule.values():
         assert entry["task"] in celery_app.tasks
 

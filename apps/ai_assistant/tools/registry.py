@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
-from apps.ai_assistant import metrics
+from apps.ai_assistant import metrics, turns
 from apps.ai_assistant.models import ToolExecutionLog
 
 logger = logging.getLogger(__name__)
@@ -196,6 +196,7 @@ def _finish(
         user=ctx.user if getattr(ctx.user, "pk", None) else None,
         channel=ctx.channel,
         conversation=ctx.conversation,
+        inbound_id=turns.current_inbound_id.get(),
         parameters=_json_safe(params) if isinstance(params, dict) else {"raw": str(params)},
         result_summary=summary or result.message,
         status=result.status,

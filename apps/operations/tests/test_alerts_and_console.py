@@ -1,0 +1,136 @@
+"""Alerts to the Operators group and the console's hands on dead letters, with a real Celery
+worker on a real Redis and the platforms stand-in receiving what the operators are sent."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+
+from apps.ai_assistant.models import ChannelIdentity, InboundMessage, MessageEvent
+from apps.ai_assistant.tests.async_support import wait_for, worker_thread
+from apps.ai_assistant.tests.test_async_mode import bind, make_app, sent_to, wechat_request
+from apps.operations import alerts
+from apps.operations.models import Alert
+from devtools import webhook_client
+
+OPERATOR_ACCOUNT = "o_ops1"
+
+
+def make_operator(username: str = "ops1"):
+    """A staff user in the Operators group, allowed to replay, bound to a WeChat account."""
+    operator = get_user_model().objects.create_user(username, password="ops-pass", is_staff=True)
+    operator.groups.add(Group.objects.get_or_create(name=alerts.OPERATORS_GROUP)[0])
+    operator.user_permissions.add(Permission.objects.get(codename="change_inboundmessage"))
+    ChannelIdentity.objects.create(
+        channel="wechat", external_user_id=OPERATOR_ACCOUNT, user=operator
+    )
+    return operator
+
+
+@pytest.mark.timeout(120)
+def test_a_stopped_worker_alerts_the_operators_once_and_resolves_once(
+    client, async_mode, platforms, settings
+):
+    settings.OPERATIONS_ALERT_WORKER_SILENT_SECONDS = 2
+    settings.OPERATIONS_ALERT_CLEAR_SECONDS = 0
+    settings.AI_ASSISTANT_WORKER_PING_SECONDS = 1
+    make_app("wechat", platforms)
+    make_operator()
+
+    with worker_thread():
+        assert alerts.evaluate() == []
+    later = timezone.now() + timedelta(seconds=5)
+    assert alerts.evaluate(later) == ["raised worker"]
+    assert alerts.evaluate(later + timedelta(seconds=60)) == []
+
+    notices = sent_to(platforms, OPERATOR_ACCOUNT)
+    assert len(notices) == 1 and "worker" in notices[0]["text"], notices
+    time.sleep(3.2)  # the last answer to a ping grows older than 3 × the ping interval
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["checks"]["worker"]["ok"] is False
+
+    with worker_thread():
+        assert alerts.evaluate() == []  # clear from now on
+        assert alerts.evaluate() == ["resolved worker"]
+    notices = sent_to(platforms, OPERATOR_ACCOUNT)
+    assert len(notices) == 2 and notices[1]["text"].startswith("【恢复】")
+    incident = Alert.objects.get(condition="worker")
+    assert incident.state == "resolved" and incident.notice_pending is False
+
+
+@pytest.mark.timeout(120)
+def test_a_dead_letter_is_announced_and_an_operator_replays_it_exactly_once(
+    client, celery_worker, platforms, settings
+):
+    settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS = 2 / 3600
+    settings.AI_ASSISTANT_RETRY_BASE_SECONDS = 0.2
+    settings.AI_ASSISTANT_CIRCUIT_FAILURES = 1000
+    settings.OPERATIONS_ALERT_WORKER_SILENT_SECONDS = 3600
+    app = make_app("wechat", platforms)
+    bind("wechat", "o_wh1")
+    operator = make_operator()
+    platforms.state.add_fault(platform="wechat", kind="server_error", count=1000, endpoint="api")
+    webhook_client.with_test_client(client, wechat_request(app, msg_id="9301"))
+    dead = wait_for(
+        lambda: InboundMessage.objects.filter(external_id="9301", status="dead").first(),
+        timeout=60,
+        what="the dead letter",
+    )
+
+    # The operator is on the failing platform too: the notice waits for the next minute.
+    assert "raised dead_letters" in alerts.evaluate()
+    assert Alert.objects.get(condition="dead_letters").notice_pending is True
+    with platforms.state.lock:
+        platforms.state.faults.clear()
+    alerts.evaluate()
+    alerts.evaluate()
+    [notice] = [n for n in sent_to(platforms, OPERATOR_ACCOUNT) if "死信" in n["text"]]
+    assert "wechat" in notice["text"] and "wh1" in notice["text"] and "503" in notice["text"]
+    assert f"/console/messages/{dead.pk}/" in notice["text"]
+
+    client.force_login(operator)
+    page = client.get(f"/console/messages/{dead.pk}/")
+    assert page.status_code == 200 and "Dead letter" in page.content.decode()
+    client.post(f"/console/messages/{dead.pk}/replay")
+    client.post(f"/console/messages/{dead.pk}/replay")  # a second click replays nothing
+
+    wait_for(
+        lambda: InboundMessage.objects.filter(pk=dead.pk, status="done").exists(),
+        timeout=30,
+        what="the replayed message delivered",
+    )
+    assert len(sent_to(platforms, "o_wh1")) == 1
+    replays = MessageEvent.objects.filter(inbound=dead, kind="replayed")
+    assert [event.actor for event in replays] == [operator]
+    timeline = client.get(f"/console/messages/{dead.pk}/").content.decode()
+    assert "Replayed by ops1" in timeline and "part 0 sent" in timeline
+
+
+def test_the_console_is_staff_only(client, demo):
+    message_page = "/console/messages/1/"
+    assert client.get(message_page).status_code == 302  # to the login
+    client.force_login(get_user_model().objects.get(username="wh1"))
+    assert client.get(message_page).status_code == 403
+    assert client.post(f"{message_page}replay").status_code == 403
+
+
+def test_beat_runs_the_alert_evaluation_in_its_own_process(worker_db, tmp_path, settings):
+    """No worker needed: the evaluation must run when none is left."""
+    from celery.beat import ScheduleEntry
+
+    from apps.operations.beat import Scheduler
+    from apps.operations.models import Heartbeat
+    from better_laser_erp.celery import app as celery_app
+
+    settings.AI_ASSISTANT_USE_ASYNC = False
+    scheduler = Scheduler(app=celery_app, schedule_filename=str(tmp_path / "beat"), lazy=True)
+    entry = ScheduleEntry(
+        name="evaluate-alerts", task="apps.operations.tasks.evaluate_alerts", schedule=60.0
+    )
+    assert scheduler.apply_async(entry, advance=False) is None  # nothing sent to a broker
+    wait_for(lambda: Heartbeat.objects.filter(name="beat").exists(), timeout=10, what="beat")
