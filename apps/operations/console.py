@@ -9,23 +9,32 @@ Django's CSRF protection.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.ai_assistant import dispatch, inbox
 from apps.ai_assistant.models import InboundMessage
 
 from . import state
-from .models import Alert
+from .models import Alert, Heartbeat
 
 ACT_PERMISSION = "ai_assistant.change_inboundmessage"
+MESSAGES_LISTED = 100
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The front door: what this is, and where to go."""
+    return render(request, "operations/home.html")
 
 
 def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -148,3 +157,74 @@ def replay(message_id: int, operator: Any) -> bool:
         inbox.answer_and_deliver(taken)
         inbox.release(taken)
     return True
+
+
+@staff_only
+def overview(request: HttpRequest) -> HttpResponse:
+    """The last hour at a glance, the workers and queues, firing alerts, and the message
+    list (search by text, platform id, user or error; filter by status and channel)."""
+    since = timezone.now() - timedelta(hours=1)
+    found = search(request.GET)
+    return render(
+        request,
+        "operations/overview.html",
+        {
+            "hour": last_hour_by_channel(since),
+            "counts": state.message_counts(),
+            "queues": state.queue_depths(),
+            "worker": Heartbeat.objects.filter(name="worker").first(),
+            "beat": Heartbeat.objects.filter(name="beat").first(),
+            "alerts": Alert.objects.filter(state=Alert.State.FIRING),
+            "found": found[:MESSAGES_LISTED],
+            "query": request.GET,
+            "statuses": InboundMessage.Status.choices,
+        },
+    )
+
+
+def search(params) -> Any:
+    messages_found = InboundMessage.objects.select_related("user").order_by("-pk")
+    text = params.get("q", "").strip()[:200]
+    if text:
+        messages_found = messages_found.filter(
+            Q(external_id__icontains=text)
+            | Q(message_data__content__icontains=text)
+            | Q(user__username__icontains=text)
+            | Q(error__icontains=text)
+        )
+    if params.get("status"):
+        messages_found = messages_found.filter(status=params["status"])
+    if params.get("channel"):
+        messages_found = messages_found.filter(channel=params["channel"])
+    return messages_found
+
+
+def last_hour_by_channel(since) -> list[dict[str, Any]]:
+    """Per channel: received, replied, dead since `since`, and p50/p95 seconds from
+    arrival to the last part delivered."""
+    rows = InboundMessage.objects.filter(received_at__gte=since).values_list(
+        "channel", "status", "received_at", "finished_at"
+    )
+    by_channel: dict[str, dict[str, Any]] = {}
+    for channel, status, received_at, finished_at in rows:
+        row = by_channel.setdefault(
+            channel, {"channel": channel, "received": 0, "replied": 0, "dead": 0, "times": []}
+        )
+        row["received"] += 1
+        if status == InboundMessage.Status.DONE and finished_at:
+            row["replied"] += 1
+            row["times"].append((finished_at - received_at).total_seconds())
+        elif status == InboundMessage.Status.DEAD:
+            row["dead"] += 1
+    for row in by_channel.values():
+        times = sorted(row.pop("times"))
+        row["p50"] = percentile(times, 50)
+        row["p95"] = percentile(times, 95)
+    return sorted(by_channel.values(), key=lambda row: row["channel"])
+
+
+def percentile(sorted_values: list[float], pct: int) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, round(pct / 100 * (len(sorted_values) - 1)))
+    return sorted_values[index]

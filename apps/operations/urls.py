@@ -7,6 +7,8 @@ from . import console, health, metrics_view
 app_name = "operations"
 
 urlpatterns = [
+    path("", console.home, name="home"),
+    path("console/", console.overview, name="overview"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view.metrics, name="metrics"),

@@ -134,3 +134,28 @@ def test_beat_runs_the_alert_evaluation_in_its_own_process(worker_db, tmp_path, 
     )
     assert scheduler.apply_async(entry, advance=False) is None  # nothing sent to a broker
     wait_for(lambda: Heartbeat.objects.filter(name="beat").exists(), timeout=10, what="beat")
+
+
+def test_the_front_door_links_the_admin_and_the_console(client, db):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'href="/admin/"' in html and 'href="/console/"' in html
+
+
+def test_the_overview_counts_the_last_hour_and_finds_messages(client, demo, platforms):
+    from apps.ai_assistant.channels.telegram import testkit as telegram_kit
+    from apps.ai_assistant.tests.channel_helpers import make_test_app
+
+    app = make_test_app("telegram")
+    request = telegram_kit.telegram_text(app, 5012345678, "NZ-S1.5 库存", update_id=4343)
+    webhook_client.with_test_client(client, request)
+    client.force_login(get_user_model().objects.get(username="admin"))
+
+    html = client.get("/console/").content.decode()
+    assert "<td>telegram</td><td>1</td><td>1</td><td>0</td>" in html
+    found = client.get("/console/", {"q": "NZ-S1.5"}).content.decode()
+    assert "NZ-S1.5 库存" in found
+    assert (
+        "No messages found." in client.get("/console/", {"q": "nothing-like-it"}).content.decode()
+    )
