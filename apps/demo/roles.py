@@ -64,6 +64,11 @@ DEMO_USERS: dict[str, tuple[str | None, bool, str, str]] = {
 }
 
 
+# Told of backlog and failure alerts on their bound chat accounts (apps/operations/alerts.py).
+OPERATORS_GROUP = "Operators"
+DEMO_OPERATORS = ("admin",)
+
+
 def demo_password(username: str) -> str:
     """The fixed development password of a demo user, set when the user is created."""
     return f"demo-{username}-2026"

@@ -21,7 +21,7 @@ from apps.sales.models import Customer, SalesOrder, SalesOrderLine
 from apps.service.models import ServiceTicket
 
 from . import data
-from .roles import DEMO_USERS, ROLE_PERMISSIONS, demo_password
+from .roles import DEMO_OPERATORS, DEMO_USERS, OPERATORS_GROUP, ROLE_PERMISSIONS, demo_password
 
 CENT = Decimal("0.01")
 OPENING_VOUCHER = "DEMO-OPENING"
@@ -96,6 +96,8 @@ def seed_users() -> list[str]:
         user.groups.set([groups[group_name]] if group_name else [])
         if group_name is None and not superuser:
             user.user_permissions.clear()
+    operators, _ = Group.objects.get_or_create(name=OPERATORS_GROUP)
+    operators.user_set.set(get_user_model().objects.filter(username__in=DEMO_OPERATORS))
     return created
 
 

@@ -24,7 +24,8 @@ DEMO_APP = {
     "webhook_secret": "demo-telegram-webhook-secret",
     "bot_token": "100000001:DEMO-only-bot-token-not-real",
 }
-DEMO_SENDERS = {"wh1": "700000001", "sales1": "700000002"}
+# admin is in the demo's Operators group: alerts reach this account.
+DEMO_SENDERS = {"wh1": "700000001", "sales1": "700000002", "admin": "700000009"}
 
 
 def demo_app() -> SimpleNamespace:
