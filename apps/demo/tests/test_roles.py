@@ -58,12 +58,3 @@ def test_sales_may_reserve_stock_and_create_quotes_but_not_change_orders():
     sales1 = user("sales1")
     assert sales1.has_perms(["inventory.reserve_stock", "sales.create_quote"])
     assert not sales1.has_perm("sales.change_salesorder")
-
-
-@pytest.mark.django_db
-def test_the_demo_admin_is_an_operator_told_of_alerts(demo):
-    from apps.demo.roles import OPERATORS_GROUP
-    from apps.operations.alerts import OPERATORS_GROUP as ALERTED_GROUP
-
-    assert OPERATORS_GROUP == ALERTED_GROUP
-    assert user("admin").groups.filter(name=ALERTED_GROUP).exists()

@@ -159,3 +159,11 @@ def test_the_overview_counts_the_last_hour_and_finds_messages(client, demo, plat
     assert (
         "No messages found." in client.get("/console/", {"q": "nothing-like-it"}).content.decode()
     )
+
+
+def test_the_demo_admin_is_an_operator_told_of_alerts(demo):
+    from apps.demo.roles import OPERATORS_GROUP
+
+    assert OPERATORS_GROUP == alerts.OPERATORS_GROUP
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.groups.filter(name=alerts.OPERATORS_GROUP).exists()
