@@ -653,7 +653,10 @@ def _notice_address(
     identity: ChannelIdentity,
 ) -> tuple[ChannelApp, IncomingMessage, dict[str, Any]] | None:
     """Where to reach a chat account: where its user last spoke to the assistant (that
-    chat's app and reply context), else its direct chat through the channel's first app."""
+    chat's app and reply context), else its direct chat through the channel's first app.
+    The fallback addresses the user id as the chat, which WeChat, WeCom, DingTalk and
+    Telegram accept; Feishu needs a chat id, so a Feishu account is reached only after it
+    has written to the assistant once."""
     last = (
         InboundMessage.objects.filter(
             channel=identity.channel,
