@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 INBOUND = InboundMessage.Status
 PART = OutboundMessage.Status
 EVENT = MessageEvent.Kind
+HOSTNAME = socket.gethostname()
 UNFINISHED = [INBOUND.RECEIVED, INBOUND.QUEUED, INBOUND.PROCESSING, INBOUND.REPLIED]
 
 
@@ -208,7 +209,7 @@ def claim(inbound_id: int) -> InboundMessage | None:
 
 def process_name() -> str:
     """This process, as the console shows who worked on a message: "host/pid"."""
-    return f"{socket.gethostname()}/{os.getpid()}"
+    return f"{HOSTNAME}/{os.getpid()}"
 
 
 def record(inbound: InboundMessage, kind: str, detail: str = "", actor: Any = None) -> None:
