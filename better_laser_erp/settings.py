@@ -147,6 +147,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The site's own login (any ERP user: the web chat); the admin keeps its staff-only one.
+LOGIN_URL = "operations:login"
+LOGIN_REDIRECT_URL = "operations:home"
+LOGOUT_REDIRECT_URL = "operations:home"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

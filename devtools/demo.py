@@ -39,10 +39,11 @@ def _django() -> None:
 
 
 def channels() -> list[str]:
-    """The registered chat channels (each with a demo app in its test kit)."""
-    from apps.ai_assistant.channels import CHANNELS
+    """The chat platforms the stand-in plays (the web chat has no platform: it is the
+    browser page, /chat/)."""
+    from devtools.platforms import load_standins
 
-    return sorted(CHANNELS)
+    return sorted(load_standins())
 
 
 def platform_args() -> list[str]:

@@ -1,7 +1,7 @@
 """The operations console, staff only: a message's timeline, an alert incident, and the
 operator's hands on dead letters (replay once, replay an incident's, discard).
 
-Anyone not logged in is sent to the admin's login; a logged-in user who is not staff gets
+Anyone not logged in is sent to the login page; a logged-in user who is not staff gets
 403. The actions also need the permission to change inbound messages, and are POSTs with
 Django's CSRF protection.
 """
@@ -41,7 +41,7 @@ def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), "admin:login")
+            return redirect_to_login(request.get_full_path())
         if not (request.user.is_active and request.user.is_staff):
             raise PermissionDenied("the operations console is for staff")
         return view(request, *args, **kwargs)

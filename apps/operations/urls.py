@@ -1,13 +1,22 @@
 """URLs of operations: health, metrics, the front door, the web chat and the console."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import console, health, metrics_view
+from . import console, health, metrics_view, webchat
 
 app_name = "operations"
 
 urlpatterns = [
     path("", console.home, name="home"),
+    path("chat/", webchat.chat, name="chat"),
+    path("chat/replies/<str:page_id>", webchat.replies, name="chat-replies"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="operations/login.html"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("console/", console.overview, name="overview"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
