@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint migrate demo run-async demo-message flower
+.PHONY: install run test test-sqlite test-postgres lint migrate demo run-async demo-message flower \
+	browser screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +27,17 @@ run: demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The whole suite; DATABASE_URL picks the database (SQLite when unset).
-test: install
+test: install browser
 	$(BIN)/python -m pytest -n 2 -q
+
+# Debian's chromium (and a CJK font) for the browser tests: installed as root, else the command.
+browser:
+	@bash devtools/ensure_browser.sh
+
+# The browser tests again, saving their screenshots where README shows them.
+screenshots: install browser
+	BROWSER_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:xdist \
+		apps/operations/tests/test_browser.py
 
 lint: install
 	$(BIN)/ruff check .

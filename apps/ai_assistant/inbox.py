@@ -89,9 +89,11 @@ def receive(
             message_data=message.to_dict(),
             reply_context=parsed.reply_context,
             status=INBOUND.QUEUED if queue else INBOUND.PROCESSING,
+            received_at=now,
             queued_at=now if queue else None,
             claimed_at=None if queue else now,
             claimed_by="" if queue else f"web {process_name()}",
+            started_at=None if queue else now,
             attempts=0 if queue else 1,
         )
     except IntegrityError:
@@ -190,13 +192,15 @@ def claim(inbound_id: int) -> InboundMessage | None:
 
     One conditional UPDATE decides, so a status change made meanwhile (the sweeper marking
     the message queued) can never make two workers, or none, win it."""
+    now = timezone.now()
     won = InboundMessage.objects.filter(_claimable(), pk=inbound_id).update(
         status=Case(
             When(status=INBOUND.REPLIED, then=Value(INBOUND.REPLIED)),
             default=Value(INBOUND.PROCESSING),
         ),
-        claimed_at=timezone.now(),
+        claimed_at=now,
         claimed_by=process_name(),
+        started_at=now,
         attempts=F("attempts") + 1,
     )
     if not won:

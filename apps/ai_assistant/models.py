@@ -268,8 +268,10 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    # The process that claimed it last ("host/pid"; "web host/pid" for a sync webhook).
+    # The process that claimed it last ("host/pid"; "web host/pid" for a sync webhook), and
+    # when that claim began (claimed_at is the claim's lease: renewed, and cleared at the end).
     claimed_by = models.CharField(max_length=100, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -76,8 +76,8 @@ def timeline(message: InboundMessage) -> list[tuple[Any, str, str]]:
     entries = [(message.received_at, "received and stored", message.channel)]
     if message.queued_at:
         entries.append((message.queued_at, "queued", ""))
-    if message.claimed_at:
-        entries.append((message.claimed_at, "claimed", message.claimed_by))
+    if message.started_at:
+        entries.append((message.started_at, "claimed", message.claimed_by))
     for event in message.events.select_related("actor"):
         actor = f" by {event.actor.get_username()}" if event.actor else ""
         entries.append((event.at, event.get_kind_display() + actor, event.detail))
