@@ -29,6 +29,12 @@ from . import state
 from .models import Alert, Heartbeat
 
 ACT_PERMISSION = "ai_assistant.change_inboundmessage"
+# A message in one of these states changes no more unless an operator acts.
+FINISHED = {
+    InboundMessage.Status.DONE,
+    InboundMessage.Status.DEAD,
+    InboundMessage.Status.DISCARDED,
+}
 MESSAGES_LISTED = 100
 
 
@@ -66,6 +72,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "parts": message.outbound.order_by("part_index"),
             "tool_calls": message.tool_logs.order_by("created_at"),
             "can_act": request.user.has_perm(ACT_PERMISSION),
+            "finished": message.status in FINISHED,
         },
     )
 

@@ -18,12 +18,9 @@ from django.views.decorators.http import require_GET
 from apps.ai_assistant.channels.web.adapter import PAGE_ID, WEB_APP_ID, account_of, web_app
 from apps.ai_assistant.models import InboundMessage, OutboundMessage
 
+from .console import FINISHED
+
 HISTORY_SHOWN = 20
-FINISHED = {
-    InboundMessage.Status.DONE,
-    InboundMessage.Status.DEAD,
-    InboundMessage.Status.DISCARDED,
-}
 
 
 def _messages_of(request: HttpRequest):
