@@ -6,22 +6,24 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, Exists, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz, process
 
 from apps.inventory import services
-from apps.inventory.models import Item, ReorderRule, SerialNumber, StockLevel, Warehouse
+from apps.inventory.models import QTY, Item, ReorderRule, SerialNumber, StockLevel, Warehouse
 from apps.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from apps.service.models import ServiceTicket
 
-from ._reply import capped, iso, label, listing, mask_name, pick
-from .lookup import find_items, resolve_item, resolve_warehouse
+from ._reply import capped, iso, label, listing, mask_name, max_rows, pick
+from .lookup import find_items, resolve_item, resolve_warehouse, spellings
 from .registry import Preview, Tool, ToolContext, ToolError, ToolInputError, number, register
 from .sales import resolve_visible_order
 
 ZERO = Decimal("0")
+QTY_FIELD = DecimalField(**QTY)
 KEY_SPECS = (
     "power_w",
     "wavelength_nm",
@@ -211,7 +213,16 @@ class CheckInventoryStock(Tool):
             levels = levels.filter(item=item)
         if warehouse:
             levels = levels.filter(warehouse=warehouse)
-        levels = list(levels.select_related("item", "warehouse"))
+        levels = levels.select_related("item", "warehouse")
+        if item:
+            # A row per warehouse, all of them: the item's totals add them up.
+            levels = list(levels)
+            count = len(levels)
+        else:
+            # A warehouse may hold thousands of items: only the rows the reply shows are
+            # read, the count comes from the database.
+            count = levels.count()
+            levels = list(levels[: max_rows()])
         reorder = _reorder_levels({level.item_id for level in levels})
         rows, totals = [], {}
         for level in levels:
@@ -261,9 +272,9 @@ class CheckInventoryStock(Tool):
             "warehouse": warehouse.code if warehouse else None,
             "warehouse_name_zh": warehouse.name_zh if warehouse else None,
             "warehouse_name": warehouse.name if warehouse else None,
-            "count": len(rows),
+            "count": count,
             "rows": capped(rows),
-            "item_count": len(item_totals),
+            "item_count": len(item_totals) if item else count,
             "totals": capped(item_totals),
         }
 
@@ -375,40 +386,38 @@ class LowStockReport(Tool):
     def run(self, ctx: ToolContext, params: LowStockParams) -> dict[str, Any]:
         warehouse = resolve_warehouse(params.warehouse) if params.warehouse else None
         if params.mode == "below_reorder":
-            rows = self._below_reorder(warehouse, params.category)
+            count, rows = self._below_reorder(warehouse, params.category)
         else:
-            rows = self._zero(warehouse, params.category)
+            count, rows = self._zero(warehouse, params.category)
         return {
             "mode": params.mode,
             "warehouse": warehouse.code if warehouse else None,
             "category": params.category,
-            "count": len(rows),
-            "rows": capped(rows),
+            "count": count,
+            "rows": rows,
         }
 
+    # Both reports are one query each for the count and for the rows shown: the database
+    # compares stock with the rules; Python only formats what the reply shows.
+
     @staticmethod
-    def _below_reorder(warehouse: Warehouse | None, category: str | None) -> list[dict]:
-        rules = ReorderRule.objects.filter(warehouse__active=True, item__active=True)
+    def _below_reorder(warehouse: Warehouse | None, category: str | None) -> tuple[int, list]:
+        on_hand = StockLevel.objects.filter(
+            item_id=OuterRef("item_id"), warehouse_id=OuterRef("warehouse_id")
+        ).values("actual_qty")[:1]
+        rules = (
+            ReorderRule.objects.filter(warehouse__active=True, item__active=True)
+            .annotate(qty=Coalesce(Subquery(on_hand), Value(ZERO), output_field=QTY_FIELD))
+            .filter(qty__lt=F("reorder_level"))
+        )
         if warehouse:
             rules = rules.filter(warehouse=warehouse)
         if category:
             rules = rules.filter(item__category=category)
-        rules = list(rules.select_related("item", "warehouse"))
-        actual = {
-            (level.item_id, level.warehouse_id): level.actual_qty
-            for level in StockLevel.objects.filter(
-                item_id__in={rule.item_id for rule in rules},
-                warehouse_id__in={rule.warehouse_id for rule in rules},
-            )
-        }
-        low = [
-            (rule, actual.get((rule.item_id, rule.warehouse_id), ZERO))
-            for rule in rules
-            if actual.get((rule.item_id, rule.warehouse_id), ZERO) < rule.reorder_level
-        ]
-        incoming = _open_purchases({rule.item_id for rule, _ in low})
+        shown = list(rules.select_related("item", "warehouse")[: max_rows()])
+        incoming = _open_purchases({rule.item_id for rule in shown})
         rows = []
-        for rule, qty in low:
+        for rule in shown:
             purchase = incoming.get((rule.item_id, rule.warehouse_id), {})
             rows.append(
                 {
@@ -416,40 +425,44 @@ class LowStockReport(Tool):
                     "warehouse": rule.warehouse.code,
                     "warehouse_name": rule.warehouse.name,
                     "warehouse_name_zh": rule.warehouse.name_zh,
-                    "qty": number(qty),
+                    "qty": number(rule.qty),
                     "reorder_level": number(rule.reorder_level),
                     "reorder_qty": number(rule.reorder_qty),
-                    "shortfall": number(rule.reorder_level - qty),
+                    "shortfall": number(rule.reorder_level - rule.qty),
                     "open_po_qty": number(purchase.get("qty", ZERO)),
                     "open_po_eta": iso(purchase.get("eta")),
                     "open_pos": purchase.get("orders", []),
                 }
             )
-        return rows
+        return rules.count(), rows
 
     @staticmethod
-    def _zero(warehouse: Warehouse | None, category: str | None) -> list[dict]:
+    def _zero(warehouse: Warehouse | None, category: str | None) -> tuple[int, list]:
         items = Item.objects.filter(active=True, is_stock_item=True)
         if category:
             items = items.filter(category=category)
-        levels = StockLevel.objects.filter(warehouse__active=True)
+        levels = StockLevel.objects.filter(item_id=OuterRef("pk"), warehouse__active=True)
         if warehouse:
             levels = levels.filter(warehouse=warehouse)
             # Only items this warehouse keeps: a stock row or a reorder rule there.
-            kept = Q(stock_levels__warehouse=warehouse) | Q(reorder_rules__warehouse=warehouse)
-            items = items.filter(kept).distinct()
-        on_hand = dict(
-            levels.order_by()
-            .values("item_id")
-            .annotate(total=Sum("actual_qty"))
-            .values_list("item_id", "total")
+            rule_here = ReorderRule.objects.filter(item_id=OuterRef("pk"), warehouse=warehouse)
+            items = items.filter(Exists(levels) | Exists(rule_here))
+        on_hand = levels.order_by().values("item_id").annotate(total=Sum("actual_qty"))
+        empty = (
+            items.annotate(
+                on_hand=Coalesce(
+                    Subquery(on_hand.values("total")), Value(ZERO), output_field=QTY_FIELD
+                )
+            )
+            .filter(on_hand__lte=0)
+            .order_by("sku")
         )
-        empty = [item for item in items.order_by("sku") if (on_hand.get(item.pk) or ZERO) <= 0]
+        shown = list(empty[: max_rows()])
         incoming = _open_purchases(
-            [item.pk for item in empty], [warehouse.pk] if warehouse else None
+            [item.pk for item in shown], [warehouse.pk] if warehouse else None
         )
         rows = []
-        for item in empty:
+        for item in shown:
             purchases = [entry for key, entry in incoming.items() if key[0] == item.pk]
             etas = [entry["eta"] for entry in purchases if entry["eta"]]
             rows.append(
@@ -462,7 +475,7 @@ class LowStockReport(Tool):
                     "open_pos": sorted({no for entry in purchases for no in entry["orders"]}),
                 }
             )
-        return rows
+        return empty.count(), rows
 
     def render(self, data: dict[str, Any], language: str) -> str:
         where = f" @ {data['warehouse']}" if data["warehouse"] else ""
@@ -519,7 +532,7 @@ def resolve_serial(text: str) -> SerialNumber:
     needle = text.strip()
     serial = (
         SerialNumber.objects.select_related("item", "customer")
-        .filter(serial__iexact=needle)
+        .filter(serial__in=spellings(needle))
         .first()
     )
     if serial:

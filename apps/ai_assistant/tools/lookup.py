@@ -24,34 +24,62 @@ def _normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+def spellings(text: str) -> list[str]:
+    """A code or document number as typed and in upper case, the way they are stored.
+    `field__in=spellings(x)` uses the field's unique index; `field__iexact` compares
+    UPPER(field) and reads the whole table."""
+    typed = text.strip()
+    return list(dict.fromkeys([typed, typed.upper()]))
+
+
 def item_names(item: Item) -> list[str]:
     """Every name the item is known by, lower-cased."""
-    names = [item.sku, item.name, item.name_zh, *(item.aliases or [])]
-    return [_normalize(name) for name in names if name]
+    return _names(item.sku, item.name, item.name_zh, item.aliases)
+
+
+def _names(sku: str, name: str, name_zh: str, aliases: list[str] | None) -> list[str]:
+    return [_normalize(each) for each in [sku, name, name_zh, *(aliases or [])] if each]
+
+
+NAME_COLUMNS = ("pk", "sku", "name", "name_zh", "aliases")
 
 
 def find_items(query: str, limit: int = 10) -> list[tuple[Item, float]]:
-    """Active items matching the query, best first, with a 0–100 score."""
+    """Active items matching the query, best first, with a 0–100 score.
+
+    The database finds the items whose names contain the query (a name equal to it first);
+    only when none does are all names ranked by similarity, and then as plain strings, not
+    model instances."""
     needle = _normalize(query)
     if not needle:
         return []
-    items = list(Item.objects.filter(active=True))
-    exact = [item for item in items if needle in item_names(item)]
+    active = Item.objects.filter(active=True).order_by("sku")
+    contained = list(active.filter(search_text__contains=needle).values_list(*NAME_COLUMNS))
+    exact = [row[0] for row in contained if needle in _names(*row[1:])]
     if exact:
-        return [(item, 100.0) for item in exact][:limit]
-    contained = [item for item in items if needle in item.search_text]
+        return [(item, 100.0) for item in _items(exact[:limit])]
     if contained:
-        return [(item, 95.0) for item in contained][:limit]
-    choices = {(item.pk, name): name for item in items for name in item_names(item)}
+        return [(item, 95.0) for item in _items([row[0] for row in contained[:limit]])]
+    choices = {
+        (row[0], name): name
+        for row in active.values_list(*NAME_COLUMNS)
+        for name in _names(*row[1:])
+    }
     matches = process.extract(
         needle, choices, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF, limit=limit * 3
     )
     best: dict[int, float] = {}
     for _name, score, (item_pk, _) in matches:
         best[item_pk] = max(best.get(item_pk, 0.0), score)
-    by_pk = {item.pk: item for item in items}
-    ranked = sorted(best.items(), key=lambda pair: -pair[1])
-    return [(by_pk[pk], score) for pk, score in ranked][:limit]
+    ranked = sorted(best.items(), key=lambda pair: -pair[1])[:limit]
+    by_pk = Item.objects.in_bulk([pk for pk, _ in ranked])
+    return [(by_pk[pk], score) for pk, score in ranked]
+
+
+def _items(pks: list[int]) -> list[Item]:
+    """The items of these keys, in the order given."""
+    by_pk = Item.objects.in_bulk(pks)
+    return [by_pk[pk] for pk in pks]
 
 
 def resolve_item(text: str) -> Item:
@@ -105,7 +133,7 @@ def resolve_customer(text: str, queryset=None) -> Customer:
     """The customer named by code or (part of) its Chinese or English name."""
     needle = _normalize(text)
     customers = queryset if queryset is not None else Customer.objects.filter(active=True)
-    by_code = customers.filter(code__iexact=needle).first()
+    by_code = customers.filter(code__in=spellings(needle)).first()
     if by_code:
         return by_code
     matches = list(customers.filter(name_zh__icontains=needle)) or list(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from apps.production.models import WorkOrder, WorkOrderOperation
 
 from ._reply import capped, iso, label, listing, pick
+from .lookup import spellings
 from .registry import Tool, ToolContext, ToolInputError, number, register
 
 FINISHED = (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED)
@@ -99,11 +100,11 @@ class ProductionProgress(Tool):
         work_orders = work_orders.prefetch_related("operations")
         reference = params.work_order or params.sales_order or params.serial_no
         if params.work_order:
-            work_orders = work_orders.filter(number__iexact=params.work_order.strip())
+            work_orders = work_orders.filter(number__in=spellings(params.work_order))
         if params.sales_order:
-            work_orders = work_orders.filter(sales_order__number__iexact=params.sales_order.strip())
+            work_orders = work_orders.filter(sales_order__number__in=spellings(params.sales_order))
         if params.serial_no:
-            work_orders = work_orders.filter(serial_no__iexact=params.serial_no.strip())
+            work_orders = work_orders.filter(serial_no__in=spellings(params.serial_no))
         found = list(work_orders)
         if not found:
             raise ToolInputError(f"No work order found for “{reference}”.")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from apps.purchasing.models import PurchaseOrder, Supplier
 
 from ._reply import iso, label, listing, max_rows, pick
-from .lookup import resolve_item
+from .lookup import resolve_item, spellings
 from .registry import Tool, ToolContext, ToolInputError, number, register
 
 PO_LABELS_EN = dict(PurchaseOrder.Status.choices)
@@ -37,7 +37,7 @@ def resolve_supplier(text: str) -> Supplier:
     """The supplier named by code or (part of) its name."""
     needle = text.strip()
     suppliers = Supplier.objects.filter(active=True)
-    by_code = suppliers.filter(code__iexact=needle).first()
+    by_code = suppliers.filter(code__in=spellings(needle)).first()
     if by_code:
         return by_code
     matches = list(suppliers.filter(Q(name_zh__icontains=needle) | Q(name__icontains=needle)))
@@ -74,7 +74,7 @@ class PurchaseOrderStatus(Tool):
         orders = PurchaseOrder.objects.select_related("supplier")
         item = None
         if params.po:
-            orders = orders.filter(number__iexact=params.po.strip())
+            orders = orders.filter(number__in=spellings(params.po))
             if not orders.exists():
                 raise ToolInputError(f"No purchase order “{params.po}” found.")
         else:

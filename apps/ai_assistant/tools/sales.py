@@ -15,7 +15,7 @@ from apps.sales.models import Customer, SalesOrder
 from apps.service.models import ServiceTicket
 
 from ._reply import iso, label, listing, max_rows, person_name, pick
-from .lookup import resolve_customer, resolve_item
+from .lookup import resolve_customer, resolve_item, spellings
 from .registry import Preview, Tool, ToolContext, ToolError, ToolInputError, number, register
 
 CENT = Decimal("0.01")
@@ -43,7 +43,7 @@ def resolve_visible_order(user: Any, text: str) -> SalesOrder:
     """The order with this number among those the user may see; others read as not found."""
     needle = text.strip()
     orders = visible_orders(user).select_related("customer")
-    order = orders.filter(number__iexact=needle).first()
+    order = orders.filter(number__in=spellings(needle)).first()
     if order:
         return order
     numbers = list(orders.values_list("number", flat=True)[:2000])
@@ -230,7 +230,7 @@ class CustomerLookup(Tool):
     def run(self, ctx: ToolContext, params: CustomerLookupParams) -> dict[str, Any]:
         needle = params.query.strip()
         customers = Customer.objects.filter(active=True).select_related("owner_salesperson")
-        matches = customers.filter(code__iexact=needle)
+        matches = customers.filter(code__in=spellings(needle))
         if not matches.exists():
             matches = customers.filter(
                 Q(name_zh__icontains=needle) | Q(name__icontains=needle) | Q(code__icontains=needle)

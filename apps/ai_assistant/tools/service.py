@@ -13,7 +13,7 @@ from apps.service.models import ServiceTicket
 
 from ._reply import iso, label, listing, max_rows, person_name, pick
 from .inventory import WARRANTY_LABELS_EN, customer_words, resolve_serial
-from .lookup import resolve_customer
+from .lookup import resolve_customer, spellings
 from .registry import Preview, Tool, ToolContext, ToolError, ToolInputError, register
 
 TICKET_LABELS_EN = dict(ServiceTicket.Status.choices)
@@ -64,7 +64,7 @@ class ServiceTicketStatus(Tool):
             "customer", "serial", "item", "assigned_engineer"
         )
         if params.ticket_no:
-            tickets = tickets.filter(number__iexact=params.ticket_no.strip())
+            tickets = tickets.filter(number__in=spellings(params.ticket_no))
             if not tickets.exists():
                 raise ToolInputError(f"No service ticket “{params.ticket_no}” found.")
         if params.serial_no:
