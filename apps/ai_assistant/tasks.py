@@ -17,17 +17,15 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import dispatch, inbox
+from . import dispatch, inbox, retention
 from .channels import CHANNELS
 from .errors import PlatformError
 from .handler import MessageHandler
 from .messages import IncomingMessage
-from .models import ChannelApp, Conversation, InboundMessage, ToolExecutionLog
+from .models import ChannelApp, InboundMessage
 from .tools.registry import ToolContext, execute_tool
 
 logger = logging.getLogger(__name__)
-
-DELETE_BATCH_SIZE = 1000
 
 
 def _user(user_id: int | None):
@@ -122,21 +120,11 @@ def execute_tool_async(self, tool_name: str, user_id: int, parameters: dict) -> 
         raise self.retry(exc=error, countdown=settings.AI_ASSISTANT_RETRY_DELAY_SECONDS) from error
 
 
-def _delete_in_batches(queryset) -> int:
-    deleted = 0
-    while True:
-        batch = list(queryset.values_list("pk", flat=True)[:DELETE_BATCH_SIZE])
-        if not batch:
-            return deleted
-        queryset.model.objects.filter(pk__in=batch).delete()
-        deleted += len(batch)
-
-
 @shared_task
 def cleanup_expired_conversations() -> int:
     """Delete conversations inactive for 30 days. Runs every hour."""
     cutoff = timezone.now() - timedelta(days=settings.AI_ASSISTANT_CONVERSATION_TTL_DAYS)
-    deleted = _delete_in_batches(Conversation.objects.filter(last_active_at__lt=cutoff))
+    deleted = retention.delete_conversations_before(cutoff)
     logger.info("deleted %d conversations inactive since %s", deleted, cutoff.date())
     return deleted
 
@@ -145,7 +133,7 @@ def cleanup_expired_conversations() -> int:
 def cleanup_old_logs() -> int:
     """Delete tool-execution logs older than 90 days. Runs every day at 02:00."""
     cutoff = timezone.now() - timedelta(days=settings.AI_ASSISTANT_TOOL_LOG_RETENTION_DAYS)
-    deleted = _delete_in_batches(ToolExecutionLog.objects.filter(created_at__lt=cutoff))
+    deleted = retention.delete_tool_logs_before(cutoff)
     logger.info("deleted %d tool execution logs older than %s", deleted, cutoff.date())
     return deleted
 
