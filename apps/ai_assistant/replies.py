@@ -212,10 +212,21 @@ def clarify_missing(what: str, language: str) -> str:
     return zh if _lang(language) == "zh" else en
 
 
-def ambiguous(mention: str, candidates: list[str], language: str) -> str:
-    """Ask which of several records a mention meant."""
-    if _lang(language) == "zh":
-        head = f"“{mention}”对应多个结果。"
+def ambiguous(mention: str, candidates: list[str], language: str, total: int = 0) -> str:
+    """Ask which of several records a mention meant. `total` > the candidates shown: a word
+    that fits dozens of records says how many and how to narrow down, never lists them all."""
+    zh = _lang(language) == "zh"
+    if total > len(candidates):
+        if zh:
+            head = (
+                f"“{mention}”对应 {total} 个结果，先列出 {len(candidates)} 个。"
+                "可以加上型号、尺寸、SKU 或仓库来缩小范围。"
+            )
+        else:
+            head = (
+                f"“{mention}” matches {total} records; here are {len(candidates)}. "
+                "Add a model, size, SKU or warehouse to narrow it down."
+            )
     else:
-        head = f"“{mention}” matches several records."
+        head = f"“{mention}”对应多个结果。" if zh else f"“{mention}” matches several records."
     return ask_back(head, candidates, language)

@@ -382,7 +382,7 @@ class _Parser:
             return group.values[0]
         candidates = [self.vocabulary.item_label(sku) for sku in group.values[:8]]
         raise Ask(
-            replies.ambiguous(group.text, candidates, self.language),
+            replies.ambiguous(group.text, candidates, self.language, len(group.values)),
             candidates,
             tool=slot_tool,
             params=params or {},
@@ -406,7 +406,11 @@ class _Parser:
         if len(codes) == 1:
             return codes[0]
         candidates = [str(self.vocabulary.customers[code]) for code in codes[:8]]
-        raise Ask(replies.ambiguous(mention.text, candidates, self.language), candidates, tool=tool)
+        raise Ask(
+            replies.ambiguous(mention.text, candidates, self.language, len(codes)),
+            candidates,
+            tool=tool,
+        )
 
     def supplier(self, prefer: bool) -> str | None:
         for mention in self.entities.mentions:
@@ -655,7 +659,7 @@ class _Parser:
                 candidates = [self.vocabulary.item_label(sku) for sku in group.values[:8]]
                 params = {"customer": customer, "lines": lines + [{"item": None, "qty": 1}]}
                 raise Ask(
-                    replies.ambiguous(group.text, candidates, self.language),
+                    replies.ambiguous(group.text, candidates, self.language, len(group.values)),
                     candidates,
                     tool="create_sales_quote",
                     params=params,

@@ -164,7 +164,9 @@ def singularize(text: str) -> str:
 class Term:
     text: str
     kind: str  # item | warehouse | customer | supplier
-    values: frozenset[str]
+    # Added to in place while the vocabulary is built: a word shared by thousands of items
+    # (喷嘴, nozzle) must not copy its set on every item.
+    values: set[str]
     tier: int
 
 
@@ -245,9 +247,9 @@ class Vocabulary:
             key = (text, kind)
             known = terms.get(key)
             if known is None or known.tier < tier:
-                terms[key] = Term(text, kind, frozenset([value]), tier)
+                terms[key] = Term(text, kind, {value}, tier)
             elif known.tier == tier:
-                known.values = known.values | {value}
+                known.values.add(value)
 
         for sku, item in self.items.items():
             for name in [sku, item.name, item.name_zh, *(item.aliases or [])]:

@@ -117,3 +117,22 @@ def test_nonsense_is_not_understood_without_calling_a_tool():
     reply = RuleBrain().respond(current)
     assert calls == []
     assert "没听懂" in reply.text
+
+
+def test_a_word_that_fits_dozens_of_items_says_how_many_and_how_to_narrow():
+    from apps.inventory.models import Item
+
+    for n in range(30):
+        Item.objects.create(
+            sku=f"NZ-X{n:02d}",
+            name=f"Nozzle X{n:02d}",
+            name_zh=f"喷嘴X{n:02d}",
+            item_type="consumable",
+        )
+    understanding = RuleBrain().understand("喷嘴还有多少", "zh")
+    assert understanding.kind == "clarify"
+    total = Item.objects.filter(name_zh__contains="喷嘴").count()
+    assert f"“喷嘴”对应 {total} 个结果，先列出 8 个" in understanding.question
+    assert len(understanding.candidates) == 8
+    english = RuleBrain().understand("how many nozzles", "en")
+    assert "Add a model, size, SKU or warehouse" in english.question
