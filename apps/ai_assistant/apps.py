@@ -8,17 +8,24 @@ class AiAssistantConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from apps.inventory.models import Item, Warehouse
+        from apps.inventory.models import Warehouse
         from apps.purchasing.models import Supplier
         from apps.sales.models import Customer
 
         from . import channels  # noqa: F401  (registers every channel with the models)
+        from .brain import names
         from .brain.rules_entities import vocabulary_changed
         from .channel_apps import forget_channel_apps
         from .models import ChannelApp
 
-        # The rule brain's vocabulary holds these records' names.
-        for model in (Item, Warehouse, Customer, Supplier):
+        # The names the rule brain finds records by are rewritten with the record.
+        for kind, model in names.KINDS.items():
+            post_save.connect(names.record_saved, sender=model, dispatch_uid=f"names-{kind}")
+            post_delete.connect(
+                names.record_deleted, sender=model, dispatch_uid=f"names-del-{kind}"
+            )
+        # Each process holds the few warehouses, customers and suppliers (not the items).
+        for model in (Warehouse, Customer, Supplier):
             post_save.connect(vocabulary_changed, sender=model, dispatch_uid=f"vocab-{model}")
             post_delete.connect(vocabulary_changed, sender=model, dispatch_uid=f"vocab-del-{model}")
 

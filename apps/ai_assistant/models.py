@@ -483,3 +483,25 @@ class WebhookProof(models.Model):
 
     def __str__(self) -> str:
         return f"proof {self.proof_digest[:12]}… of {self.app}"
+
+
+class NameTerm(models.Model):
+    """One name an ERP record is called by, as the rule brain finds it in a sentence
+    (apps/ai_assistant/brain/names.py keeps the table current)."""
+
+    text = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10)  # item | warehouse | customer | supplier
+    record_id = models.BigIntegerField()
+    value = models.CharField(max_length=40)  # the SKU or code the tools take
+    tier = models.PositiveSmallIntegerField()  # 2: the record's own name, 1: part of one
+    length = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["text"]),
+            models.Index(fields=["kind", "record_id"]),
+            models.Index(fields=["kind", "tier", "length", "text"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} → {self.kind} {self.value}"

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Q
+
 from apps.ai_assistant import replies
 from apps.ai_assistant.tools.registry import REGISTRY, get_tool, load_tools
+from apps.inventory.models import Item
 
+from . import names
 from .base import BrainReply, BrainTurn, Understanding
 from .declared import trigger_words
 from .rules_entities import (
@@ -23,6 +27,14 @@ from .rules_entities import (
     normalize,
     plain_number,
 )
+
+
+def _containing_any(numbers: list[str]) -> Q:
+    """Items whose names hold one of the numbers (has_number checks the edges after)."""
+    condition = Q(pk__in=[])
+    for number in numbers:
+        condition |= Q(search_text__contains=number)
+    return condition
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
@@ -341,18 +353,24 @@ class _Parser:
         if not numbers:
             return skus
         if len(skus) == 1:
-            item = self.vocabulary.items[skus[0]]
+            item = self.vocabulary.item(skus[0])
             attached = self.attached_numbers(group)
-            if all(self.has_number(item, number) for number in attached):
+            if all(self.has_number(item.search_text, number) for number in attached):
                 return skus
             numbers = attached
-            skus = [
-                sku
-                for sku, other in self.vocabulary.items.items()
-                if other.category == item.category and other.item_type == item.item_type
-            ]
+            # Its kind of item that has the numbers (the database finds the candidates).
+            similar = Item.objects.filter(
+                active=True, category=item.category, item_type=item.item_type
+            )
+            text_of = dict(
+                similar.filter(_containing_any(numbers)).values_list("sku", "search_text")
+            )
+            all_similar = list(similar.values_list("sku", flat=True))
+            skus = [sku for sku in all_similar if sku in text_of] or all_similar
+        else:
+            text_of = dict(Item.objects.filter(sku__in=skus).values_list("sku", "search_text"))
         for number in numbers:
-            kept = [sku for sku in skus if self.has_number(self.vocabulary.items[sku], number)]
+            kept = [sku for sku in skus if self.has_number(text_of.get(sku, ""), number)]
             if kept:
                 skus = kept
         return skus
@@ -370,8 +388,8 @@ class _Parser:
         return attached
 
     @staticmethod
-    def has_number(item, number: str) -> bool:
-        return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", item.search_text))
+    def has_number(search_text: str, number: str) -> bool:
+        return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", search_text))
 
     def item(self, required: bool, slot_tool: str = "", params: dict | None = None) -> str | None:
         groups = self.item_groups()
@@ -380,7 +398,7 @@ class _Parser:
         group = groups[0]
         if len(group.values) == 1:
             return group.values[0]
-        candidates = [self.vocabulary.item_label(sku) for sku in group.values[:8]]
+        candidates = self.vocabulary.item_labels(group.values[:8])
         raise Ask(
             replies.ambiguous(group.text, candidates, self.language, len(group.values)),
             candidates,
@@ -656,7 +674,7 @@ class _Parser:
         lines = []
         for index, group in enumerate(groups):
             if len(group.values) != 1:
-                candidates = [self.vocabulary.item_label(sku) for sku in group.values[:8]]
+                candidates = self.vocabulary.item_labels(group.values[:8])
                 params = {"customer": customer, "lines": lines + [{"item": None, "qty": 1}]}
                 raise Ask(
                     replies.ambiguous(group.text, candidates, self.language, len(group.values)),
@@ -710,7 +728,7 @@ class _Parser:
             skus = groups[0].values
             if len(skus) == 1:
                 return self.tool("check_inventory_stock", item=skus[0], warehouse=self.warehouse())
-            categories = {self.vocabulary.items[sku].category for sku in skus}
+            categories = {item.category for item in self.vocabulary.items(skus).values()}
             if len(categories) == 1:
                 category = categories.pop()
         return self.tool(
@@ -813,14 +831,14 @@ class _Parser:
         words = re.findall(r"[\u4e00-\u9fff]{3,}", self.rest)
         found: set[str] = set()
         for word in words:
-            for sku, item in self.vocabulary.items.items():
-                for name in [item.name_zh, *(item.aliases or [])]:
-                    if not name or len(name) < 3 or not re.fullmatch(r"[\u4e00-\u9fff]+", name):
-                        continue
-                    for start in range(0, len(word) - len(name) + 1):
-                        window = word[start : start + len(name)]
+            for size in range(3, len(word) + 1):
+                for start in range(0, len(word) - size + 1):
+                    window = word[start : start + size]
+                    for name, sku in names.names_like(window[0], size):
+                        if not re.fullmatch(r"[\u4e00-\u9fff]+", name):
+                            continue
                         diff = sum(1 for a, b in zip(window, name, strict=True) if a != b)
-                        if diff == 1 and window[0] == name[0]:
+                        if diff == 1:
                             found.add(sku)
         return found.pop() if len(found) == 1 else None
 

@@ -1,17 +1,18 @@
 """Finding ERP records in a sentence: document numbers, serials, items, warehouses, customers,
 suppliers and quantities, in Chinese, English or both.
 
-The vocabulary is read from the database once per message. Every name a record is known by
-becomes a term; the sentence is scanned longest term first, so "单层喷嘴1.5" wins over
-"喷嘴" and "深圳创新精密钣金" (a customer) over "深圳" (a warehouse). A term that names several
-records is kept as an ambiguous mention for the caller to ask back, never guessed.
+Names come from the indexed NameTerm table (names.py): the sentence's pieces are looked up in
+one query, then the sentence is scanned longest term first, so "单层喷嘴1.5" wins over "喷嘴"
+and "深圳创新精密钣金" (a customer) over "深圳" (a warehouse). A term that names several
+records is kept as an ambiguous mention for the caller to ask back, never guessed. Only the
+few warehouses, customers and suppliers are held in memory (codes and labels), rebuilt when
+one of them changes; items are read when a turn needs them.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,93 +22,16 @@ from apps.inventory.models import Item, Warehouse
 from apps.purchasing.models import Supplier
 from apps.sales.models import Customer
 
-# Term tiers: a record's own names beat names derived from parts of them.
-EXACT, DERIVED = 2, 1
+from . import names
+from .text import normalize, singular, singularize
+
+__all__ = ["normalize", "singular", "singularize"]
 
 DOC_NUMBER = re.compile(
     r"(?<![a-z0-9])(so|wo|po|st)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,4})(?!\d)", re.I
 )
 SERIAL = re.compile(r"(?<![a-z0-9])lx\s*-?\s*(\d{8})(?!\d)", re.I)
 PARTY_CODE = re.compile(r"(?<![a-z0-9])([cs])(\d{3})(?![\d.])", re.I)
-CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-
-# Other words staff use for the demo warehouses (the records' own names are added too).
-WAREHOUSE_WORDS = {
-    "main": ["主仓", "总仓", "苏州仓", "大仓", "主库", "main warehouse", "suzhou warehouse"],
-    "spare": ["备件仓库", "备件库", "配件仓", "配件库", "spare parts warehouse", "spare parts"],
-    "sz": ["深圳", "深圳仓库", "深圳分公司", "shenzhen", "shenzhen warehouse"],
-    "van1": ["服务车", "售后车", "1号服务车", "一号服务车", "service van", "van 1", "the van"],
-}
-COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
-CITY_PREFIXES = re.compile(
-    r"^(深圳市|苏州|昆山|无锡|常州|南通|杭州|宁波|温州|上海|深圳|东莞|佛山|"
-    r"广州|青岛|济南|合肥|武汉|成都|天津|厦门|郑州|北京|南京)"
-)
-# Words that never start or end a derived English term.
-EN_FUNCTION_WORDS = {
-    "co",
-    "ltd",
-    "co.,",
-    "ltd.",
-    "the",
-    "of",
-    "for",
-    "and",
-    "with",
-    "mm",
-    "kw",
-    "w",
-    "style",
-    "on-site",
-    "dual-circuit",
-}
-# Words too general to name an item on their own.
-EN_GENERIC = {
-    "laser",
-    "fiber",
-    "fibre",
-    "machine",
-    "source",
-    "cutting",
-    "auto",
-    "head",
-    "marking",
-    "part",
-    "product",
-    "precision",
-    "focus",
-    "single-layer",
-    "double-layer",
-    "handheld",
-    "ring",
-    "lens",
-    "window",
-    "sensor",
-    "training",
-    "installation",
-}
-SINGULAR_KEEP = {
-    "lens",
-    "focus",
-    "status",
-    "raycus",
-    "this",
-    "has",
-    "is",
-    "was",
-    "its",
-    "gas",
-    "plus",
-    "yes",
-    "less",
-    "process",
-    "us",
-    "does",
-    "pcs",
-    "always",
-    "series",
-    "bus",
-}
 UNITS = r"(?:个|件|台|套|片|只|支|把|盒|pcs|pc|pieces|piece|units|unit|sets|set|nos)"
 CN_DIGITS = {
     "一": 1,
@@ -137,37 +61,6 @@ EN_NUMBERS = {
     "a": 1,
     "an": 1,
 }
-
-
-def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, one space between words."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def singular(word: str) -> str:
-    if len(word) <= 3 or word in SINGULAR_KEEP or not word.isalpha() or word.endswith("us"):
-        return word
-    if re.search(r"(ses|xes|ches|shes)$", word):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def singularize(text: str) -> str:
-    """Plural English words to singular, keeping the text's length-independent meaning."""
-    return re.sub(r"[a-z]+", lambda match: singular(match.group(0)), text)
-
-
-@dataclass
-class Term:
-    text: str
-    kind: str  # item | warehouse | customer | supplier
-    # Added to in place while the vocabulary is built: a word shared by thousands of items
-    # (喷嘴, nozzle) must not copy its set on every item.
-    values: set[str]
-    tier: int
 
 
 @dataclass
@@ -205,12 +98,13 @@ VOCABULARY_VERSION_KEY = "ai_assistant:vocabulary_version"
 # Changes made without model signals (bulk updates, other tools) show up within this long.
 VOCABULARY_MAX_AGE_SECONDS = 300
 _cached_vocabulary: tuple[object, float, Vocabulary] | None = None
+KIND_ORDER = ("item", "warehouse", "customer", "supplier")
 
 
 def current_vocabulary() -> Vocabulary:
-    """The vocabulary, built once per process and rebuilt when items, warehouses, customers
-    or suppliers change (a version in the shared cache, bumped on save and delete) or when
-    it is older than VOCABULARY_MAX_AGE_SECONDS. Building it takes ~20 ms; a turn reuses it."""
+    """The warehouses, customers and suppliers, read once per process and again when one of
+    them changes (a version in the shared cache, bumped on save and delete) or when they
+    are older than VOCABULARY_MAX_AGE_SECONDS. Items are not held: they are many."""
     global _cached_vocabulary
     version = cache.get(VOCABULARY_VERSION_KEY)
     now = time.monotonic()
@@ -224,72 +118,31 @@ def current_vocabulary() -> Vocabulary:
 
 
 def vocabulary_changed(**_signal_arguments) -> None:
-    """Signal receiver: every process rebuilds its vocabulary on its next turn."""
+    """Signal receiver: every process reads the parties and warehouses again next turn."""
     global _cached_vocabulary
     _cached_vocabulary = None
     cache.set(VOCABULARY_VERSION_KEY, time.time_ns(), timeout=None)
 
 
 class Vocabulary:
-    """Every name of every active item, warehouse, customer and supplier, as terms."""
+    """The active warehouses, customers and suppliers by code; items on demand; the names
+    of all of them in the NameTerm table."""
 
     def __init__(self) -> None:
-        self.items = {item.sku: item for item in Item.objects.filter(active=True)}
         self.warehouses = {w.code: w for w in Warehouse.objects.filter(active=True)}
         self.customers = {c.code: c for c in Customer.objects.filter(active=True)}
         self.suppliers = {s.code: s for s in Supplier.objects.filter(active=True)}
-        terms: dict[tuple[str, str], Term] = {}
 
-        def add(text: str, kind: str, value: str, tier: int) -> None:
-            text = singularize(normalize(text))
-            if len(text) < 2 or (text.isascii() and len(text) < 2):
-                return
-            key = (text, kind)
-            known = terms.get(key)
-            if known is None or known.tier < tier:
-                terms[key] = Term(text, kind, {value}, tier)
-            elif known.tier == tier:
-                known.values.add(value)
+    def items(self, skus: list[str]) -> dict[str, Item]:
+        """The active items of these SKUs."""
+        return Item.objects.filter(active=True).in_bulk(skus, field_name="sku")
 
-        for sku, item in self.items.items():
-            for name in [sku, item.name, item.name_zh, *(item.aliases or [])]:
-                if name:
-                    add(name, "item", sku, EXACT)
-            add(sku.replace("-", ""), "item", sku, EXACT)
-            add(sku.replace("-", " "), "item", sku, EXACT)
-            for name in [item.name_zh, *(item.aliases or [])]:
-                for run in CJK_RUN.findall(name or ""):
-                    for size in range(2, len(run) + 1):
-                        for start in range(0, len(run) - size + 1):
-                            add(run[start : start + size], "item", sku, DERIVED)
-            words = [singular(w) for w in re.split(r"[\s,()]+", normalize(item.name)) if w]
-            for size in (1, 2, 3):
-                for start in range(0, len(words) - size + 1):
-                    gram = words[start : start + size]
-                    if gram[0] in EN_FUNCTION_WORDS or gram[-1] in EN_FUNCTION_WORDS:
-                        continue
-                    if size == 1 and (
-                        len(gram[0]) < 4 or not gram[0].isalpha() or gram[0] in EN_GENERIC
-                    ):
-                        continue
-                    add(" ".join(gram), "item", sku, DERIVED)
-        for code, warehouse in self.warehouses.items():
-            for name in [code, warehouse.name, warehouse.name_zh, *WAREHOUSE_WORDS.get(code, [])]:
-                if name:
-                    add(name, "warehouse", code, EXACT)
-        for kind, parties in (("customer", self.customers), ("supplier", self.suppliers)):
-            for code, party in parties.items():
-                for name in party_names(party):
-                    add(name, kind, code, EXACT)
-        self.terms = sorted(terms.values(), key=lambda term: -len(term.text))
-        self.by_text: dict[str, list[Term]] = {}
-        for term in self.terms:
-            self.by_text.setdefault(term.text, []).append(term)
-        self.max_len = max((len(term.text) for term in self.terms), default=0)
+    def item(self, sku: str) -> Item:
+        return self.items([sku])[sku]
 
-    def item_label(self, sku: str) -> str:
-        item = self.items[sku]
-        return f"{sku} {item.display_name}"
+    def item_labels(self, skus: list[str]) -> list[str]:
+        found = self.items(skus)
+        return [f"{sku} {found[sku].display_name}" for sku in skus if sku in found]
 
     def extract(self, text: str) -> Entities:
         """All records the text names, with the text that is left once they are removed."""
@@ -327,6 +180,8 @@ class Vocabulary:
     def _scan(self, chars: list[str]) -> list[Mention]:
         """Longest-first term matches; ASCII terms only on word boundaries."""
         text = "".join(chars)
+        terms = names.lookup(pieces(text))
+        longest = max((len(term) for term in terms), default=0)
         found = []
         position = 0
         while position < len(text):
@@ -334,49 +189,36 @@ class Vocabulary:
                 position += 1
                 continue
             hit = None
-            for size in range(min(self.max_len, len(text) - position), 1, -1):
+            for size in range(min(longest, len(text) - position), 1, -1):
                 piece = text[position : position + size]
-                candidates = self.by_text.get(piece)
-                if candidates and on_boundaries(text, position, position + size, piece):
-                    hit = (piece, candidates)
+                if piece in terms and on_boundaries(text, position, position + size, piece):
+                    hit = piece
                     break
             if hit is None:
                 position += 1
                 continue
-            piece, candidates = hit
-            kinds: dict[str, Term] = {}
-            for term in candidates:
-                kinds[term.kind] = term
-            order = [k for k in ("item", "warehouse", "customer", "supplier") if k in kinds]
-            main = kinds[order[0]]
-            others = {k: sorted(kinds[k].values) for k in order[1:]}
-            end = position + len(piece)
-            found.append(Mention(piece, main.kind, sorted(main.values), position, end, others))
+            kinds = terms[hit]
+            order = [kind for kind in KIND_ORDER if kind in kinds]
+            others = {kind: kinds[kind] for kind in order[1:]}
+            end = position + len(hit)
+            found.append(Mention(hit, order[0], kinds[order[0]], position, end, others))
             blank(chars, position, end)
             position = end
         return found
 
 
-def party_names(party) -> list[str]:
-    """A customer's or supplier's names, including the short forms staff use ("恒通")."""
-    names = [party.name, party.name_zh]
-    english = re.sub(r",?\s*(co\.?,?\s*ltd\.?|inc\.?|ltd\.?)$", "", party.name, flags=re.I)
-    names.append(english)
-    words = english.split()
-    if len(words) >= 2:
-        names.append(words[1])
-        names.append(" ".join(words[:2]))
-    core = party.name_zh or ""
-    for suffix in COMPANY_SUFFIXES:
-        if core.endswith(suffix):
-            core = core[: -len(suffix)]
-            break
-    names.append(core)
-    without_city = CITY_PREFIXES.sub("", core)
-    if without_city != core:
-        names.append(without_city)
-        names.append(without_city[:2])
-    return [name for name in names if name and len(name) >= 2]
+def pieces(text: str) -> set[str]:
+    """Every part of the text that could be a term: 2 to TERM_MAX_LENGTH characters, not
+    starting or ending in a space, ASCII edges on word boundaries."""
+    found = set()
+    for start in range(len(text)):
+        if text[start] == " ":
+            continue
+        for end in range(start + 2, min(len(text), start + names.TERM_MAX_LENGTH) + 1):
+            piece = text[start:end]
+            if piece[-1] != " " and on_boundaries(text, start, end, piece):
+                found.add(piece)
+    return found
 
 
 def blank(chars: list[str], start: int, end: int) -> None:

@@ -1,0 +1,242 @@
+"""The names staff call records by, kept as an indexed table (NameTerm) instead of a
+vocabulary each process builds in memory.
+
+Every name of an active item, warehouse, customer or supplier becomes one or more terms:
+its own names (SKU, English, Chinese, aliases, the short forms staff use) at tier EXACT,
+parts of them (the Chinese name's substrings, the English name's 1–3 word runs) at tier
+DERIVED. A record's terms are rewritten when it is saved and dropped when it is deleted
+(signals, apps.py), so a new or renamed item is found at once in every process, with no
+rebuild. Writes that skip signals (bulk_create, queryset.update, seed_scale) are followed by
+`manage.py index_names`, which rebuilds the table.
+
+Reading: `lookup(texts)` is one indexed `IN` query for the pieces of a sentence; a text that
+names several records at the same tier stays ambiguous for the caller to ask back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db import connection, transaction
+
+from apps.inventory.models import Item, Warehouse
+from apps.purchasing.models import Supplier
+from apps.sales.models import Customer
+
+from ..models import NameTerm
+from .text import normalize, singular, singularize
+
+# Term tiers: a record's own names beat names derived from parts of them.
+EXACT, DERIVED = 2, 1
+# Longer names are not indexed (nobody types them whole): this bounds a sentence's pieces.
+TERM_MAX_LENGTH = 64
+INSERT_BATCH = 5000
+
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# Other words staff use for the demo warehouses (the records' own names are added too).
+WAREHOUSE_WORDS = {
+    "main": ["主仓", "总仓", "苏州仓", "大仓", "主库", "main warehouse", "suzhou warehouse"],
+    "spare": ["备件仓库", "备件库", "配件仓", "配件库", "spare parts warehouse", "spare parts"],
+    "sz": ["深圳", "深圳仓库", "深圳分公司", "shenzhen", "shenzhen warehouse"],
+    "van1": ["服务车", "售后车", "1号服务车", "一号服务车", "service van", "van 1", "the van"],
+}
+COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
+CITY_PREFIXES = re.compile(
+    r"^(深圳市|苏州|昆山|无锡|常州|南通|杭州|宁波|温州|上海|深圳|东莞|佛山|"
+    r"广州|青岛|济南|合肥|武汉|成都|天津|厦门|郑州|北京|南京)"
+)
+# Words that never start or end a derived English term.
+EN_FUNCTION_WORDS = {
+    "co", "ltd", "co.,", "ltd.", "the", "of", "for", "and", "with", "mm", "kw", "w", "style",
+    "on-site", "dual-circuit",
+}  # fmt: skip
+# Words too general to name an item on their own.
+EN_GENERIC = {
+    "laser", "fiber", "fibre", "machine", "source", "cutting", "auto", "head", "marking",
+    "part", "product", "precision", "focus", "single-layer", "double-layer", "handheld",
+    "ring", "lens", "window", "sensor", "training", "installation",
+}  # fmt: skip
+
+KINDS: dict[str, Any] = {
+    "item": Item,
+    "warehouse": Warehouse,
+    "customer": Customer,
+    "supplier": Supplier,
+}
+
+
+# --- what a record is called ------------------------------------------------------------
+
+
+def term_text(name: str) -> str:
+    return singularize(normalize(name))
+
+
+def item_terms(item: Item) -> Iterator[tuple[str, int]]:
+    for name in [item.sku, item.name, item.name_zh, *(item.aliases or [])]:
+        if name:
+            yield name, EXACT
+    yield item.sku.replace("-", ""), EXACT
+    yield item.sku.replace("-", " "), EXACT
+    for name in [item.name_zh, *(item.aliases or [])]:
+        for run in CJK_RUN.findall(name or ""):
+            for size in range(2, len(run) + 1):
+                for start in range(0, len(run) - size + 1):
+                    yield run[start : start + size], DERIVED
+    words = [singular(w) for w in re.split(r"[\s,()]+", normalize(item.name)) if w]
+    for size in (1, 2, 3):
+        for start in range(0, len(words) - size + 1):
+            gram = words[start : start + size]
+            if gram[0] in EN_FUNCTION_WORDS or gram[-1] in EN_FUNCTION_WORDS:
+                continue
+            if size == 1 and (len(gram[0]) < 4 or not gram[0].isalpha() or gram[0] in EN_GENERIC):
+                continue
+            yield " ".join(gram), DERIVED
+
+
+def warehouse_terms(warehouse: Warehouse) -> Iterator[tuple[str, int]]:
+    names = [warehouse.code, warehouse.name, warehouse.name_zh]
+    for name in [*names, *WAREHOUSE_WORDS.get(warehouse.code, [])]:
+        if name:
+            yield name, EXACT
+
+
+def party_terms(party: Customer | Supplier) -> Iterator[tuple[str, int]]:
+    for name in party_names(party):
+        yield name, EXACT
+
+
+def party_names(party: Customer | Supplier) -> list[str]:
+    """A customer's or supplier's names, including the short forms staff use ("恒通")."""
+    names = [party.name, party.name_zh]
+    english = re.sub(r",?\s*(co\.?,?\s*ltd\.?|inc\.?|ltd\.?)$", "", party.name, flags=re.I)
+    names.append(english)
+    words = english.split()
+    if len(words) >= 2:
+        names.append(words[1])
+        names.append(" ".join(words[:2]))
+    core = party.name_zh or ""
+    for suffix in COMPANY_SUFFIXES:
+        if core.endswith(suffix):
+            core = core[: -len(suffix)]
+            break
+    names.append(core)
+    without_city = CITY_PREFIXES.sub("", core)
+    if without_city != core:
+        names.append(without_city)
+        names.append(without_city[:2])
+    return [name for name in names if name and len(name) >= 2]
+
+
+TERMS = {
+    "item": item_terms,
+    "warehouse": warehouse_terms,
+    "customer": party_terms,
+    "supplier": party_terms,
+}
+
+
+def value_of(kind: str, record: Any) -> str:
+    return record.sku if kind == "item" else record.code
+
+
+def terms_of(kind: str, record: Any) -> list[NameTerm]:
+    """The record's rows of the table: each text once, at its best tier."""
+    best: dict[str, int] = {}
+    for name, tier in TERMS[kind](record):
+        text = term_text(name)
+        if 2 <= len(text) <= TERM_MAX_LENGTH and best.get(text, 0) < tier:
+            best[text] = tier
+    value = value_of(kind, record)
+    return [
+        NameTerm(
+            text=text, kind=kind, record_id=record.pk, value=value, tier=tier, length=len(text)
+        )
+        for text, tier in best.items()
+    ]
+
+
+# --- keeping the table current ------------------------------------------------------------
+
+
+def index_record(kind: str, record: Any) -> None:
+    """Rewrite one record's terms (none when it is inactive)."""
+    with transaction.atomic():
+        NameTerm.objects.filter(kind=kind, record_id=record.pk).delete()
+        if record.active:
+            NameTerm.objects.bulk_create(terms_of(kind, record), batch_size=INSERT_BATCH)
+
+
+def unindex_record(kind: str, record_id: int) -> None:
+    NameTerm.objects.filter(kind=kind, record_id=record_id).delete()
+
+
+def kind_of(model: type) -> str:
+    return next(kind for kind, known in KINDS.items() if known is model)
+
+
+def record_saved(sender: type, instance: Any, raw: bool = False, **_arguments: Any) -> None:
+    """post_save: the record's names as they are now (fixtures loaded raw are indexed by
+    `manage.py index_names`)."""
+    if not raw:
+        index_record(kind_of(sender), instance)
+
+
+def record_deleted(sender: type, instance: Any, **_arguments: Any) -> None:
+    unindex_record(kind_of(sender), instance.pk)
+
+
+def rebuild(kinds: Iterable[str] = tuple(KINDS), models: dict[str, Any] | None = None) -> int:
+    """The whole table again from the records (of `models`, a migration's historical
+    ones, else the current ones); returns the number of terms."""
+    models = models or KINDS
+    written = 0
+    with transaction.atomic():
+        for kind in kinds:
+            NameTerm.objects.filter(kind=kind).delete()
+            batch: list[NameTerm] = []
+            for record in models[kind].objects.filter(active=True).iterator(chunk_size=2000):
+                batch.extend(terms_of(kind, record))
+                if len(batch) >= INSERT_BATCH:
+                    NameTerm.objects.bulk_create(batch, batch_size=INSERT_BATCH)
+                    written += len(batch)
+                    batch = []
+            NameTerm.objects.bulk_create(batch, batch_size=INSERT_BATCH)
+            written += len(batch)
+    return written
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def lookup(texts: Iterable[str]) -> dict[str, dict[str, list[str]]]:
+    """{text: {kind: sorted values}} for those of `texts` that are terms, each (text, kind)
+    with the values of its best tier only."""
+    wanted = sorted(set(texts))
+    best: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    chunk = min(connection.features.max_query_params or 2000, 2000)
+    for start in range(0, len(wanted), chunk):
+        rows = NameTerm.objects.filter(text__in=wanted[start : start + chunk]).values_list(
+            "text", "kind", "value", "tier"
+        )
+        for text, kind, value, tier in rows:
+            known = best.get((text, kind))
+            if known is None or known[0] < tier:
+                best[(text, kind)] = (tier, {value})
+            elif known[0] == tier:
+                known[1].add(value)
+    found: dict[str, dict[str, list[str]]] = {}
+    for (text, kind), (_tier, values) in best.items():
+        found.setdefault(text, {})[kind] = sorted(values)
+    return found
+
+
+def names_like(first: str, length: int, kind: str = "item") -> list[tuple[str, str]]:
+    """(text, value) of the EXACT names of `kind` that start with `first` and are `length`
+    characters long: the candidates of a one-character typo."""
+    rows = NameTerm.objects.filter(
+        kind=kind, tier=EXACT, length=length, text__startswith=first
+    ).values_list("text", "value")
+    return list(rows)

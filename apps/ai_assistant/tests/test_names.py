@@ -1,0 +1,63 @@
+"""The name index the rule brain finds records by: current after every save, in every process,
+without a rebuild; the same terms whether kept by signals or rebuilt."""
+
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.ai_assistant.brain import names
+from apps.ai_assistant.brain.rules import RuleBrain
+from apps.ai_assistant.brain.rules_entities import Vocabulary
+from apps.ai_assistant.models import NameTerm
+from apps.inventory.models import Item
+
+
+def skus_named(text: str) -> list[str]:
+    mentions = Vocabulary().extract(text).of("item")
+    return mentions[0].values if mentions else []
+
+
+def test_a_new_item_is_found_at_once_and_a_renamed_one_only_by_its_new_name(demo):
+    item = Item.objects.create(
+        sku="CH-NEW-01", name="Bevel cutting head", name_zh="坡口切割头", item_type="spare_part"
+    )
+    assert skus_named("坡口切割头 库存") == ["CH-NEW-01"]
+    item.name_zh = "三维切割头"
+    item.save()
+    assert skus_named("三维切割头 库存") == ["CH-NEW-01"]
+    assert "CH-NEW-01" not in skus_named("坡口切割头 库存")
+    item.active = False
+    item.save()
+    assert "CH-NEW-01" not in skus_named("三维切割头 库存")
+    item.delete()
+    assert not NameTerm.objects.filter(kind="item", record_id=item.pk).exists()
+
+
+def test_the_rebuilt_table_equals_the_one_kept_by_saves(demo):
+    def rows():
+        return sorted(NameTerm.objects.values_list("text", "kind", "value", "tier", "length"))
+
+    kept = rows()
+    call_command("index_names", verbosity=0)
+    assert rows() == kept
+    assert len(kept) > 100
+
+
+def test_a_sentence_is_one_indexed_query(demo):
+    vocabulary = Vocabulary()
+    with CaptureQueriesContext(connection) as queries:
+        entities = vocabulary.extract("主仓库 单层喷嘴1.5 还有多少")
+    assert len(queries) == 1
+    assert [m.kind for m in entities.mentions] == ["warehouse", "item"]
+
+
+def test_a_typo_of_a_chinese_name_is_still_found(demo):
+    understanding = RuleBrain().understand("保户镜还有多少", "zh")
+    assert understanding.params.get("item") == "PW-D37-T7"
+
+
+def test_long_names_are_not_indexed_and_bound_the_pieces(demo):
+    long_name = "超长名称" * 20
+    item = Item.objects.create(sku="XX-LONG", name="x", name_zh=long_name, item_type="spare_part")
+    texts = NameTerm.objects.filter(record_id=item.pk, kind="item").values_list("text", flat=True)
+    assert all(len(text) <= names.TERM_MAX_LENGTH for text in texts)
