@@ -72,10 +72,13 @@ class Item(models.Model):
         return f"{self.sku} {self.name_zh or self.name}"
 
     def save(self, *args, **kwargs) -> None:
-        self.search_text = " ".join(
-            [self.sku, self.name, self.name_zh, *(self.aliases or [])]
-        ).lower()
+        self.search_text = self.search_text_of(self.sku, self.name, self.name_zh, self.aliases)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def search_text_of(sku: str, name: str, name_zh: str, aliases: list[str] | None) -> str:
+        """Every name in one lower-case column (bulk_create callers set it themselves)."""
+        return " ".join([sku, name, name_zh, *(aliases or [])]).lower()
 
     @property
     def display_name(self) -> str:

@@ -28,7 +28,7 @@ from .text import normalize, singular, singularize
 __all__ = ["normalize", "singular", "singularize"]
 
 DOC_NUMBER = re.compile(
-    r"(?<![a-z0-9])(so|wo|po|st)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,4})(?!\d)", re.I
+    r"(?<![a-z0-9])(so|wo|po|st)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)", re.I
 )
 SERIAL = re.compile(r"(?<![a-z0-9])lx\s*-?\s*(\d{8})(?!\d)", re.I)
 PARTY_CODE = re.compile(r"(?<![a-z0-9])([cs])(\d{3})(?![\d.])", re.I)

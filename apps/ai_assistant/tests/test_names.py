@@ -61,3 +61,8 @@ def test_long_names_are_not_indexed_and_bound_the_pieces(demo):
     item = Item.objects.create(sku="XX-LONG", name="x", name_zh=long_name, item_type="spare_part")
     texts = NameTerm.objects.filter(record_id=item.pk, kind="item").values_list("text", flat=True)
     assert all(len(text) <= names.TERM_MAX_LENGTH for text in texts)
+
+
+def test_a_document_number_past_9999_is_read(demo):
+    entities = Vocabulary().extract("SO-2026-100001 状态")
+    assert entities.numbers == {"SO": ["SO-2026-100001"]}
