@@ -498,7 +498,7 @@ class NameTerm(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["text"]),
+            models.Index(fields=["text", "tier", "kind", "value"]),
             models.Index(fields=["kind", "record_id"]),
             models.Index(fields=["kind", "tier", "length", "text"]),
         ]

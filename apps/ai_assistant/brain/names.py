@@ -9,8 +9,9 @@ DERIVED. A record's terms are rewritten when it is saved and dropped when it is 
 rebuild. Writes that skip signals (bulk_create, queryset.update, seed_scale) are followed by
 `manage.py index_names`, which rebuilds the table.
 
-Reading: `lookup(texts)` is one indexed `IN` query for the pieces of a sentence; a text that
-names several records at the same tier stays ambiguous for the caller to ask back.
+Reading: `lookup(texts)` finds which pieces of a sentence are terms in two index-only reads;
+the records behind the pieces the scan keeps come after. A text that names several records at
+the same tier stays ambiguous for the caller to ask back.
 """
 
 from __future__ import annotations
@@ -211,26 +212,63 @@ def rebuild(kinds: Iterable[str] = tuple(KINDS), models: dict[str, Any] | None =
 # --- reading ------------------------------------------------------------------------------
 
 
-def lookup(texts: Iterable[str]) -> dict[str, dict[str, list[str]]]:
-    """{text: {kind: sorted values}} for those of `texts` that are terms, each (text, kind)
-    with the values of its best tier only."""
+def lookup(texts: Iterable[str]) -> Lookup:
+    """Which of `texts` are terms, with the records of their own names (tier EXACT): two
+    index-only reads, whatever the catalogue's size. The items a text names only as part of
+    their names (tier DERIVED, a word thousands of items share) are read by `derived_items`
+    for the texts the caller settles on."""
     wanted = sorted(set(texts))
-    best: dict[tuple[str, str], tuple[int, set[str]]] = {}
-    chunk = min(connection.features.max_query_params or 2000, 2000)
-    for start in range(0, len(wanted), chunk):
-        rows = NameTerm.objects.filter(text__in=wanted[start : start + chunk]).values_list(
-            "text", "kind", "value", "tier"
-        )
-        for text, kind, value, tier in rows:
-            known = best.get((text, kind))
-            if known is None or known[0] < tier:
-                best[(text, kind)] = (tier, {value})
-            elif known[0] == tier:
-                known[1].add(value)
-    found: dict[str, dict[str, list[str]]] = {}
-    for (text, kind), (_tier, values) in best.items():
-        found.setdefault(text, {})[kind] = sorted(values)
-    return found
+    exact: dict[str, dict[str, set[str]]] = {}
+    partial: set[str] = set()
+    for chunk in _chunks(wanted):
+        rows = NameTerm.objects.filter(text__in=chunk, tier=EXACT)
+        for text, kind, value in rows.values_list("text", "kind", "value"):
+            exact.setdefault(text, {}).setdefault(kind, set()).add(value)
+        derived = NameTerm.objects.filter(text__in=chunk, tier=DERIVED).order_by()
+        partial.update(derived.values_list("text", flat=True).distinct())
+    return Lookup(exact, partial)
+
+
+class Lookup:
+    def __init__(self, exact: dict[str, dict[str, set[str]]], partial: set[str]) -> None:
+        self.exact = exact
+        self.partial = partial  # texts that are part of some items' names
+        self.known = partial | set(exact)
+
+    def __contains__(self, text: str) -> bool:
+        return text in self.known
+
+    def longest(self) -> int:
+        return max((len(text) for text in self.known), default=0)
+
+    def kinds(self, texts: list[str]) -> dict[str, dict[str, list[str]]]:
+        """{text: {kind: sorted values}} for these terms, each kind at its best tier."""
+        found = {
+            text: {kind: sorted(values) for kind, values in self.exact.get(text, {}).items()}
+            for text in texts
+        }
+        wanted = [text for text in texts if text in self.partial and "item" not in found[text]]
+        for text, skus in derived_items(wanted).items():
+            found[text]["item"] = skus
+        return found
+
+
+def derived_items(texts: list[str]) -> dict[str, list[str]]:
+    """{text: sorted SKUs} of the items these texts name as part of their names."""
+    found: dict[str, set[str]] = {}
+    if not texts:
+        return {}
+    for chunk in _chunks(texts):
+        rows = NameTerm.objects.filter(text__in=chunk, kind="item", tier=DERIVED)
+        for text, value in rows.values_list("text", "value"):
+            found.setdefault(text, set()).add(value)
+    return {text: sorted(values) for text, values in found.items()}
+
+
+def _chunks(texts: list[str]) -> Iterator[list[str]]:
+    size = min(connection.features.max_query_params or 2000, 2000)
+    for start in range(0, len(texts), size):
+        yield texts[start : start + size]
 
 
 def names_like(first: str, length: int, kind: str = "item") -> list[tuple[str, str]]:

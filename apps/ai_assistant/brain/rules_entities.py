@@ -181,8 +181,8 @@ class Vocabulary:
         """Longest-first term matches; ASCII terms only on word boundaries."""
         text = "".join(chars)
         terms = names.lookup(pieces(text))
-        longest = max((len(term) for term in terms), default=0)
-        found = []
+        longest = terms.longest()
+        hits: list[tuple[str, int]] = []
         position = 0
         while position < len(text):
             if text[position] == " ":
@@ -197,13 +197,18 @@ class Vocabulary:
             if hit is None:
                 position += 1
                 continue
-            kinds = terms[hit]
+            hits.append((hit, position))
+            blank(chars, position, position + len(hit))
+            position += len(hit)
+        kinds_of = terms.kinds([hit for hit, _ in hits])
+        found = []
+        for hit, start in hits:
+            kinds = kinds_of[hit]
+            if not kinds:  # its record went away between the two reads
+                continue
             order = [kind for kind in KIND_ORDER if kind in kinds]
             others = {kind: kinds[kind] for kind in order[1:]}
-            end = position + len(hit)
-            found.append(Mention(hit, order[0], kinds[order[0]], position, end, others))
-            blank(chars, position, end)
-            position = end
+            found.append(Mention(hit, order[0], kinds[order[0]], start, start + len(hit), others))
         return found
 
 

@@ -43,12 +43,23 @@ def test_the_rebuilt_table_equals_the_one_kept_by_saves(demo):
     assert len(kept) > 100
 
 
-def test_a_sentence_is_one_indexed_query(demo):
+def test_a_sentence_costs_two_index_reads_and_one_more_for_a_shared_word(demo):
     vocabulary = Vocabulary()
     with CaptureQueriesContext(connection) as queries:
         entities = vocabulary.extract("主仓库 单层喷嘴1.5 还有多少")
-    assert len(queries) == 1
-    assert [m.kind for m in entities.mentions] == ["warehouse", "item"]
+    assert len(queries) == 2  # which pieces are names; their records (all own names here)
+    assert [(m.kind, m.values) for m in entities.mentions] == [
+        ("warehouse", ["main"]),
+        ("item", ["NZ-S1.5"]),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        shared = vocabulary.extract("喷嘴还有多少").of("item")[0]
+    assert len(queries) == 3  # "喷嘴" is only part of names: the items behind it are read
+    assert {"NZ-S1.5", "NZ-D1.2"} <= set(shared.values)
+    derived_only = {sku for sku in shared.values}
+    assert derived_only == set(
+        NameTerm.objects.filter(text="喷嘴", kind="item").values_list("value", flat=True)
+    )
 
 
 def test_a_typo_of_a_chinese_name_is_still_found(demo):

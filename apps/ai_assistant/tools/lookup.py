@@ -54,6 +54,10 @@ def find_items(query: str, limit: int = 10) -> list[tuple[Item, float]]:
     if not needle:
         return []
     active = Item.objects.filter(active=True).order_by("sku")
+    # A SKU names its item (the brain passes SKUs): the unique index answers.
+    by_sku = list(active.filter(sku__in=spellings(query)))
+    if by_sku:
+        return [(item, 100.0) for item in by_sku]
     contained = list(active.filter(search_text__contains=needle).values_list(*NAME_COLUMNS))
     exact = [row[0] for row in contained if needle in _names(*row[1:])]
     if exact:
