@@ -48,6 +48,9 @@ class BrainReply:
     tool_results: list[ToolResult] = field(default_factory=list)
     context_updates: dict[str, Any] = field(default_factory=dict)
     parts: list[dict[str, Any]] = field(default_factory=list)
+    # What the reply is: "tool" (it carries tool results), "clarify" (an ask-back), "help",
+    # "greeting", "thanks", "unknown" (not understood) or "text" (a brain that cannot tell).
+    kind: str = "text"
 
 
 class Brain(Protocol):

@@ -136,7 +136,9 @@ class LLMBrain:
         if invented:
             logger.warning("LLM reply had figures no tool returned: %s", sorted(invented)[:5])
             return self._without_model(turn, results)
-        return BrainReply(text=text.strip(), tool_results=results)
+        return BrainReply(
+            text=text.strip(), tool_results=results, kind="tool" if results else "text"
+        )
 
     def _without_model(self, turn: BrainTurn, results: list[ToolResult]) -> BrainReply:
         """The tool results worth saying, else the rule brain's answer.
@@ -153,4 +155,4 @@ class LLMBrain:
         # The same call made in several rounds is said once.
         texts = dict.fromkeys(render_result(result, turn.language) for result in results)
         text = "\n\n".join(texts)
-        return BrainReply(text=text, tool_results=results)
+        return BrainReply(text=text, tool_results=results, kind="tool" if results else "text")

@@ -28,6 +28,8 @@ from .rules_entities import (
     plain_number,
 )
 
+ASK_BACK_SHOWN = 8
+
 
 def _containing_any(numbers: list[str]) -> Q:
     """Items whose names hold one of the numbers (has_number checks the edges after)."""
@@ -217,16 +219,19 @@ class RuleBrain:
                 text=replies.render_result(result, turn.language),
                 tool_results=[result],
                 context_updates=updates,
+                kind="tool",
             )
         if kind == "clarify":
-            return BrainReply(text=understanding.question, context_updates=updates)
+            return BrainReply(text=understanding.question, context_updates=updates, kind=kind)
         if kind == "help":
-            return BrainReply(text=replies.help_text(turn.language, turn.available_tools))
-        if kind == "greeting":
-            return BrainReply(text=replies.greeting(turn.language, turn.available_tools))
-        if kind == "thanks":
-            return BrainReply(text=replies.thanks(turn.language))
-        return BrainReply(text=replies.not_understood(turn.language, turn.available_tools))
+            text = replies.help_text(turn.language, turn.available_tools)
+        elif kind == "greeting":
+            text = replies.greeting(turn.language, turn.available_tools)
+        elif kind == "thanks":
+            text = replies.thanks(turn.language)
+        else:
+            kind, text = "unknown", replies.not_understood(turn.language, turn.available_tools)
+        return BrainReply(text=text, kind=kind)
 
     # -- parsing -----------------------------------------------------------------------------
 
@@ -398,15 +403,23 @@ class _Parser:
         group = groups[0]
         if len(group.values) == 1:
             return group.values[0]
-        candidates = self.vocabulary.item_labels(group.values[:8])
+        shortlist = self.shortlist(group)
+        candidates = self.vocabulary.item_labels(shortlist)
         raise Ask(
             replies.ambiguous(group.text, candidates, self.language, len(group.values)),
             candidates,
             tool=slot_tool,
             params=params or {},
-            choices=group.values[:8],
+            choices=shortlist,
             slot="item",
         )
+
+    def shortlist(self, group: Mention) -> list[str]:
+        """The items an ask-back offers: all of a few; of dozens, the 8 the company holds
+        most of (the likeliest to be asked about)."""
+        if len(group.values) <= ASK_BACK_SHOWN:
+            return group.values
+        return self.vocabulary.most_stocked(group.values, ASK_BACK_SHOWN)
 
     def warehouse(self) -> str | None:
         found = [m for m in self.entities.of("warehouse")]
@@ -674,14 +687,15 @@ class _Parser:
         lines = []
         for index, group in enumerate(groups):
             if len(group.values) != 1:
-                candidates = self.vocabulary.item_labels(group.values[:8])
+                shortlist = self.shortlist(group)
+                candidates = self.vocabulary.item_labels(shortlist)
                 params = {"customer": customer, "lines": lines + [{"item": None, "qty": 1}]}
                 raise Ask(
                     replies.ambiguous(group.text, candidates, self.language, len(group.values)),
                     candidates,
                     tool="create_sales_quote",
                     params=params,
-                    choices=group.values[:8],
+                    choices=shortlist,
                     slot="item",
                 )
             next_start = groups[index + 1].start if index + 1 < len(groups) else 10**6

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db.models import Sum
 
-from apps.inventory.models import Item, Warehouse
+from apps.inventory.models import Item, StockLevel, Warehouse
 from apps.purchasing.models import Supplier
 from apps.sales.models import Customer
 
@@ -139,6 +140,18 @@ class Vocabulary:
 
     def item(self, sku: str) -> Item:
         return self.items([sku])[sku]
+
+    def most_stocked(self, skus: list[str], count: int) -> list[str]:
+        """`count` of these items, those with the most stock first (then by SKU)."""
+        totals = (
+            StockLevel.objects.filter(item__sku__in=skus, item__active=True)
+            .filter(warehouse__active=True)
+            .values("item__sku")
+            .annotate(total=Sum("actual_qty"))
+            .order_by("-total", "item__sku")[:count]
+        )
+        ranked = [row["item__sku"] for row in totals]
+        return (ranked + [sku for sku in skus if sku not in ranked])[:count]
 
     def item_labels(self, skus: list[str]) -> list[str]:
         found = self.items(skus)

@@ -134,5 +134,15 @@ def test_a_word_that_fits_dozens_of_items_says_how_many_and_how_to_narrow():
     total = Item.objects.filter(name_zh__contains="喷嘴").count()
     assert f"“喷嘴”对应 {total} 个结果，先列出 8 个" in understanding.question
     assert len(understanding.candidates) == 8
+    # Of dozens, the ones the company holds most of come first.
+    from apps.inventory.models import StockLevel, Warehouse
+
+    StockLevel.objects.create(
+        item=Item.objects.get(sku="NZ-X29"),
+        warehouse=Warehouse.objects.get(code="main"),
+        actual_qty=5000,
+    )
+    again = RuleBrain().understand("喷嘴还有多少", "zh")
+    assert again.candidates[0].startswith("NZ-X29 ")
     english = RuleBrain().understand("how many nozzles", "en")
     assert "Add a model, size, SKU or warehouse" in english.question

@@ -1,0 +1,1 @@
+"""The assistant's quality report: labelled requests and their runner."""
