@@ -29,6 +29,7 @@ from .rules_entities import (
 )
 
 ASK_BACK_SHOWN = 8
+RANKED_AT_MOST = 200
 
 
 def _containing_any(numbers: list[str]) -> Q:
@@ -416,9 +417,13 @@ class _Parser:
 
     def shortlist(self, group: Mention) -> list[str]:
         """The items an ask-back offers: all of a few; of dozens, the 8 the company holds
-        most of (the likeliest to be asked about)."""
+        most of (the likeliest to be asked about); of more than RANKED_AT_MOST, the first 8
+        by SKU: ranking thousands costs more than the answer is worth when the reply asks
+        to narrow down anyway."""
         if len(group.values) <= ASK_BACK_SHOWN:
             return group.values
+        if len(group.values) > RANKED_AT_MOST:
+            return group.values[:ASK_BACK_SHOWN]
         return self.vocabulary.most_stocked(group.values, ASK_BACK_SHOWN)
 
     def warehouse(self) -> str | None:
