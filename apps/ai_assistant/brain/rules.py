@@ -29,6 +29,9 @@ from .rules_entities import (
 )
 
 ASK_BACK_SHOWN = 8
+# A question in more parts than this is answered for its first record only.
+MAX_PARTS = 6
+CONJUNCTION = re.compile(r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus)\s*")
 RANKED_AT_MOST = 200
 
 
@@ -108,8 +111,12 @@ SALES = _any(
 CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
 FIND = _any(
     r"有没有|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|单价|资料",
+    # "What is X" and its attributes want the product card, not the stock list.
+    r"是什么|是啥|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
+    r"品牌|牌子|多重|重量|介绍",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
-    r"\bproducts?\b|\bcatalog",
+    r"\bproducts?\b|\bcatalog|\bwhat(?:'s| is)\b|\bwhats\b|tell me about|wavelength|focal|"
+    r"\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b",
 )
 STOCK = _any(
     r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量",
@@ -213,12 +220,15 @@ class RuleBrain:
         )
         kind = understanding.kind
         if kind == "tool":
-            result = turn.call_tool(understanding.tool, understanding.params)
-            if result.ok or result.status == "staged":
-                updates.update(remember(understanding))
+            results = []
+            for params in [understanding.params, *understanding.more]:
+                result = turn.call_tool(understanding.tool, params)
+                results.append(result)
+                if result.ok or result.status == "staged":
+                    updates.update(remember(Understanding("tool", understanding.tool, params)))
             return BrainReply(
-                text=replies.render_result(result, turn.language),
-                tool_results=[result],
+                text="\n\n".join(replies.render_result(r, turn.language) for r in results),
+                tool_results=results,
                 context_updates=updates,
                 kind="tool",
             )
@@ -251,6 +261,7 @@ class RuleBrain:
         except Ask as ask:
             return self._asked(ask, tools)
         if understanding.kind == "tool":
+            understanding.more = parser.fan_out(understanding)
             return understanding, {"choices": []}
         return understanding, {}
 
@@ -314,6 +325,60 @@ class _Parser:
 
     def has(self, pattern: re.Pattern[str]) -> bool:
         return bool(pattern.search(self.rest))
+
+    def fan_out(self, understanding: Understanding) -> list[dict[str, Any]]:
+        """The further calls of a question naming several records of one kind: each order,
+        serial, item or warehouse named after the first, crossed (two items in two
+        warehouses are four calls). Read tools only: a write names one thing at a time."""
+        tool = get_tool(understanding.tool)
+        if tool.write:
+            return []
+        first = understanding.params
+        choices: list[tuple[str, list[str]]] = []
+        for param, named in self.named_records().items():
+            if len(named) > 1 and first.get(param) == named[0]:
+                choices.append((param, named))
+        if not choices:
+            return []
+        calls = [dict(first)]
+        for param, named in choices:
+            calls = [{**call, param: value} for call in calls for value in named]
+        if len(calls) > MAX_PARTS:
+            return []
+        return calls[1:]  # in the order named: the first call is the one already made
+
+    def named_records(self) -> dict[str, list[str]]:
+        """Each parameter's records named in the sentence, in order, each once."""
+        e = self.entities
+        items = self.listed(self.item_groups())
+        return {
+            "order_no": e.numbers.get("SO", []),
+            "sales_order": e.numbers.get("SO", []),
+            "po": e.numbers.get("PO", []),
+            "work_order": e.numbers.get("WO", []),
+            "ticket_no": e.numbers.get("ST", []),
+            "serial_no": list(dict.fromkeys(e.serials)),
+            "item": list(dict.fromkeys(items)),
+            "warehouse": self.listed(e.of("warehouse")),
+        }
+
+    def listed(self, mentions: list[Mention]) -> list[str]:
+        """The records of mentions listed together ("保护镜和陶瓷环", "main or sz"): the
+        first, and each next one joined to the one before by a conjunction. A name next to
+        another without one ("锐科1500瓦激光器") is the same thing said twice."""
+        named: list[str] = []
+        previous = None
+        for mention in mentions:
+            if len(mention.values) != 1:
+                break
+            if previous is not None:
+                between = self.entities.text[previous.end : mention.start]
+                if not CONJUNCTION.fullmatch(between):
+                    break
+            if mention.values[0] not in named:
+                named.append(mention.values[0])
+            previous = mention
+        return named
 
     def tool(self, name: str, **params: Any) -> Understanding:
         return Understanding("tool", tool=name, params={k: v for k, v in params.items() if v})
