@@ -31,6 +31,23 @@ from .rules_entities import (
 ASK_BACK_SHOWN = 8
 # A question in more parts than this is answered for its first record only.
 MAX_PARTS = 6
+# What production progress may be asked of, most precise first (context keys after).
+PRODUCTION_SUBJECTS = (
+    ("work_order", "work_order"), ("sales_order", "order_no"), ("serial_no", "serial_no")
+)  # fmt: skip
+BACK_REFERENCE = re.compile(
+    r"它|这台|那台|这个|那个|该机|该单|他们|他家|这家|那家|\bit\b|\bthem\b|\btheir\b|\bthat one\b|"
+    r"\bthis one\b|the machine|that machine"
+)
+ORDINAL = re.compile(
+    r"第\s*([一二三四五六七八九十\d])\s*(?:个|台|张|单|条|项)?|"
+    r"\bthe (first|second|third|fourth|fifth|last)\b|\b(1st|2nd|3rd|4th|5th)\b|(最后)一?个"
+)
+ORDINALS = {
+    "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+    "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
+}  # fmt: skip
 CONJUNCTION = re.compile(r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus)\s*")
 RANKED_AT_MOST = 200
 
@@ -69,7 +86,13 @@ OPEN_TICKET = _any(
     r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(新的)?(售后|服务|维修|保养|安装|培训)?"
     r"(服务单|维修单|售后单|工单|单子)",
     r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(售后|服务|维修|保养|安装|培训)单",
-    r"(open|create|log|raise|file|new)\b.{0,20}\bticket",
+    r"(开|建)单|新开(一)?(张|个)?单|(开|建|提)(一)?(个|张|条)(新的)?[\u4e00-\u9fff]{0,3}单",
+    r"(open|opn|开)\s*个?\s*(ticket|tiket)\b(?!s)",
+    # An imperative: "open a ticket", "log a maintenance visit"; "any open tickets" is a read.
+    r"\b(open|opn|create|log|raise|file)\s+(a|an|one|another|new|the)\s+(\w+\s+){0,2}"
+    r"(ticket|tiket|visit|job)\b",
+    r"\b(create|log|raise|file)\b.{0,20}\b(ticket|tiket)",
+    r"^(please\s+)?(new|open)\s+(\w+\s+)?(ticket|tiket)\b(?!s)",
 )
 RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
@@ -138,7 +161,10 @@ CATEGORY_WORDS = [
     ("maintenance", _any(r"保养|维护|巡检", r"maintenance|maintain|service visit")),
     (
         "parts_request",
-        _any(r"要配件|申请配件|寄配件|发配件|备件申请|配件申请", r"parts request|spare parts"),
+        _any(
+            r"要配件|申请配件|寄配件|发配件|备件申请|配件申请|配件单|备件单",
+            r"parts request|spare parts",
+        ),
     ),
 ]
 # Words around a complaint that are not part of it.
@@ -148,8 +174,11 @@ TICKET_NOISE = [
     re.compile(r"^(给|为|对|的|这台机器|这台机|这台|客户(说|反映|反馈|那边说))+"),
     re.compile(r"^客户\s+"),
     re.compile(r"^((for|on|the|machine|serial|sn|s/n|number)\b|no\.)\s*", re.I),
-    re.compile(r"(一下|谢谢|吧|呗|哈|thanks?)$"),
-    re.compile(r"^(紧急|加急|特急|很急|不急|尽快|优先|urgent|asap|high priority|low priority)$"),
+    re.compile(r"(一下|谢谢|吧|呗|哈|thanks?|帮忙|帮我|帮|麻烦|请)$"),
+    re.compile(
+        r"^(紧急|加急|特急|很急|急|不急|尽快|优先|优先级(高|低|中)|(高|低)优先级|帮忙|帮我|"
+        r"urgent|asap|high priority|low priority)$"
+    ),
     re.compile(r"^(安装|培训|保养|维护|维修|repair|installation|training|maintenance)$"),
     re.compile(r"^(问题|故障|情况|原因|complaint|issue|problem)(是|为|:)?"),
 ]
@@ -182,6 +211,16 @@ NUMBER = re.compile(r"(?<![a-z0-9.\-])[a-z]?(\d+(?:\.\d+)?)(?![\d])")
 # Questions the ERP cannot answer ("激光器不出光怎么办"): not a stock query for the item named.
 ADVICE = _any(r"怎么办|怎么修|怎么处理|如何|为什么|为啥|怎么回事", r"how (to|do i|can i)|\bwhy\b")
 BARE_QTY = re.compile(r"(?<![a-z0-9.\-])(\d+)\s*$")
+OPEN_ONLY = _any(
+    r"未关|没关|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
+    r"\bopen\b|unresolved|outstanding|pending|not (yet )?(closed|resolved|done)|in progress",
+)
+# Words that ask something of their own: a message with none of them after a request is a
+# follow-up of that request ("LX20260032 呢").
+INTENTS = (
+    OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE, PRODUCTION, SERVICE, SALES,
+    CUSTOMER, FIND,
+)  # fmt: skip
 # The words this brain's own rules react to: not distinctive enough to name another tool.
 GRAMMAR = (
     HELP, GREETING, THANKS, OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE,
@@ -262,7 +301,8 @@ class RuleBrain:
             return self._asked(ask, tools)
         if understanding.kind == "tool":
             understanding.more = parser.fan_out(understanding)
-            return understanding, {"choices": []}
+            # The records listed, for "第二个" / "the second one" next turn.
+            return understanding, {"choices": [], "named": parser.lists()}
         return understanding, {}
 
     def _asked(self, ask: Ask, tools: list | None) -> tuple[Understanding, dict[str, Any]]:
@@ -522,7 +562,33 @@ class _Parser:
         return None
 
     def serial(self) -> str | None:
-        return self.entities.serials[0] if self.entities.serials else None
+        if self.entities.serials:
+            return self.entities.serials[0]
+        return self.earlier("serial_no")
+
+    def earlier(self, param: str) -> str | None:
+        """A record of the conversation this message points back to: "第二个" / "the
+        second one" of a list named last turn, or "它" / "it" / "them" for the last one."""
+        index = self.ordinal()
+        if index is not None:
+            named = (self.context.get("named") or {}).get(param) or []
+            return named[index] if -len(named) <= index < len(named) else None
+        if BACK_REFERENCE.search(self.rest):
+            return self.context.get(param)
+        return None
+
+    def ordinal(self) -> int | None:
+        """The 0-based place "第二个" / "the second one" names; -1 for the last; None."""
+        match = ORDINAL.search(self.rest)
+        if not match:
+            return None
+        word = next(group for group in match.groups() if group)
+        if word in ("last", "最后"):
+            return -1
+        return (int(word) if word.isdigit() else ORDINALS[word]) - 1
+
+    def lists(self) -> dict[str, list[str]]:
+        return {param: named for param, named in self.named_records().items() if len(named) > 1}
 
     def qty(self) -> int | float | None:
         found = self.entities.quantities
@@ -541,6 +607,9 @@ class _Parser:
         choice = self.choice()
         if choice:
             return choice
+        same = self.same_question()
+        if same:
+            return same
         declared = self.declared_tool()
         if declared:
             return declared
@@ -567,18 +636,23 @@ class _Parser:
         if self.has(PURCHASE):
             return self.purchase()
         if self.has(PRODUCTION):
+            for param, key in PRODUCTION_SUBJECTS:
+                earlier = self.earlier(key) or self.context.get(key)
+                if earlier:
+                    return self.tool("production_progress", **{param: earlier})
             raise self.ask("work_order", tool="production_progress")
         if self.has(SERVICE) and not self.has(STOCK_STRONG):
-            customer = self.customer("service_ticket_status")
-            if customer:
-                return self.tool("service_ticket_status", customer=customer)
-            return self.tool("service_ticket_status")
+            open_only = self.has(OPEN_ONLY)
+            serial = self.earlier("serial_no")
+            if serial:
+                return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
+            customer = self.customer("service_ticket_status") or self.earlier("customer")
+            return self.tool("service_ticket_status", customer=customer, open_only=open_only)
         asks_sales = self.has(SALES) and not self.has(STOCK_STRONG)
         customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
         if asks_sales:
-            if customer:
-                return self.tool("sales_order_status", customer=customer)
-            return self.tool("sales_order_status")
+            customer = customer or self.earlier("customer")
+            return self.tool("sales_order_status", customer=customer)
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
         if self.has(CUSTOMER) and not e.mentions:
@@ -592,6 +666,31 @@ class _Parser:
         if follow:
             return follow
         return self.stock_or_find()
+
+    def same_question(self) -> Understanding | None:
+        """ "LX20260032 呢" / "那永盛那边呢": the last request again for the record named now,
+        when the message asks nothing else."""
+        last_tool = self.context.get("last_tool")
+        params = dict(self.context.get("last_params") or {})
+        if not last_tool or not FOLLOW_UP.search(self.plain):
+            return None
+        if any(self.has(intent) for intent in INTENTS):
+            return None
+        e = self.entities
+        customers = e.of("customer") or [m for m in e.mentions if "customer" in m.others]
+        named_now = {
+            "order_no": e.first("SO"),
+            "sales_order": e.first("SO"),
+            "po": e.first("PO"),
+            "work_order": e.first("WO"),
+            "ticket_no": e.first("ST"),
+            "serial_no": self.entities.serials[0] if e.serials else None,
+            "customer": self.customer(last_tool) if customers else None,
+        }
+        changed = {param: value for param, value in named_now.items() if value and param in params}
+        if not changed:
+            return None
+        return self.tool(last_tool, **{**params, **changed})
 
     def declared_tool(self) -> Understanding | None:
         """A tool without rules of its own, named by a trigger word of its examples."""
@@ -716,7 +815,9 @@ class _Parser:
         text = re.sub(r"\s+", " ", normalize_keep_case(self.original))
         text = re.sub(r"(?<![A-Za-z0-9])[Ll][Xx]\s*-?\s*\d{8}(?!\d)", " ", text)
         segments = []
-        for segment in re.split(r"[,，;；:：。!！?？\n]+|\s-\s", text):
+        # Chinese staff separate the parts of a message with spaces too.
+        parts = r"[,，;；:：。!！?？\n]+|\s-\s|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"
+        for segment in re.split(parts, text):
             segment = re.sub(r"\s+", " ", segment).strip()
             for _ in range(4):
                 before = segment
@@ -736,6 +837,8 @@ class _Parser:
         order = self.entities.first("SO")
         partial = {"qty": qty, "warehouse": warehouse, "sales_order": order}
         item = self.item(True, "reserve_stock", partial) or self.context_item()
+        if not item and self.context.get("last_tool") == "check_inventory_stock":
+            item = self.context.get("item")  # "帮我预留5个" right after its stock
         if not item:
             raise self.ask("item", tool="reserve_stock", params=partial)
         partial["item"] = item
