@@ -128,7 +128,7 @@ SERVICE = _any(
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
-    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子",
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch",
 )
 CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
@@ -211,6 +211,22 @@ NUMBER = re.compile(r"(?<![a-z0-9.\-])[a-z]?(\d+(?:\.\d+)?)(?![\d])")
 # Questions the ERP cannot answer ("激光器不出光怎么办"): not a stock query for the item named.
 ADVICE = _any(r"怎么办|怎么修|怎么处理|如何|为什么|为啥|怎么回事", r"how (to|do i|can i)|\bwhy\b")
 BARE_QTY = re.compile(r"(?<![a-z0-9.\-])(\d+)\s*$")
+# Most specific first: "待发货和开票" before "待发货".
+ORDER_STATUS_WORDS = [
+    ("to_deliver_and_bill", _any(r"待发货和开票|待发货开票", r"to deliver and bill")),
+    ("pending_approval", _any(r"审批|待审|审核", r"approval")),
+    (
+        "to_deliver",
+        _any(r"待发货|未发货|还没发货|没发货", r"to deliver|not (yet )?shipped|unshipped"),
+    ),
+    ("to_bill", _any(r"待开票|未开票|没开票", r"to bill|not (yet )?(billed|invoiced)|unbilled")),
+    ("draft", _any(r"草稿", r"\bdrafts?\b")),
+    ("confirmed", _any(r"已确认|确认了的", r"\bconfirmed\b")),
+    ("completed", _any(r"已完成|已经完成|完成了的", r"\bcompleted\b|\bfinished\b")),
+    ("on_hold", _any(r"挂起|暂停", r"on hold|\bpaused\b")),
+    ("cancelled", _any(r"取消", r"cancel+ed")),
+    ("closed", _any(r"已关闭|关闭", r"\bclosed\b")),
+]
 OPEN_ONLY = _any(
     r"未关|没关|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
     r"\bopen\b|unresolved|outstanding|pending|not (yet )?(closed|resolved|done)|in progress",
@@ -652,7 +668,8 @@ class _Parser:
         customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
         if asks_sales:
             customer = customer or self.earlier("customer")
-            return self.tool("sales_order_status", customer=customer)
+            status = None if customer else self.order_status()
+            return self.tool("sales_order_status", customer=customer, status=status)
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
         if self.has(CUSTOMER) and not e.mentions:
@@ -666,6 +683,13 @@ class _Parser:
         if follow:
             return follow
         return self.stock_or_find()
+
+    def order_status(self) -> str | None:
+        """The sales-order status the question filters by ("挂起的订单", "orders on hold")."""
+        for status, words in ORDER_STATUS_WORDS:
+            if words.search(self.rest):
+                return status
+        return None
 
     def same_question(self) -> Understanding | None:
         """ "LX20260032 呢" / "那永盛那边呢": the last request again for the record named now,
