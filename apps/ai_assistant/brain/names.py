@@ -41,7 +41,18 @@ WAREHOUSE_WORDS = {
     "main": ["主仓", "总仓", "苏州仓", "大仓", "主库", "main warehouse", "suzhou warehouse"],
     "spare": ["备件仓库", "备件库", "配件仓", "配件库", "spare parts warehouse", "spare parts"],
     "sz": ["深圳", "深圳仓库", "深圳分公司", "shenzhen", "shenzhen warehouse"],
-    "van1": ["服务车", "售后车", "1号服务车", "一号服务车", "service van", "van 1", "the van"],
+    "van1": [
+        "服务车",
+        "售后车",
+        "1号服务车",
+        "一号服务车",
+        "我车上",
+        "车上",
+        "service van",
+        "van 1",
+        "the van",
+        "my van",
+    ],  # fmt: skip
 }
 COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
 CITY_PREFIXES = re.compile(

@@ -98,6 +98,11 @@ RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
     r"\breserve|\ballocate|\bhold\b|\bearmark",
 )
+# "预留了多少" / "how much is reserved": a question about stock, not a reservation.
+RESERVED_QUESTION = _any(
+    r"预留了多少|预留多少|预留了几|预留的有|留了多少|占用了多少",
+    r"is reserved|are reserved|reserved (in|for|at)",
+)
 QUOTE = _any(
     r"报价|报个价|报一下价|出个价|做个价|报个单价|报[^,，。!！?？]{1,15}的价(?!格)|\bquot(e|ation)",
     r"\bprice quote",
@@ -133,7 +138,9 @@ SALES = _any(
 )
 CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
 FIND = _any(
-    r"有没有|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|单价|资料",
+    # "有没有X" alone asks for the product; "还有没有" / "有没有货" ask for stock.
+    r"(?<!还)有没有(?!货)|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|"
+    r"单价|资料",
     # "What is X" and its attributes want the product card, not the stock list.
     r"是什么|是啥|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍",
@@ -516,7 +523,8 @@ class _Parser:
 
     @staticmethod
     def has_number(search_text: str, number: str) -> bool:
-        return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", search_text))
+        # Names normalised as the sentence is: "1500W" in a name is the "1.5kw" asked for.
+        return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", normalize(search_text)))
 
     def item(self, required: bool, slot_tool: str = "", params: dict | None = None) -> str | None:
         groups = self.item_groups()
@@ -631,7 +639,7 @@ class _Parser:
             return declared
         if OPEN_TICKET.search(self.rest_with_items):
             return self.open_ticket()
-        if self.has(RESERVE):
+        if self.has(RESERVE) and not self.has(RESERVED_QUESTION):
             return self.reserve()
         if self.has(QUOTE):
             return self.quote()

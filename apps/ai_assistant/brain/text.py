@@ -12,9 +12,9 @@ SINGULAR_KEEP = {
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, one space between words."""
+    """Full-width to half-width, lower case, one space between words, powers in kW."""
     text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"\s+", " ", text).strip()
+    return normalize_power(re.sub(r"\s+", " ", text).strip())
 
 
 def singular(word: str) -> str:
@@ -30,3 +30,37 @@ def singular(word: str) -> str:
 def singularize(text: str) -> str:
     """Plural English words to singular, keeping the text's length-independent meaning."""
     return re.sub(r"[a-z]+", lambda match: singular(match.group(0)), text)
+
+
+CN_NUMERALS = dict(zip("一二两三四五六七八九", [1, 2, 2, 3, 4, 5, 6, 7, 8, 9], strict=True))
+CN_POWER = re.compile(r"(?:([一二两三四五六七八九]?)万)?(?:([一二两三四五六七八九])千)?瓦")
+POWER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(kw|千瓦|w|瓦)(?![a-z])")
+
+
+def _kilowatts(watts: float) -> str:
+    kilowatts = watts / 1000
+    return f"{kilowatts:g}kw" if kilowatts >= 1 else f"{watts:g}w"
+
+
+def _chinese_power(match: re.Match) -> str:
+    """一万二千瓦 → 12kw, 六千瓦 → 6kw. A bare 瓦 belongs to the digits before it (6000瓦);
+    万瓦 alone is a class of machines, not a power."""
+    if match.group(0) in ("瓦", "万瓦"):
+        return match.group(0)
+    watts = 0
+    if "万" in match.group(0):
+        watts += CN_NUMERALS.get(match.group(1), 1) * 10000
+    if match.group(2):
+        watts += CN_NUMERALS[match.group(2)] * 1000
+    return _kilowatts(watts)
+
+
+def _power(match: re.Match) -> str:
+    number, unit = float(match.group(1)), match.group(2)
+    return _kilowatts(number * 1000 if unit in ("kw", "千瓦") else number)
+
+
+def normalize_power(text: str) -> str:
+    """Powers written any way one way: 3000W, 3000瓦, 3 kW, 3千瓦, 三千瓦 → 3kw; 500w stays."""
+    text = CN_POWER.sub(_chinese_power, text)
+    return POWER.sub(_power, text)

@@ -77,3 +77,18 @@ def test_long_names_are_not_indexed_and_bound_the_pieces(demo):
 def test_a_document_number_past_9999_is_read(demo):
     entities = Vocabulary().extract("SO-2026-100001 状态")
     assert entities.numbers == {"SO": ["SO-2026-100001"]}
+
+
+def test_powers_are_read_one_way_in_sentences_and_names():
+    from apps.ai_assistant.brain.text import normalize
+
+    written = ["3000W", "3000瓦", "3 kW", "3kw", "3千瓦", "三千瓦"]
+    assert {normalize(text) for text in written} == {"3kw"}
+    assert normalize("一万二千瓦的锐科激光器") == "12kw的锐科激光器"
+    assert normalize("锐科1500W激光器") == "锐科1.5kw激光器"
+    assert normalize("500W") == "500w" and normalize("万瓦切割机") == "万瓦切割机"
+
+
+def test_a_power_names_the_machine_of_that_power(demo):
+    understanding = RuleBrain().understand("6000瓦冷水机主仓几台", "zh")
+    assert understanding.params == {"item": "CHL-6000", "warehouse": "main"}
