@@ -108,16 +108,23 @@ QUOTE = _any(
     r"\bprice quote",
 )
 WARRANTY = _any(r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarrant|\bguarantee")
+# "存为0": the "库" of "库存为0" may belong to a warehouse's name ("主仓库").
 LOW_STOCK = _any(
     r"补货|缺货|断货|没货了|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
-    r"要采购|需要下单|不足|快没货|没什么货|零库存|库存为0|库存为零|库存是0|卖光|用完了|哪些没货|什么没货",
-    r"\breorder|low stock|low on stock|running low|run low|out of stock|stockout|stock-out|"
+    r"要采购|需要下单|不足|快没货|没什么货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|哪些没货|"
+    r"什么没货|要补|补点|补一下|该补|见底",
+    r"\breorder|low stock|lo stock|low on\b|running low|run low|out of stock|stockout|stock-out|"
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
-    r"restock|short(age)?s?\b",
+    r"restock|short(age)?s?\b|top up|topped up|\bempty\b",
 )
 ZERO_STOCK = _any(
-    r"断货|缺货|(?<!快)没货|零库存|库存为0|库存为零|库存是0|卖光|用完了|0库存",
-    r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b",
+    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|0库存",
+    r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b",
+)
+# A ticket asked about, not one to open: "any open tickets", "开着的单有哪些".
+TICKET_READ = _any(
+    r"开着的单|未结|没结|哪些单|什么单|有没有.{0,6}单|单.{0,4}(派人|有人接|到哪|进度|状态)",
+    r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
     r"采购|到货|来货|进货|供应商|交期|到了没|到没到|什么时候到",
@@ -128,6 +135,8 @@ PRODUCTION = _any(
     r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b",
 )
 PRODUCTION_TICKET = re.compile(r"工单")
+# A machine's "单" other than a work order is a service ticket ("保养单派人了没").
+SERIAL_TICKET = re.compile(r"(?<!工)单")
 SERVICE = _any(
     r"服务单|售后单|维修单|报修单|售后|维修|服务工单|投诉|故障单|工程师",
     r"ticket|service|repair|complaint|engineer",
@@ -637,7 +646,7 @@ class _Parser:
         declared = self.declared_tool()
         if declared:
             return declared
-        if OPEN_TICKET.search(self.rest_with_items):
+        if OPEN_TICKET.search(self.rest_with_items) and not TICKET_READ.search(self.plain):
             return self.open_ticket()
         if self.has(RESERVE) and not self.has(RESERVED_QUESTION):
             return self.reserve()
@@ -807,8 +816,9 @@ class _Parser:
             return self.tool("machine_warranty_lookup", serial_no=serial)
         if self.has(PRODUCTION):
             return self.tool("production_progress", serial_no=serial)
-        if self.has(SERVICE):
-            return self.tool("service_ticket_status", serial_no=serial)
+        if self.has(SERVICE) or TICKET_READ.search(self.plain) or self.has(SERIAL_TICKET):
+            open_only = self.has(OPEN_ONLY)
+            return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
         if self.has(PRODUCTION_TICKET):
             tools = self.tool_names
             if tools is not None and "production_progress" not in tools:
