@@ -66,7 +66,8 @@ def _any(*patterns: str) -> re.Pattern[str]:
 
 HELP = re.compile(
     r"^(/?help|/?帮助|帮助一下|菜单|menu|说明|使用说明|怎么用|如何使用|你能做什么|你会做什么|你会什么|"
-    r"能干什么|能干啥|你能干嘛|有什么功能|what can you do|what do you do|how do i use (this|you)|"
+    r"能干什么|能干啥|你能干啥|你能干嘛|这个怎么用|怎么用这个|有什么功能|"
+    r"what can you do|what do you do|how do i use (this|you)|"
     r"commands?)[\s?？!！.。]*$"
 )
 GREETING = re.compile(
@@ -97,6 +98,11 @@ OPEN_TICKET = _any(
 RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
     r"\breserve|\ballocate|\bhold\b|\bearmark",
+)
+# Changes the assistant has no tool for: said so, never answered with a look-up.
+UNSUPPORTED_ACTION = _any(
+    r"把.{0,20}(发货|发出去|取消|删掉|删除|关闭|关掉|审批|批了|批准)|^(请|帮我)?(批准|审批通过|删除|删掉)",
+    r"^(please\s+)?(approve|cancel|delete|ship|close|reject)\s+(so|po|wo|st)-",
 )
 # "预留了多少" / "how much is reserved": a question about stock, not a reservation.
 RESERVED_QUESTION = _any(
@@ -640,6 +646,8 @@ class _Parser:
         choice = self.choice()
         if choice:
             return choice
+        if UNSUPPORTED_ACTION.search(self.plain):
+            return Understanding("unknown")  # approving, shipping, cancelling: not from chat
         same = self.same_question()
         if same:
             return same

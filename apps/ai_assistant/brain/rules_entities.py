@@ -28,10 +28,11 @@ from .text import normalize, singular, singularize
 
 __all__ = ["normalize", "singular", "singularize"]
 
+# Spelled out by voice too: "S O 2026 0005", "L X 2026 0001".
 DOC_NUMBER = re.compile(
-    r"(?<![a-z0-9])(so|wo|po|st)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)", re.I
+    r"(?<![a-z0-9])(s ?o|w ?o|p ?o|s ?t)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)", re.I
 )
-SERIAL = re.compile(r"(?<![a-z0-9])lx\s*-?\s*(\d{8})(?!\d)", re.I)
+SERIAL = re.compile(r"(?<![a-z0-9])l ?x\s*-?\s*(\d{4})\s?(\d{4})(?!\d)", re.I)
 PARTY_CODE = re.compile(r"(?<![a-z0-9])([cs])(\d{3})(?![\d.])", re.I)
 UNITS = r"(?:个|件|台|套|片|只|支|把|盒|pcs|pc|pieces|piece|units|unit|sets|set|nos)"
 CN_DIGITS = {
@@ -163,12 +164,13 @@ class Vocabulary:
         chars = list(source)
         numbers: dict[str, list[str]] = {}
         for match in DOC_NUMBER.finditer(source):
-            prefix, year, seq = match.group(1).upper(), match.group(2), int(match.group(3))
+            prefix = match.group(1).replace(" ", "").upper()
+            year, seq = match.group(2), int(match.group(3))
             numbers.setdefault(prefix, []).append(f"{prefix}-{year}-{seq:04d}")
             blank(chars, match.start(), match.end())
         serials = []
         for match in SERIAL.finditer(source):
-            serials.append(f"LX{match.group(1)}")
+            serials.append(f"LX{match.group(1)}{match.group(2)}")
             blank(chars, match.start(), match.end())
         mentions = []
         for match in PARTY_CODE.finditer("".join(chars)):

@@ -60,7 +60,22 @@ def _power(match: re.Match) -> str:
     return _kilowatts(number * 1000 if unit in ("kw", "千瓦") else number)
 
 
+EN_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+SPOKEN_KILOWATTS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                              r"twelve|\d+(?:\.\d+)?) ?(?:kilo ?watts?|kw)\b")  # fmt: skip
+
+
+def _spoken(match: re.Match) -> str:
+    word = match.group(1)
+    return f"{EN_NUMBER_WORDS.get(word, word)}kw"
+
+
 def normalize_power(text: str) -> str:
-    """Powers written any way one way: 3000W, 3000瓦, 3 kW, 3千瓦, 三千瓦 → 3kw; 500w stays."""
+    """Powers written any way one way: 3000W, 3000瓦, 3 kW, 3千瓦, 三千瓦, three kilowatts →
+    3kw; 500w stays."""
+    text = SPOKEN_KILOWATTS.sub(_spoken, text)
     text = CN_POWER.sub(_chinese_power, text)
     return POWER.sub(_power, text)
