@@ -92,6 +92,7 @@ def item_terms(item: Item) -> Iterator[tuple[str, int]]:
             yield name, EXACT
     yield item.sku.replace("-", ""), EXACT
     yield item.sku.replace("-", " "), EXACT
+    yield compact_code(item.sku), EXACT
     for name in [item.name_zh, *(item.aliases or [])]:
         for run in CJK_RUN.findall(name or ""):
             for size in range(2, len(run) + 1):
@@ -106,6 +107,12 @@ def item_terms(item: Item) -> Iterator[tuple[str, int]]:
             if size == 1 and (len(gram[0]) < 4 or not gram[0].isalpha() or gram[0] in EN_GENERIC):
                 continue
             yield " ".join(gram), DERIVED
+
+
+def compact_code(code: str) -> str:
+    """A SKU without its separators, as a code typed loosely is compared:
+    PW-D37T7, pw d37 t7 and PW-D37-T7 are all "pwd37t7"."""
+    return re.sub(r"[-.,_\s]", "", code.lower())
 
 
 def warehouse_terms(warehouse: Warehouse) -> Iterator[tuple[str, int]]:
@@ -218,6 +225,19 @@ def rebuild(kinds: Iterable[str] = tuple(KINDS), models: dict[str, Any] | None =
             NameTerm.objects.bulk_create(batch, batch_size=INSERT_BATCH)
             written += len(batch)
     return written
+
+
+def rebuild_for_migration(apps: Any) -> int:
+    """`rebuild` from a migration, with its historical models of the named records (a
+    migration that changes how names are indexed calls this)."""
+    return rebuild(
+        models={
+            "item": apps.get_model("inventory", "Item"),
+            "warehouse": apps.get_model("inventory", "Warehouse"),
+            "customer": apps.get_model("sales", "Customer"),
+            "supplier": apps.get_model("purchasing", "Supplier"),
+        }
+    )
 
 
 # --- reading ------------------------------------------------------------------------------

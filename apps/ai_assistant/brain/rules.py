@@ -133,7 +133,8 @@ TICKET_READ = _any(
     r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
-    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|什么时候到",
+    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|什么时候到|哪天能到|啥时候能到|啥时候到|哪天到|"
+    r"几时到|能到吗",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
 )
 PRODUCTION = _any(
@@ -689,6 +690,8 @@ class _Parser:
                 return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
             customer = self.customer("service_ticket_status") or self.earlier("customer")
             return self.tool("service_ticket_status", customer=customer, open_only=open_only)
+        if self.has(SALES) and self.entities.of("supplier") and not self.entities.of("customer"):
+            return self.purchase()  # "光韵的单子到哪了": a supplier's orders are purchases
         asks_sales = self.has(SALES) and not self.has(STOCK_STRONG)
         customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
         if asks_sales:

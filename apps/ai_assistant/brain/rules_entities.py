@@ -33,6 +33,8 @@ DOC_NUMBER = re.compile(
     r"(?<![a-z0-9])(s ?o|w ?o|p ?o|s ?t)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)", re.I
 )
 SERIAL = re.compile(r"(?<![a-z0-9])l ?x\s*-?\s*(\d{4})\s?(\d{4})(?!\d)", re.I)
+# A run of letters and digits with separators, holding a digit: what a SKU looks like.
+CODE_TOKEN = re.compile(r"(?<![a-z0-9])[a-z][a-z0-9]*(?:[-.,_][a-z0-9]+)*(?![a-z0-9])")
 PARTY_CODE = re.compile(r"(?<![a-z0-9])([cs])(\d{3})(?![\d.])", re.I)
 UNITS = r"(?:个|件|台|套|片|只|支|把|盒|pcs|pc|pieces|piece|units|unit|sets|set|nos)"
 CN_DIGITS = {
@@ -195,9 +197,15 @@ class Vocabulary:
     def _scan(self, chars: list[str]) -> list[Mention]:
         """Longest-first term matches; ASCII terms only on word boundaries."""
         text = "".join(chars)
-        terms = names.lookup(pieces(text))
+        # A code typed loosely ("PW-D37T7", "nz-s15") is also looked up without separators.
+        codes = {
+            match.start(): (match.end(), names.compact_code(match.group(0)))
+            for match in CODE_TOKEN.finditer(text)
+            if any(char.isdigit() for char in match.group(0))
+        }
+        terms = names.lookup(pieces(text) | {code for _end, code in codes.values()})
         longest = terms.longest()
-        hits: list[tuple[str, int]] = []
+        hits: list[tuple[str, int, int]] = []  # (term, start, end)
         position = 0
         while position < len(text):
             if text[position] == " ":
@@ -207,23 +215,26 @@ class Vocabulary:
             for size in range(min(longest, len(text) - position), 1, -1):
                 piece = text[position : position + size]
                 if piece in terms and on_boundaries(text, position, position + size, piece):
-                    hit = piece
+                    hit = (piece, position, position + size)
                     break
+            end, code = codes.get(position, (0, ""))
+            if code in terms and (hit is None or hit[2] < end):
+                hit = (code, position, end)
             if hit is None:
                 position += 1
                 continue
-            hits.append((hit, position))
-            blank(chars, position, position + len(hit))
-            position += len(hit)
-        kinds_of = terms.kinds([hit for hit, _ in hits])
+            hits.append(hit)
+            blank(chars, hit[1], hit[2])
+            position = hit[2]
+        kinds_of = terms.kinds([term for term, _start, _end in hits])
         found = []
-        for hit, start in hits:
-            kinds = kinds_of[hit]
+        for term, start, end in hits:
+            kinds = kinds_of[term]
             if not kinds:  # its record went away between the two reads
                 continue
             order = [kind for kind in KIND_ORDER if kind in kinds]
             others = {kind: kinds[kind] for kind in order[1:]}
-            found.append(Mention(hit, order[0], kinds[order[0]], start, start + len(hit), others))
+            found.append(Mention(text[start:end], order[0], kinds[order[0]], start, end, others))
         return found
 
 

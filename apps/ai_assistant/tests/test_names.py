@@ -92,3 +92,12 @@ def test_powers_are_read_one_way_in_sentences_and_names():
 def test_a_power_names_the_machine_of_that_power(demo):
     understanding = RuleBrain().understand("6000瓦冷水机主仓几台", "zh")
     assert understanding.params == {"item": "CHL-6000", "warehouse": "main"}
+
+
+def test_a_code_typed_loosely_names_its_item(demo):
+    for typed in ["PW-D37T7 库存", "pw-d37-t7 库存", "how many NZ-D1,2 left"]:
+        mentions = Vocabulary().extract(typed).of("item")
+        assert [m.values for m in mentions][:1] in (
+            [["PW-D37-T7"]],
+            [["NZ-D1.2"]],
+        ), typed
