@@ -31,12 +31,16 @@ from .rules_entities import (
 ASK_BACK_SHOWN = 8
 # A question in more parts than this is answered for its first record only.
 MAX_PARTS = 6
+ITEM_TOOLS = {"check_inventory_stock", "find_product", "purchase_order_status"}
+CUSTOMER_CODE = re.compile(r"C\d{3,}")
+SKU_LIKE = re.compile(r"[A-Z0-9]+(?:[-.][A-Z0-9.]+)+")
 # What production progress may be asked of, most precise first (context keys after).
 PRODUCTION_SUBJECTS = (
     ("work_order", "work_order"), ("sales_order", "order_no"), ("serial_no", "serial_no")
 )  # fmt: skip
 BACK_REFERENCE = re.compile(
-    r"它|这台|那台|这个|那个|该机|该单|他们|他家|这家|那家|\bit\b|\bthem\b|\btheir\b|\bthat one\b|"
+    r"它|这台|那台|这个|那个|该机|该单|这单|那单|他们|他家|这家|那家|\bit\b|\bthem\b|\btheir\b|"
+    r"\bthat one\b|this order|that order|"
     r"\bthis one\b|the machine|that machine"
 )
 ORDINAL = re.compile(
@@ -196,6 +200,7 @@ TICKET_NOISE = [
     _any(r"^(请|麻烦|帮忙|帮我|给我|帮|替|你)+", r"^(please|pls|can you|could you)\s+"),
     re.compile(r"^(给|为|对|的|这台机器|这台机|这台|客户(说|反映|反馈|那边说))+"),
     re.compile(r"^客户\s+"),
+    re.compile(r"^((for )?the (first|second|third|fourth|last) one|第[一二三四五\d]个|最后一个)"),
     re.compile(r"^((for|on|the|machine|serial|sn|s/n|number)\b|no\.)\s*", re.I),
     re.compile(r"(一下|谢谢|吧|呗|哈|thanks?|帮忙|帮我|帮|麻烦|请)$"),
     re.compile(
@@ -383,6 +388,12 @@ def remember(understanding: Understanding) -> dict[str, Any]:
     ):
         if params.get(key):
             memory[target] = params[key]
+    # A look-up by name of one record is that record ("customer Yongsheng" → their orders).
+    query = params.get("query") or ""
+    if understanding.tool == "customer_lookup" and CUSTOMER_CODE.fullmatch(query):
+        memory["customer"] = query
+    if understanding.tool == "find_product" and SKU_LIKE.fullmatch(query):
+        memory["item"] = query
     return memory
 
 
@@ -887,7 +898,7 @@ class _Parser:
         partial: dict[str, Any] = {}
         warehouse = self.warehouse() or self.context.get("warehouse")
         qty = self.qty()
-        order = self.entities.first("SO")
+        order = self.entities.first("SO") or self.earlier("order_no")
         partial = {"qty": qty, "warehouse": warehouse, "sales_order": order}
         item = self.item(True, "reserve_stock", partial) or self.context_item()
         if not item and self.context.get("last_tool") == "check_inventory_stock":
@@ -907,7 +918,9 @@ class _Parser:
         )
 
     def quote(self) -> Understanding:
-        customer = self.customer("create_sales_quote") or self.customer_text()
+        customer = (
+            self.customer("create_sales_quote") or self.earlier("customer") or self.customer_text()
+        )
         groups = self.item_groups()
         quantities = list(self.entities.quantities)
         lines = []
@@ -1044,6 +1057,11 @@ class _Parser:
         if item:
             return self.tool("check_inventory_stock", item=item, warehouse=warehouse)
         if warehouse:
+            subject = self.context.get("item")
+            follows_item = subject and self.context.get("last_tool") in ITEM_TOOLS
+            if follows_item and not self.has(WAREHOUSE_LIST):
+                # "how many in spare" right after a question about one item: that item.
+                return self.tool("check_inventory_stock", item=subject, warehouse=warehouse)
             if stock_words or self.has(WAREHOUSE_LIST):
                 return self.tool("check_inventory_stock", warehouse=warehouse)
             if self.context.get("item"):
