@@ -101,7 +101,8 @@ OPEN_TICKET = _any(
 )
 RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
-    r"\breserve|\ballocate|\bhold\b|\bearmark",
+    r"(锁|占)\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)",
+    r"\breserve|\breserv\b|\ballocate|\bhold\b|\bearmark|\b(put|set|keep) aside",
 )
 # Changes the assistant has no tool for: said so, never answered with a look-up.
 UNSUPPORTED_ACTION = _any(
@@ -115,6 +116,7 @@ RESERVED_QUESTION = _any(
 )
 QUOTE = _any(
     r"报价|报个价|报一下价|出个价|做个价|报个单价|报[^,，。!！?？]{1,15}的价(?!格)|\bquot(e|ation)",
+    r"给.{1,15}报\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)|\bqoute",
     r"\bprice quote",
 )
 WARRANTY = _any(r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarrant|\bguarantee")
@@ -142,8 +144,9 @@ PURCHASE = _any(
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
 )
 PRODUCTION = _any(
-    r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工",
-    r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b",
+    r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步",
+    r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b|\bwhich step|"
+    r"\bwo\b",
 )
 PRODUCTION_TICKET = re.compile(r"工单")
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
