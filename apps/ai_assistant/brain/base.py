@@ -26,9 +26,9 @@ class Understanding:
     params: dict[str, Any] = field(default_factory=dict)
     question: str = ""  # for clarify: the question to ask back, in the user's language
     candidates: list[str] = field(default_factory=list)
-    # A question in several parts ("保护镜和陶瓷环主仓各多少"): the parameters of the same
-    # tool's further calls, in the order asked.
-    more: list[dict[str, Any]] = field(default_factory=list)
+    # A question in several parts ("保护镜和陶瓷环主仓各多少", "恒通的订单和服务单"): the
+    # further calls (tool, parameters), in the order asked after `tool`'s.
+    more: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass

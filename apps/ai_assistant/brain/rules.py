@@ -102,13 +102,26 @@ OPEN_TICKET = _any(
 RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
     r"(锁|占)\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)",
-    r"\breserve|\breserv\b|\ballocate|\bhold\b|\bearmark|\b(put|set|keep) aside",
+    r"\breserve|\breserv\b|\ballocate|(?<!on )\bhold\b|\bearmark|\b(put|set|keep) aside",
 )
 # Changes the assistant has no tool for: said so, never answered with a look-up.
 UNSUPPORTED_ACTION = _any(
     r"把.{0,20}(发货|发出去|取消|删掉|删除|关闭|关掉|审批|批了|批准)|^(请|帮我)?(批准|审批通过|删除|删掉)",
     r"^(please\s+)?(approve|cancel|delete|ship|close|reject)\s+(so|po|wo|st)-",
 )
+# A record asked about in two ways: the other tools that take the same record.
+SAME_SUBJECT = {
+    "serial_no": [
+        ("machine_warranty_lookup", "serial_no"),
+        ("service_ticket_status", "serial_no"),
+        ("production_progress", "serial_no"),
+    ],
+    "customer": [("sales_order_status", "customer"), ("service_ticket_status", "customer")],
+    "item": [("check_inventory_stock", "item"), ("purchase_order_status", "item")],
+    "order_no": [("production_progress", "sales_order")],
+    "sales_order": [("sales_order_status", "order_no")],
+}
+PART_BREAK = re.compile(r"\s|[,，;；?？]|和|还有|以及|另外|\band\b|\balso\b")
 # "预留了多少" / "how much is reserved": a question about stock, not a reservation.
 RESERVED_QUESTION = _any(
     r"预留了多少|预留多少|预留了几|预留的有|留了多少|占用了多少",
@@ -250,7 +263,13 @@ ORDER_STATUS_WORDS = [
         "to_deliver",
         _any(r"待发货|未发货|还没发货|没发货", r"to deliver|not (yet )?shipped|unshipped"),
     ),
-    ("to_bill", _any(r"待开票|未开票|没开票", r"to bill|not (yet )?(billed|invoiced)|unbilled")),
+    (
+        "to_bill",
+        _any(
+            r"待开票|未开票|没开票",
+            r"to bill|to be (billed|invoiced)|not (yet )?(billed|invoiced)|unbilled",
+        ),
+    ),
     ("draft", _any(r"草稿", r"\bdrafts?\b")),
     ("confirmed", _any(r"已确认|确认了的", r"\bconfirmed\b")),
     ("completed", _any(r"已完成|已经完成|完成了的", r"\bcompleted\b|\bfinished\b")),
@@ -268,6 +287,15 @@ INTENTS = (
     OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE, PRODUCTION, SERVICE, SALES,
     CUSTOMER, FIND,
 )  # fmt: skip
+# Where a message asks for what each tool answers (for questions in several parts).
+TOOL_WORDS = {
+    "machine_warranty_lookup": WARRANTY,
+    "service_ticket_status": re.compile(f"{TICKET_READ.pattern}|{SERVICE.pattern}"),
+    "production_progress": PRODUCTION,
+    "sales_order_status": re.compile(f"{SALES.pattern}|状态|到哪了|\\bstatus\\b"),
+    "purchase_order_status": PURCHASE,
+    "check_inventory_stock": STOCK,
+}
 # The words this brain's own rules react to: not distinctive enough to name another tool.
 GRAMMAR = (
     HELP, GREETING, THANKS, OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE,
@@ -307,11 +335,11 @@ class RuleBrain:
         kind = understanding.kind
         if kind == "tool":
             results = []
-            for params in [understanding.params, *understanding.more]:
-                result = turn.call_tool(understanding.tool, params)
+            for tool, params in [(understanding.tool, understanding.params), *understanding.more]:
+                result = turn.call_tool(tool, params)
                 results.append(result)
                 if result.ok or result.status == "staged":
-                    updates.update(remember(Understanding("tool", understanding.tool, params)))
+                    updates.update(remember(Understanding("tool", tool, params)))
             return BrainReply(
                 text="\n\n".join(replies.render_result(r, turn.language) for r in results),
                 tool_results=results,
@@ -347,7 +375,7 @@ class RuleBrain:
         except Ask as ask:
             return self._asked(ask, tools)
         if understanding.kind == "tool":
-            understanding.more = parser.fan_out(understanding)
+            parser.split_parts(understanding)
             # The records listed, for "第二个" / "the second one" next turn.
             return understanding, {"choices": [], "named": parser.lists()}
         return understanding, {}
@@ -419,6 +447,52 @@ class _Parser:
     def has(self, pattern: re.Pattern[str]) -> bool:
         return bool(pattern.search(self.rest))
 
+    def split_parts(self, understanding: Understanding) -> None:
+        """Make `understanding` all the parts of the question, in the order asked: the same
+        request for each record listed, or another request about the same record."""
+        more = [(understanding.tool, params) for params in self.fan_out(understanding)]
+        if more:
+            understanding.more = more
+            return
+        calls = [(understanding.tool, understanding.params), *self.also(understanding)]
+        if len(calls) == 1:
+            return
+        calls.sort(key=lambda call: self.asked_at(call[0]))
+        understanding.tool, understanding.params = calls[0]
+        understanding.more = calls[1:]
+
+    def also(self, understanding: Understanding) -> list[tuple[str, dict[str, Any]]]:
+        """Other questions about the same record asked in another part of the message
+        ("LX20260001 还在保吗 有没有开着的单"): each with its own words, set apart from the
+        first question's by a break (a space, a comma, 和, and)."""
+        if get_tool(understanding.tool).write:
+            return []
+        main_at = self.asked_at(understanding.tool)
+        extra = []
+        for subject, value in understanding.params.items():
+            for tool, param in SAME_SUBJECT.get(subject, []):
+                if tool == understanding.tool or (self.tool_names and tool not in self.tool_names):
+                    continue
+                at = self.asked_at(tool)
+                if at is None or main_at is None or at == main_at:
+                    continue
+                between = self.rest[min(at, main_at) : max(at, main_at)]
+                if not PART_BREAK.search(between):
+                    continue
+                params = {param: value}
+                if tool == "service_ticket_status" and self.has(OPEN_ONLY):
+                    params["open_only"] = True
+                if tool == "check_inventory_stock" and self.warehouse():
+                    params["warehouse"] = self.warehouse()
+                extra.append((tool, params))
+        return extra[:1]
+
+    def asked_at(self, tool: str) -> int | None:
+        """Where the message asks for what `tool` answers (its words' first place)."""
+        words = TOOL_WORDS.get(tool)
+        match = words.search(self.rest) if words else None
+        return match.start() if match else None
+
     def fan_out(self, understanding: Understanding) -> list[dict[str, Any]]:
         """The further calls of a question naming several records of one kind: each order,
         serial, item or warehouse named after the first, crossed (two items in two
@@ -453,6 +527,7 @@ class _Parser:
             "serial_no": list(dict.fromkeys(e.serials)),
             "item": list(dict.fromkeys(items)),
             "warehouse": self.listed(e.of("warehouse")),
+            "customer": self.listed(e.of("customer")),
         }
 
     def listed(self, mentions: list[Mention]) -> list[str]:

@@ -146,3 +146,40 @@ def test_a_word_that_fits_dozens_of_items_says_how_many_and_how_to_narrow():
     assert again.candidates[0].startswith("NZ-X29 ")
     english = RuleBrain().understand("how many nozzles", "en")
     assert "Add a model, size, SKU or warehouse" in english.question
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        (
+            "保护镜和单层喷嘴1.5主仓各多少",
+            [
+                ("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "main"}),
+                ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "main"}),
+            ],
+        ),
+        (
+            "is NZ-S1.5 in spare or van1",
+            [
+                ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "spare"}),
+                ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "van1"}),
+            ],
+        ),
+        (
+            "LX20260001 还在保吗 有没有开着的单",
+            [
+                ("machine_warranty_lookup", {"serial_no": "LX20260001"}),
+                ("service_ticket_status", {"serial_no": "LX20260001", "open_only": True}),
+            ],
+        ),
+        (
+            "锐科1500瓦激光器主仓还有几个",
+            [("check_inventory_stock", {"item": "LS-RC-1500", "warehouse": "main"})],
+        ),
+    ],
+)
+def test_every_part_of_a_question_is_answered_in_the_order_asked(text, calls):
+    brain_turn, made = turn("admin", text)
+    reply = RuleBrain().respond(brain_turn)
+    assert made == calls
+    assert len(reply.tool_results) == len(calls)
