@@ -109,6 +109,22 @@ UNSUPPORTED_ACTION = _any(
     r"把.{0,20}(发货|发出去|取消|删掉|删除|关闭|关掉|审批|批了|批准)|^(请|帮我)?(批准|审批通过|删除|删掉)",
     r"^(please\s+)?(approve|cancel|delete|ship|close|reject)\s+(so|po|wo|st)-",
 )
+CATEGORY_MARK = re.compile(r"类|系列|这一类|those kinds?")
+CATEGORY_OF_WORD = {
+    "lenses": "lens", "nozzles": "nozzle", "protective windows": "protective_window",
+    "cutting heads": "cutting_head", "chillers": "chiller", "laser sources": "laser_source",
+    "sources": "laser_source", "lasers": "laser_source",
+}  # fmt: skip
+CATEGORY_WORDS_EN = re.compile(r"\b(?:any|all|the)\s+(" + "|".join(CATEGORY_OF_WORD) + r")\b")
+# When a purchase arrives, even asked with a restocking word ("补货哪天能到").
+PURCHASE_WHEN = _any(
+    r"哪天能到|什么时候到|啥时候到|啥时候能到|几时到|能到吗|哪天到|没到|没来",
+    r"\bwhen\b.{0,30}\b(arrive|come in|coming|here|deliver)|\beta\b",
+)
+# One's own work: a service engineer's tickets, a salesperson's orders.
+MY_WORK = _any(
+    r"我的单|我手上|我负责的|我跟的", r"\bmy (open )?(tickets|jobs|orders)\b|on my plate"
+)
 # A record asked about in two ways: the other tools that take the same record.
 SAME_SUBJECT = {
     "serial_no": [
@@ -148,12 +164,14 @@ ZERO_STOCK = _any(
 )
 # A ticket asked about, not one to open: "any open tickets", "开着的单有哪些".
 TICKET_READ = _any(
-    r"开着的单|未结|没结|哪些单|什么单|有没有.{0,6}单|单.{0,4}(派人|有人接|到哪|进度|状态)",
+    r"开着的单|未结|没结|哪些单|什么单|有没有.{0,6}单|单.{0,4}(派人|有人接|到哪|进度|状态)|"
+    r"报修的(那个|那张)?单",
     r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
     r"采购|到货|来货|进货|供应商|交期|到了没|到没到|什么时候到|哪天能到|啥时候能到|啥时候到|哪天到|"
-    r"几时到|能到吗",
+    r"几时到|能到吗|没到",
+    r"come in\b|next delivery|delivery of",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
 )
 PRODUCTION = _any(
@@ -165,7 +183,7 @@ PRODUCTION_TICKET = re.compile(r"工单")
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
 SERIAL_TICKET = re.compile(r"(?<!工)单")
 SERVICE = _any(
-    r"服务单|售后单|维修单|报修单|售后|维修|服务工单|投诉|故障单|工程师",
+    r"服务单|售后单|维修单|报修单|售后|维修|服务工单|投诉|故障单|工程师|保养单|安装单|培训单",
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
@@ -181,8 +199,8 @@ FIND = _any(
     r"是什么|是啥|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
-    r"\bproducts?\b|\bcatalog|\bwhat(?:'s| is)\b|\bwhats\b|tell me about|wavelength|focal|"
-    r"\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b",
+    r"\bproducts?\b|\bcatalog|\bwhat(?:'s| is)\b|\bwhats\b|\bwat is\b|tell me about|"
+    r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b",
 )
 STOCK = _any(
     r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量",
@@ -760,7 +778,7 @@ class _Parser:
             if serial:
                 return self.tool("machine_warranty_lookup", serial_no=serial)
             raise self.ask("serial_no", tool="machine_warranty_lookup")
-        if self.has(LOW_STOCK):
+        if self.has(LOW_STOCK) and not self.has(PURCHASE_WHEN):
             low = self.low_stock()
             if low:
                 return low
@@ -772,6 +790,11 @@ class _Parser:
                 if earlier:
                     return self.tool("production_progress", **{param: earlier})
             raise self.ask("work_order", tool="production_progress")
+        if self.has(MY_WORK) and not self.entities.mentions:
+            mine = "service_ticket_status"
+            if self.tool_names is not None and mine not in self.tool_names:
+                mine = "sales_order_status"
+            return self.tool(mine)
         if self.has(SERVICE) and not self.has(STOCK_STRONG):
             open_only = self.has(OPEN_ONLY)
             serial = self.earlier("serial_no")
@@ -1055,9 +1078,13 @@ class _Parser:
         groups = self.item_groups()
         mode = "zero" if self.has(ZERO_STOCK) else "below_reorder"
         category = None
-        if groups:
+        words = CATEGORY_WORDS_EN.search(self.plain)
+        if words:
+            category = CATEGORY_OF_WORD[words.group(1)]  # "any lenses", "nozzles"
+        elif groups:
             skus = groups[0].values
-            if len(skus) == 1:
+            kind_of_item = CATEGORY_MARK.search(self.rest)  # "激光器类": the category
+            if len(skus) == 1 and not kind_of_item:
                 return self.tool("check_inventory_stock", item=skus[0], warehouse=self.warehouse())
             categories = {item.category for item in self.vocabulary.items(skus).values()}
             if len(categories) == 1:
