@@ -125,6 +125,14 @@ PURCHASE_WHEN = _any(
 MY_WORK = _any(
     r"我的单|我手上|我负责的|我跟的", r"\bmy (open )?(tickets|jobs|orders)\b|on my plate"
 )
+POWER_ASKED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)kw")
+POWER_NOUNS = [
+    ("cutting_machine", _any(r"切割机", r"cutter|cutting machine")),
+    ("laser_source", _any(r"激光器|激光源", r"\bsource|\blaser\b")),
+    ("chiller", _any(r"冷水机", r"chiller")),
+    ("welding_machine", _any(r"焊接机|焊机", r"welder")),
+    ("marking_machine", _any(r"打标机", r"marker")),
+]
 # A record asked about in two ways: the other tools that take the same record.
 SAME_SUBJECT = {
     "serial_no": [
@@ -652,8 +660,11 @@ class _Parser:
     def item(self, required: bool, slot_tool: str = "", params: dict | None = None) -> str | None:
         groups = self.item_groups()
         if not groups:
-            return None
-        group = groups[0]
+            group = self.by_power()
+            if group is None:
+                return None
+        else:
+            group = groups[0]
         if len(group.values) == 1:
             return group.values[0]
         shortlist = self.shortlist(group)
@@ -677,6 +688,31 @@ class _Parser:
         if len(group.values) > RANKED_AT_MOST:
             return group.values[:ASK_BACK_SHOWN]
         return self.vocabulary.most_stocked(group.values, ASK_BACK_SHOWN)
+
+    def by_power(self) -> Mention | None:
+        """The items of the power asked for ("6000W的", "a 6kw cutter", "3千瓦激光器"), of the
+        kind named if one is: an item named by no other word."""
+        match = POWER_ASKED.search(self.rest)
+        if not match:
+            return None
+        kilowatts = match.group(1)
+        watts = f"{float(kilowatts) * 1000:g}w"
+        found = Item.objects.filter(active=True).filter(
+            Q(search_text__contains=f"{kilowatts}kw") | Q(search_text__contains=watts)
+        )
+        for category, words in POWER_NOUNS:
+            if words.search(self.rest):
+                found = found.filter(category=category)
+                break
+        of_power = re.compile(rf"(?<![\d.]){re.escape(kilowatts)}kw")
+        skus = [
+            sku
+            for sku, text in found.order_by("sku").values_list("sku", "search_text")
+            if of_power.search(normalize(text))
+        ]
+        if not skus:
+            return None
+        return Mention(match.group(0), "item", skus, match.start(), match.end())
 
     def warehouse(self) -> str | None:
         found = [m for m in self.entities.of("warehouse")]
@@ -1022,7 +1058,7 @@ class _Parser:
         customer = (
             self.customer("create_sales_quote") or self.earlier("customer") or self.customer_text()
         )
-        groups = self.item_groups()
+        groups = self.item_groups() or [group for group in [self.by_power()] if group]
         quantities = list(self.entities.quantities)
         lines = []
         for index, group in enumerate(groups):

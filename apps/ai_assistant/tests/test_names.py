@@ -101,3 +101,15 @@ def test_a_code_typed_loosely_names_its_item(demo):
             [["PW-D37-T7"]],
             [["NZ-D1.2"]],
         ), typed
+
+
+def test_an_item_named_only_by_its_power_and_kind(demo):
+    brain = RuleBrain()
+    assert brain.understand("put aside one 6kw cutter in sz", "en").params == {
+        "item": "LC-3015-6KW",
+        "qty": 1,
+        "warehouse": "sz",
+    }
+    asked = brain.understand("6000W的还有几个", "zh")
+    assert asked.kind == "clarify"
+    assert {c.split()[0] for c in asked.candidates} >= {"LS-MX-6000", "CHL-6000"}
