@@ -133,6 +133,8 @@ POWER_NOUNS = [
     ("welding_machine", _any(r"焊接机|焊机", r"welder")),
     ("marking_machine", _any(r"打标机", r"marker")),
 ]
+QUOTE_ADD = _any(r"再加|加上|另加|再来", r"\badd\b|\bplus\b|\balso\b")
+QUOTE_CHANGE = _any(r"改成|改为|换成|变成", r"change (it )?to|make it")
 # A record asked about in two ways: the other tools that take the same record.
 SAME_SUBJECT = {
     "serial_no": [
@@ -792,6 +794,9 @@ class _Parser:
             return choice
         if UNSUPPORTED_ACTION.search(self.plain):
             return Understanding("unknown")  # approving, shipping, cancelling: not from chat
+        changed_quote = self.quote_changed()
+        if changed_quote:
+            return changed_quote
         same = self.same_question()
         if same:
             return same
@@ -888,9 +893,37 @@ class _Parser:
             "customer": self.customer(last_tool) if customers else None,
         }
         changed = {param: value for param, value in named_now.items() if value and param in params}
-        if not changed:
+        if changed:
+            return self.tool(last_tool, **{**params, **changed})
+        # Another kind of record the same question takes ("WO-… 进度" then "SO-… 的呢"):
+        # it replaces the record asked about before.
+        takes = get_tool(last_tool).Params.model_fields
+        other = {param: value for param, value in named_now.items() if value and param in takes}
+        if len(other) == 1:
+            kept = {param: value for param, value in params.items() if param not in named_now}
+            return self.tool(last_tool, **{**kept, **other})
+        return None
+
+    def quote_changed(self) -> Understanding | None:
+        """A change to the quote just staged: "再加一台冷水机" adds a line, "改成三台" sets the
+        quantity of its only line."""
+        if self.context.get("last_tool") != "create_sales_quote":
             return None
-        return self.tool(last_tool, **{**params, **changed})
+        params = dict(self.context.get("last_params") or {})
+        lines = [dict(line) for line in params.get("lines") or []]
+        if not lines:
+            return None
+        qty = self.qty()
+        if self.has(QUOTE_ADD):
+            item = self.item(True, "create_sales_quote", params)
+            if not item:
+                return None
+            params["lines"] = [*lines, {"item": item, "qty": qty or 1}]
+            return self.tool("create_sales_quote", **params)
+        if self.has(QUOTE_CHANGE) and qty and len(lines) == 1:
+            params["lines"] = [{**lines[0], "qty": qty}]
+            return self.tool("create_sales_quote", **params)
+        return None
 
     def declared_tool(self) -> Understanding | None:
         """A tool without rules of its own, named by a trigger word of its examples."""
@@ -1136,7 +1169,8 @@ class _Parser:
         item = self.item(True, "purchase_order_status", {})
         if item:
             return self.tool("purchase_order_status", item=item)
-        if self.context.get("item") and FOLLOW_UP.search(self.plain):
+        follows_item = self.context.get("last_tool") in ITEM_TOOLS
+        if self.context.get("item") and (FOLLOW_UP.search(self.plain) or follows_item):
             return self.tool("purchase_order_status", item=self.context["item"])
         return self.tool("purchase_order_status")
 
