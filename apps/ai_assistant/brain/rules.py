@@ -133,7 +133,7 @@ POWER_NOUNS = [
     ("welding_machine", _any(r"焊接机|焊机", r"welder")),
     ("marking_machine", _any(r"打标机", r"marker")),
 ]
-QUOTE_ADD = _any(r"再加|加上|另加|再来", r"\badd\b|\bplus\b|\balso\b")
+QUOTE_ADD = _any(r"再加|加上|另加|再来", r"\badd\b")
 QUOTE_CHANGE = _any(r"改成|改为|换成|变成", r"change (it )?to|make it")
 # A record asked about in two ways: the other tools that take the same record.
 SAME_SUBJECT = {
