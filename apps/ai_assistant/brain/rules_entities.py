@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Sum
 
-from apps.inventory.models import Item, StockLevel, Warehouse
+from apps.inventory.models import Item, SerialNumber, StockLevel, Warehouse
 from apps.purchasing.models import Supplier
 from apps.sales.models import Customer
 
@@ -33,6 +33,7 @@ DOC_NUMBER = re.compile(
     r"(?<![a-z0-9])(s ?o|w ?o|p ?o|s ?t)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)", re.I
 )
 SERIAL = re.compile(r"(?<![a-z0-9])l ?x\s*-?\s*(\d{4})\s?(\d{4})(?!\d)", re.I)
+SERIAL_DIGITS = 7
 # A run of letters and digits with separators, holding a digit: what a SKU looks like.
 CODE_TOKEN = re.compile(r"(?<![a-z0-9])[a-z][a-z0-9]*(?:[-.,_][a-z0-9]+)*(?![a-z0-9])")
 PARTY_CODE = re.compile(r"(?<![a-z0-9])([cs])(\d{3})(?![\d.])", re.I)
@@ -174,6 +175,9 @@ class Vocabulary:
         for match in SERIAL.finditer(source):
             serials.append(f"LX{match.group(1)}{match.group(2)}")
             blank(chars, match.start(), match.end())
+        for start, end, serial in known_serials("".join(chars)):
+            serials.append(serial)
+            blank(chars, start, end)
         mentions = []
         for match in PARTY_CODE.finditer("".join(chars)):
             code = match.group(0).upper()
@@ -236,6 +240,23 @@ class Vocabulary:
             others = {kind: kinds[kind] for kind in order[1:]}
             found.append(Mention(text[start:end], order[0], kinds[order[0]], start, end, others))
         return found
+
+
+def known_serials(text: str) -> list[tuple[int, int, str]]:
+    """Serial numbers of other formats than LX…, or with an O typed for a 0
+    ("RC3K2026011", "LX2026O001"): code-like words with many digits that are serials in the
+    ERP. (Fewer digits are SKUs: no query for those.)"""
+    candidates: dict[str, tuple[int, int]] = {}
+    for match in CODE_TOKEN.finditer(text):
+        word = match.group(0).upper()
+        digits_read = re.sub(r"(?<=\d)O|O(?=\d)", "0", word)
+        if sum(char.isdigit() for char in digits_read) >= SERIAL_DIGITS:
+            for spelling in (word, digits_read):
+                candidates[spelling] = (match.start(), match.end())
+    if not candidates:
+        return []
+    found = SerialNumber.objects.filter(serial__in=candidates).values_list("serial", flat=True)
+    return sorted((*candidates[serial], serial) for serial in set(found))
 
 
 def pieces(text: str) -> set[str]:

@@ -44,7 +44,7 @@ def test_the_command_fails_below_its_floor(demo):
 
 
 # Measured on the set (apps/ai_assistant/eval/cases.json) when it last moved; CI fails below.
-FLOOR = 0.91
+FLOOR = 0.92
 
 
 def test_the_labelled_set_meets_its_floor(demo, settings, capsys):

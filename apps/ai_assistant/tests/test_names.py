@@ -113,3 +113,13 @@ def test_an_item_named_only_by_its_power_and_kind(demo):
     asked = brain.understand("6000W的还有几个", "zh")
     assert asked.kind == "clarify"
     assert {c.split()[0] for c in asked.candidates} >= {"LS-MX-6000", "CHL-6000"}
+
+
+def test_serials_of_other_formats_and_with_a_letter_o_are_read(demo):
+    from apps.inventory.models import SerialNumber
+
+    other = SerialNumber.objects.exclude(serial__startswith="LX").values_list("serial", flat=True)
+    serial = other.first()
+    assert serial, "the demo company has serials of laser sources"
+    assert Vocabulary().extract(f"{serial.lower()} 还保吗").serials == [serial]
+    assert Vocabulary().extract("warranty for LX2026O001").serials == ["LX20260001"]
