@@ -43,8 +43,9 @@ def test_the_command_fails_below_its_floor(demo):
     assert "accuracy: 80.0%" in out.getvalue()
 
 
-# Measured on the set (apps/ai_assistant/eval/cases.json) when it last moved; CI fails below.
-FLOOR = 0.92
+# Just under the figure measured on the set (apps/ai_assistant/eval/cases.json) when it last
+# moved: 517/562 = 91.99 %. CI fails below.
+FLOOR = 0.915
 
 
 def test_the_labelled_set_meets_its_floor(demo, settings, capsys):
