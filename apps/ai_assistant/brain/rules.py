@@ -1082,6 +1082,11 @@ class _Parser:
         if not qty:
             raise self.ask("qty", tool="reserve_stock", params=partial)
         if not warehouse:
+            # As a colleague would: the one warehouse that has enough (the confirmation names
+            # it); ask only when none or several do.
+            warehouse = self.vocabulary.only_warehouse_with(item, qty)
+            partial["warehouse"] = warehouse
+        if not warehouse:
             raise self.ask("warehouse", tool="reserve_stock", params=partial)
         return self.tool(
             "reserve_stock", item=item, qty=qty, warehouse=warehouse, sales_order=order

@@ -157,6 +157,16 @@ class Vocabulary:
         ranked = [row["item__sku"] for row in totals]
         return (ranked + [sku for sku in skus if sku not in ranked])[:count]
 
+    def only_warehouse_with(self, sku: str, qty: float) -> str | None:
+        """The code of the one active warehouse with `qty` of the item available, or None."""
+        levels = StockLevel.objects.filter(item__sku=sku, warehouse__active=True)
+        enough = [
+            level.warehouse.code
+            for level in levels.select_related("warehouse")
+            if level.available_qty >= Decimal(str(qty))
+        ]
+        return enough[0] if len(enough) == 1 else None
+
     def item_labels(self, skus: list[str]) -> list[str]:
         found = self.items(skus)
         return [f"{sku} {found[sku].display_name}" for sku in skus if sku in found]

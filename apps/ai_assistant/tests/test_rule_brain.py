@@ -183,3 +183,15 @@ def test_every_part_of_a_question_is_answered_in_the_order_asked(text, calls):
     reply = RuleBrain().respond(brain_turn)
     assert made == calls
     assert len(reply.tool_results) == len(calls)
+
+
+def test_a_reservation_without_a_warehouse_takes_the_only_one_with_enough():
+    from apps.inventory.models import StockLevel
+
+    levels = StockLevel.objects.filter(item__sku="PW-D37-T7")
+    enough = [level.warehouse.code for level in levels if level.available_qty >= 50]
+    assert enough == ["spare"]  # the demo company: 60 in spare, 8 in main
+    understanding = RuleBrain().understand("预留50个保护镜", "zh")
+    assert understanding.params == {"item": "PW-D37-T7", "qty": 50, "warehouse": "spare"}
+    assert RuleBrain().understand("预留5个保护镜", "zh").kind == "clarify"  # main and spare
+    assert RuleBrain().understand("预留100000个保护镜", "zh").kind == "clarify"  # none
