@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -135,6 +136,15 @@ class MessageHandler:
         tools = tools_for(self.user)
         if message.message_type == "event":
             return OutgoingMessage(content=greeting(language, tools), language=language)
+        if message.message_type == "voice":
+            if not content:
+                return OutgoingMessage(content=text("voice_unheard", language), language=language)
+            reply = self._answer(
+                replace(message, message_type="text"), conversation, content, language, command
+            )
+            # Say what was heard: a transcription can be wrong.
+            reply.content = text("heard", language, text=content) + "\n" + reply.content
+            return reply
         if message.message_type != "text":
             return OutgoingMessage(content=text("text_only", language), language=language)
         if command:

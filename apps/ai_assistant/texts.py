@@ -26,6 +26,14 @@ TEXTS = {
         "en": "Your ERP account is disabled, so the assistant can't serve you. "
         "Please contact an administrator.",
     },
+    "heard": {"zh": "（听到：{text}）", "en": "(Heard: {text})"},
+    # No words, no language to tell: both.
+    "voice_unheard": {
+        "zh": "收到语音，但没有识别出文字，请用文字提问。"
+        "\nI got a voice message but no transcription of it: please type your question.",
+        "en": "收到语音，但没有识别出文字，请用文字提问。"
+        "\nI got a voice message but no transcription of it: please type your question.",
+    },
     "text_only": {
         "zh": "目前只支持文字消息，请用文字提问。",
         "en": "I can only read text messages for now. Please type your question.",

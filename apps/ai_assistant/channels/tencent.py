@@ -89,6 +89,9 @@ def message_from_fields(
         message_id = xml_text(fields, "MsgId", required=False) or f"{from_user}:{create_time}"
         external_id = message_id
         content = xml_text(fields, "Content", required=False) if msg_type == "text" else ""
+        if msg_type == "voice":
+            # The platform's own transcription, where the account has it switched on.
+            content = xml_text(fields, "Recognition", required=False)
     message = IncomingMessage(
         message_id=message_id,
         channel=channel,

@@ -123,11 +123,22 @@ class TestWeChatWebhook(ChannelTestCase):
         assert response.content == b"success"
         assert not InboundMessage.objects.exists()
 
-    @pytest.mark.parametrize("name", ["image_message", "voice_message"])
+    @pytest.mark.parametrize("name", ["image_message"])
     def test_non_text_messages_get_a_text_only_note(self, name):
         self.bind_sender("wh1")
         text = self.reply_text(self.post_fixture(name))
         assert "文字" in text or "text" in text.lower()
+
+    def test_a_voice_message_with_the_platforms_transcription_is_answered_and_heard(self):
+        self.bind_sender("wh1")
+        text = self.reply_text(self.post_fixture("voice_message_recognised"))
+        assert text.startswith("（听到：主仓库保护镜还有多少）")
+        assert "PW-D37-T7" in text and "可用 8 pcs" in text
+
+    def test_a_voice_message_without_a_transcription_says_how_to_ask(self):
+        self.bind_sender("wh1")
+        text = self.reply_text(self.post_fixture("voice_message"))
+        assert "语音" in text and "文字" in text
 
     # --- long replies -------------------------------------------------------------------------
 
