@@ -185,7 +185,8 @@ PURCHASE = _any(
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
 )
 PRODUCTION = _any(
-    r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步",
+    r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步|"
+    r"(?<!服务)工单",
     r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b|\bwhich step|"
     r"\bwo\b",
 )
@@ -789,7 +790,7 @@ class _Parser:
                 return Understanding("greeting")
             if THANKS.match(self.plain):
                 return Understanding("thanks")
-        choice = self.choice()
+        choice = self.choice() or self.choice_described()
         if choice:
             return choice
         if UNSUPPORTED_ACTION.search(self.plain):
@@ -823,7 +824,8 @@ class _Parser:
             low = self.low_stock()
             if low:
                 return low
-        if self.has(PURCHASE):
+        customer_order = self.has(SALES) and self.entities.of("customer")
+        if self.has(PURCHASE) and not (customer_order and not self.entities.of("supplier")):
             return self.purchase()
         if self.has(PRODUCTION):
             for param, key in PRODUCTION_SUBJECTS:
@@ -985,6 +987,37 @@ class _Parser:
             params[slot] = choices[index]
         return self.tool(tool, **params)
 
+    def choice_described(self) -> Understanding | None:
+        """The one of the items just offered that the message describes ("the 6000W one",
+        "the 1.5 single one"): each number and each word of the message that names some of
+        them must be in its names."""
+        choices = self.context.get("choices") or []
+        if len(choices) < 2 or self.entities.mentions or self.entities.serials:
+            return None
+        texts = {
+            sku: normalize(text)
+            for sku, text in Item.objects.filter(sku__in=choices).values_list("sku", "search_text")
+        }
+        words = [
+            word
+            for word in re.findall(r"[a-z]{3,}|[\u4e00-\u9fff]{2,}", self.rest)
+            if any(word in text for text in texts.values())
+        ]
+        if not (self.numbers or words):
+            return None
+        kept = [
+            sku
+            for sku in choices
+            if all(self.has_number(texts.get(sku, ""), number) for number in self.numbers)
+            and all(word in texts.get(sku, "") for word in words)
+        ]
+        if len(kept) != 1:
+            return None
+        tool = self.context.get("last_tool") or "check_inventory_stock"
+        params = dict(self.context.get("last_params") or {})
+        params[self.context.get("choice_slot") or "item"] = kept[0]
+        return self.tool(tool, **params)
+
     def by_number(self) -> Understanding | None:
         e = self.entities
         if e.first("WO"):
@@ -1006,16 +1039,17 @@ class _Parser:
         serial = self.serial()
         if self.has(WARRANTY):
             return self.tool("machine_warranty_lookup", serial_no=serial)
+        if self.has(PRODUCTION_TICKET) and not self.has(SERVICE):
+            # A machine's "工单": its work order, or its ticket for one who sees only tickets.
+            tools = self.tool_names
+            if tools is not None and "production_progress" not in tools:
+                return self.tool("service_ticket_status", serial_no=serial)
+            return self.tool("production_progress", serial_no=serial)
         if self.has(PRODUCTION):
             return self.tool("production_progress", serial_no=serial)
         if self.has(SERVICE) or TICKET_READ.search(self.plain) or self.has(SERIAL_TICKET):
             open_only = self.has(OPEN_ONLY)
             return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
-        if self.has(PRODUCTION_TICKET):
-            tools = self.tool_names
-            if tools is not None and "production_progress" not in tools:
-                return self.tool("service_ticket_status", serial_no=serial)
-            return self.tool("production_progress", serial_no=serial)
         return self.tool("machine_warranty_lookup", serial_no=serial)
 
     def open_ticket(self) -> Understanding:
@@ -1047,7 +1081,9 @@ class _Parser:
     def complaint(self) -> str:
         """The problem as the user put it, without the request around it."""
         text = re.sub(r"\s+", " ", normalize_keep_case(self.original))
-        text = re.sub(r"(?<![A-Za-z0-9])[Ll][Xx]\s*-?\s*\d{8}(?!\d)", " ", text)
+        text = re.sub(r"(?<![A-Za-z0-9])[Ll] ?[Xx]\s*-?\s*\d{4}\s?\d{4}(?!\d)", " ", text)
+        for serial in self.entities.serials:
+            text = re.sub(re.escape(serial), " ", text, flags=re.IGNORECASE)
         segments = []
         # Chinese staff separate the parts of a message with spaces too.
         parts = r"[,，;；:：。!！?？\n]+|\s-\s|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])"

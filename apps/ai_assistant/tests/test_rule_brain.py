@@ -195,3 +195,11 @@ def test_a_reservation_without_a_warehouse_takes_the_only_one_with_enough():
     assert understanding.params == {"item": "PW-D37-T7", "qty": 50, "warehouse": "spare"}
     assert RuleBrain().understand("预留5个保护镜", "zh").kind == "clarify"  # main and spare
     assert RuleBrain().understand("预留100000个保护镜", "zh").kind == "clarify"  # none
+
+
+def test_the_one_of_the_offered_items_the_next_message_describes():
+    brain = RuleBrain()
+    first, context = brain._parse("chiller stock", "en", {}, None)
+    assert first.kind == "clarify" and {"CHL-3000", "CHL-6000"} <= set(context["choices"])
+    second = brain.understand("the 6000W one", "en", context)
+    assert (second.tool, second.params) == ("check_inventory_stock", {"item": "CHL-6000"})
