@@ -63,6 +63,24 @@ def wechat_request(app, content="NZ-S1.5 库存", msg_id="9001", sender="o_wh1")
     return wechat_kit.wechat_text(app, sender, content, msg_id=msg_id, mode="safe")
 
 
+def dead_letter(client, platforms, settings, msg_id: str) -> InboundMessage:
+    """A WeChat message from wh1 whose reply the platform refuses until its (2 s) deadline:
+    a dead letter, for the tests of what operators do with one. The platform works again
+    afterwards only once the caller clears its faults."""
+    settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS = 2 / 3600
+    settings.AI_ASSISTANT_RETRY_BASE_SECONDS = 0.2
+    settings.AI_ASSISTANT_CIRCUIT_FAILURES = 1000
+    app = make_app("wechat", platforms)
+    bind("wechat", "o_wh1")
+    platforms.state.add_fault(platform="wechat", kind="server_error", count=1000, endpoint="api")
+    webhook_client.with_test_client(client, wechat_request(app, msg_id=msg_id))
+    return wait_for(
+        lambda: InboundMessage.objects.filter(external_id=msg_id, status="dead").first(),
+        timeout=60,
+        what="the dead letter",
+    )
+
+
 def sent_to(platforms, recipient: str) -> list[dict]:
     return [sent for sent in platforms.state.sent_messages() if sent["recipient"] == recipient]
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.ai_assistant.models import ChannelIdentity, InboundMessage, MessageEvent
 from apps.ai_assistant.tests.async_support import wait_for, worker_thread
-from apps.ai_assistant.tests.test_async_mode import bind, make_app, sent_to, wechat_request
+from apps.ai_assistant.tests.test_async_mode import dead_letter, make_app, sent_to
 from apps.operations import alerts
 from apps.operations.models import Alert
 from devtools import webhook_client
@@ -67,20 +67,9 @@ def test_a_stopped_worker_alerts_the_operators_once_and_resolves_once(
 def test_a_dead_letter_is_announced_and_an_operator_replays_it_exactly_once(
     client, celery_worker, platforms, settings
 ):
-    settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS = 2 / 3600
-    settings.AI_ASSISTANT_RETRY_BASE_SECONDS = 0.2
-    settings.AI_ASSISTANT_CIRCUIT_FAILURES = 1000
     settings.OPERATIONS_ALERT_WORKER_SILENT_SECONDS = 3600
-    app = make_app("wechat", platforms)
-    bind("wechat", "o_wh1")
     operator = make_operator()
-    platforms.state.add_fault(platform="wechat", kind="server_error", count=1000, endpoint="api")
-    webhook_client.with_test_client(client, wechat_request(app, msg_id="9301"))
-    dead = wait_for(
-        lambda: InboundMessage.objects.filter(external_id="9301", status="dead").first(),
-        timeout=60,
-        what="the dead letter",
-    )
+    dead = dead_letter(client, platforms, settings, msg_id="9301")
 
     # The operator is on the failing platform too: the notice waits for the next minute.
     assert "raised dead_letters" in alerts.evaluate()

@@ -17,8 +17,7 @@ from playwright.sync_api import Page, expect
 
 from apps.ai_assistant.channels.telegram import testkit as telegram_kit
 from apps.ai_assistant.models import InboundMessage
-from apps.ai_assistant.tests.async_support import wait_for
-from apps.ai_assistant.tests.test_async_mode import bind, make_app, sent_to, wechat_request
+from apps.ai_assistant.tests.test_async_mode import bind, dead_letter, make_app, sent_to
 from apps.demo.roles import demo_password
 from apps.inventory.models import StockLevel
 from devtools import webhook_client
@@ -122,18 +121,7 @@ def test_in_async_mode_the_page_shows_the_workers_reply_and_the_console_its_time
 def test_an_operator_replays_a_dead_letter_and_it_is_replied_once(
     client, page, live_server, celery_worker, platforms, settings, screenshot
 ):
-    settings.AI_ASSISTANT_DELIVERY_DEADLINE_HOURS = 2 / 3600
-    settings.AI_ASSISTANT_RETRY_BASE_SECONDS = 0.2
-    settings.AI_ASSISTANT_CIRCUIT_FAILURES = 1000
-    app = make_app("wechat", platforms)
-    bind("wechat", "o_wh1")
-    platforms.state.add_fault(platform="wechat", kind="server_error", count=1000, endpoint="api")
-    webhook_client.with_test_client(client, wechat_request(app, msg_id="9401"))
-    dead = wait_for(
-        lambda: InboundMessage.objects.filter(external_id="9401", status="dead").first(),
-        timeout=60,
-        what="the dead letter",
-    )
+    dead = dead_letter(client, platforms, settings, msg_id="9401")
     with platforms.state.lock:
         platforms.state.faults.clear()
 
