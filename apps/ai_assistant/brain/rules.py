@@ -466,6 +466,7 @@ class _Parser:
         self.tool_names = {tool.name for tool in tools} if tools is not None else None
         self.vocabulary = vocabulary
         self.entities: Entities = vocabulary.extract(original)
+        self._item_groups: list[Mention] | None = None
         self.rest = self.entities.rest
         # The rest with item names put back: "安装" names an item but also a ticket kind.
         words = list(self.rest)
@@ -591,7 +592,13 @@ class _Parser:
         return [m.group(1) for m in NUMBER.finditer(self.rest) if m.start() not in taken]
 
     def item_groups(self) -> list[Mention]:
-        """Item mentions, neighbours naming the same things merged ("双层" + "喷嘴")."""
+        """Item mentions, neighbours naming the same things merged ("双层" + "喷嘴"), read
+        once per message (narrowing them asks the database)."""
+        if self._item_groups is None:
+            self._item_groups = self._grouped_items()
+        return self._item_groups
+
+    def _grouped_items(self) -> list[Mention]:
         groups: list[Mention] = []
         for mention in self.entities.of("item"):
             if groups:
@@ -620,23 +627,23 @@ class _Parser:
         numbers = self.numbers
         if not numbers:
             return skus
+        candidates = Item.objects.filter(sku__in=skus)
         if len(skus) == 1:
             item = self.vocabulary.item(skus[0])
             attached = self.attached_numbers(group)
-            if all(self.has_number(item.search_text, number) for number in attached):
+            if all(self.has_number(normalize(item.search_text), n) for n in attached):
                 return skus
             numbers = attached
             # Its kind of item that has the numbers (the database finds the candidates).
             similar = Item.objects.filter(
                 active=True, category=item.category, item_type=item.item_type
             )
-            text_of = dict(
-                similar.filter(_containing_any(numbers)).values_list("sku", "search_text")
-            )
-            all_similar = list(similar.values_list("sku", flat=True))
-            skus = [sku for sku in all_similar if sku in text_of] or all_similar
-        else:
-            text_of = dict(Item.objects.filter(sku__in=skus).values_list("sku", "search_text"))
+            skus = list(similar.values_list("sku", flat=True))
+            candidates = similar.filter(_containing_any(numbers))
+        # Names normalised as the sentence is: "1500W" in a name is the "1.5kw" asked for.
+        text_of = {
+            sku: normalize(text) for sku, text in candidates.values_list("sku", "search_text")
+        }
         for number in numbers:
             kept = [sku for sku in skus if self.has_number(text_of.get(sku, ""), number)]
             if kept:
@@ -656,9 +663,9 @@ class _Parser:
         return attached
 
     @staticmethod
-    def has_number(search_text: str, number: str) -> bool:
-        # Names normalised as the sentence is: "1500W" in a name is the "1.5kw" asked for.
-        return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", normalize(search_text)))
+    def has_number(names: str, number: str) -> bool:
+        """Whether the normalised names hold the number as a number ("1.5", not "11.5")."""
+        return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", names))
 
     def item(self, required: bool, slot_tool: str = "", params: dict | None = None) -> str | None:
         groups = self.item_groups()
