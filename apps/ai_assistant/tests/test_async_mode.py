@@ -81,6 +81,19 @@ def dead_letter(client, platforms, settings, msg_id: str) -> InboundMessage:
     )
 
 
+def worker_environment(async_mode, platforms, llm_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a worker process in async mode whose turns ask the LLM stand-in."""
+    return {
+        "CELERY_BROKER_URL": async_mode.CELERY_BROKER_URL,
+        "AI_ASSISTANT_USE_ASYNC": "true",
+        "AI_ASSISTANT_PLATFORMS_STAND_IN": platforms.base_url,
+        "AI_ASSISTANT_LLM_BASE_URL": llm_url,
+        "AI_ASSISTANT_LLM_MODEL": "stand-in",
+        "AI_ASSISTANT_LLM_TIMEOUT_SECONDS": "90",
+        **extra,
+    }
+
+
 def sent_to(platforms, recipient: str) -> list[dict]:
     return [sent for sent in platforms.state.sent_messages() if sent["recipient"] == recipient]
 
@@ -367,16 +380,13 @@ def test_a_worker_killed_mid_turn_still_gives_exactly_one_reply(
     async_mode.AI_ASSISTANT_CLAIM_LEASE_SECONDS = 2
     app = make_app("wechat", platforms)
     bind("wechat", "o_wh1")
-    environment = {
-        "CELERY_BROKER_URL": async_mode.CELERY_BROKER_URL,
-        "AI_ASSISTANT_USE_ASYNC": "true",
-        "AI_ASSISTANT_PLATFORMS_STAND_IN": platforms.base_url,
-        "AI_ASSISTANT_LLM_BASE_URL": llm_url,
-        "AI_ASSISTANT_LLM_MODEL": "stand-in",
-        "AI_ASSISTANT_LLM_TIMEOUT_SECONDS": "90",
-        "AI_ASSISTANT_CLAIM_LEASE_SECONDS": "2",
-        "CELERY_BROKER_VISIBILITY_TIMEOUT": "4",
-    }
+    environment = worker_environment(
+        async_mode,
+        platforms,
+        llm_url,
+        AI_ASSISTANT_CLAIM_LEASE_SECONDS="2",
+        CELERY_BROKER_VISIBILITY_TIMEOUT="4",
+    )
     first = WorkerProcess(environment, tmp_path / "worker1.log").start()
     try:
         webhook_client.with_test_client(client, wechat_request(app, msg_id="9201"))
@@ -424,14 +434,7 @@ def test_after_a_kill_9_the_chat_is_answered_soon_after_a_worker_comes_back(
     async_mode.AI_ASSISTANT_CLAIM_LEASE_SECONDS = 10
     app = make_app("wechat", platforms)
     bind("wechat", "o_wh1")
-    environment = {
-        "CELERY_BROKER_URL": async_mode.CELERY_BROKER_URL,
-        "AI_ASSISTANT_USE_ASYNC": "true",
-        "AI_ASSISTANT_PLATFORMS_STAND_IN": platforms.base_url,
-        "AI_ASSISTANT_LLM_BASE_URL": llm_url,
-        "AI_ASSISTANT_LLM_MODEL": "stand-in",
-        "AI_ASSISTANT_LLM_TIMEOUT_SECONDS": "90",
-    }
+    environment = worker_environment(async_mode, platforms, llm_url)
     first = WorkerProcess(environment, tmp_path / "worker1.log").start()
     try:
         webhook_client.with_test_client(client, wechat_request(app, msg_id="9301"))
