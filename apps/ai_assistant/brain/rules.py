@@ -18,6 +18,7 @@ from apps.inventory.models import Item
 
 from . import names
 from .base import BrainReply, BrainTurn, Understanding
+from .clauses import split_clauses
 from .declared import trigger_words
 from .rules_entities import (
     Entities,
@@ -325,6 +326,17 @@ TOOL_WORDS = {
     "purchase_order_status": PURCHASE,
     "check_inventory_stock": STOCK,
 }
+# What makes a piece of a message a question of its own (clauses.py).
+STATUS_ASKED = _any(
+    r"状态|到哪|怎么样|什么情况|啥情况|进度|谁在跟|谁负责|几时|什么时候",
+    r"\bstatus\b|\bwhere\b|\blate\b|\bwhen\b|\bwho\b",
+)
+CLAUSE_ASKS = (
+    *INTENTS, STOCK, WAREHOUSE_LIST, TICKET_READ, PURCHASE_WHEN, MY_WORK, STATUS_ASKED, ADVICE,
+)  # fmt: skip
+RECORD_CODE = re.compile(
+    r"(?<![a-z0-9])(?:[a-z]{1,4}-?\d[a-z0-9.]*(?:-[a-z0-9.]+)*|l ?x\s*\d{8})(?![a-z0-9])"
+)
 # The words this brain's own rules react to: not distinctive enough to name another tool.
 GRAMMAR = (
     HELP, GREETING, THANKS, OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE,
@@ -398,7 +410,19 @@ class RuleBrain:
         if HELP.match(plain):
             return Understanding("help"), {}
         vocabulary = current_vocabulary()
-        parser = _Parser(text, plain, language, context, tools, vocabulary)
+        whole = self._reading(text, language, context, tools, vocabulary)
+        clauses = split_clauses(plain, _asks_something, RECORD_CODE.search)
+        if len(clauses) > 1:
+            in_clauses = self._clause_reading(clauses, language, context, tools, vocabulary)
+            if in_clauses and _explains_more(in_clauses[0], whole[0]):
+                return in_clauses
+        return whole
+
+    def _reading(
+        self, text: str, language: str, context: dict[str, Any], tools: list | None, vocabulary
+    ) -> tuple[Understanding, dict[str, Any]]:
+        """The message read as one request (in several parts when it lists records)."""
+        parser = _Parser(text, normalize(text), language, context, tools, vocabulary)
         try:
             understanding = parser.parse()
         except Ask as ask:
@@ -408,6 +432,34 @@ class RuleBrain:
             # The records listed, for "第二个" / "the second one" next turn.
             return understanding, {"choices": [], "named": parser.lists()}
         return understanding, {}
+
+    def _clause_reading(
+        self,
+        clauses: list[str],
+        language: str,
+        context: dict[str, Any],
+        tools: list | None,
+        vocabulary,
+    ) -> tuple[Understanding, dict[str, Any]] | None:
+        """Each clause read as the next message of the conversation, or None when one of
+        them is not a request (an ask-back, not understood) or more than one is a write (a
+        reply confirms one action)."""
+        running = dict(context)
+        calls: list[tuple[str, dict[str, Any]]] = []
+        for clause in clauses:
+            understanding, _updates = self._reading(clause, language, running, tools, vocabulary)
+            if understanding.kind in ("thanks", "greeting"):
+                continue
+            if understanding.kind != "tool":
+                return None
+            for tool, params in _calls(understanding):
+                if (tool, params) not in calls:
+                    calls.append((tool, params))
+                running.update(remember(Understanding("tool", tool, params)))
+        if not calls or sum(1 for tool, _params in calls if get_tool(tool).write) > 1:
+            return None
+        (tool, params), *more = calls
+        return Understanding("tool", tool, params, more=more), {"choices": [], "named": {}}
 
     def _asked(self, ask: Ask, tools: list | None) -> tuple[Understanding, dict[str, Any]]:
         """An ask-back, unless it is for a tool the user may not use: then that tool's own
@@ -429,6 +481,46 @@ class RuleBrain:
             }
         clarify = Understanding("clarify", question=ask.question, candidates=ask.candidates)
         return clarify, updates
+
+
+def _asks_something(piece: str) -> bool:
+    """Whether the words of a piece ask something ("wo" of WO-2026-0004 asks nothing)."""
+    words = RECORD_CODE.sub(" ", piece)
+    return any(asked.search(words) for asked in CLAUSE_ASKS)
+
+
+def _calls(understanding: Understanding) -> list[tuple[str, dict[str, Any]]]:
+    if understanding.kind != "tool":
+        return []
+    return [(understanding.tool, understanding.params), *understanding.more]
+
+
+def _covers(call: tuple[str, dict[str, Any]], other: tuple[str, dict[str, Any]]) -> bool:
+    """Whether `call` asks all that `other` asks: the same tool, the same records and more."""
+    (tool, params), (other_tool, other_params) = call, other
+    return tool == other_tool and all(
+        params.get(key) == value for key, value in other_params.items()
+    )
+
+
+def _explains_more(in_clauses: Understanding, whole: Understanding) -> bool:
+    """The clauses' reading is kept when it makes every call the whole message's reading
+    made and some call that none of them covers."""
+    parts, calls = _calls(in_clauses), _calls(whole)
+    if not all(call in parts for call in calls):
+        return False
+    return any(not any(_covers(call, part) for call in calls) for part in parts)
+
+
+def _has_all(params: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return all(params.get(key) == value for key, value in wanted.items())
+
+
+def _with(call: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any]:
+    """The call for another record: an item replaces a category and the other way round."""
+    if "item" in choice or "category" in choice:
+        call = {key: value for key, value in call.items() if key not in ("item", "category")}
+    return {**call, **choice}
 
 
 def remember(understanding: Understanding) -> dict[str, Any]:
@@ -531,18 +623,38 @@ class _Parser:
         if tool.write:
             return []
         first = understanding.params
-        choices: list[tuple[str, list[str]]] = []
+        dimensions: list[list[dict[str, Any]]] = []
         for param, named in self.named_records().items():
-            if len(named) > 1 and first.get(param) == named[0]:
-                choices.append((param, named))
-        if not choices:
+            if param == "item" and understanding.tool == "check_inventory_stock":
+                named_parts = self.stock_parts()
+                if len(named_parts) > 1 and _has_all(first, named_parts[0]):
+                    dimensions.append(named_parts)
+            elif len(named) > 1 and first.get(param) == named[0]:
+                dimensions.append([{param: value} for value in named])
+        if not dimensions:
             return []
         calls = [dict(first)]
-        for param, named in choices:
-            calls = [{**call, param: value} for call in calls for value in named]
+        for dimension in dimensions:
+            calls = [_with(call, choice) for call in calls for choice in dimension]
         if len(calls) > MAX_PARTS:
             return []
         return calls[1:]  # in the order named: the first call is the one already made
+
+    def stock_parts(self) -> list[dict[str, Any]]:
+        """The items listed together in a stock question, each as the tool takes it: a word
+        that fits several items of one kind ("切割头和喷嘴在深圳仓各剩多少") is all of that
+        kind; one that fits items of several kinds is asked back."""
+        parts = []
+        groups = self.joined(self.item_groups())
+        for group in groups if len(groups) > 1 else []:
+            if len(group.values) == 1:
+                parts.append({"item": group.values[0]})
+                continue
+            categories = {item.category for item in self.vocabulary.items(group.values).values()}
+            if len(categories) != 1 or categories == {"other"}:
+                self.ask_which(group, "check_inventory_stock", {"warehouse": self.warehouse()})
+            parts.append({"category": categories.pop()})
+        return parts
 
     def named_records(self) -> dict[str, list[str]]:
         """Each parameter's records named in the sentence, in order, each once."""
@@ -561,22 +673,27 @@ class _Parser:
         }
 
     def listed(self, mentions: list[Mention]) -> list[str]:
-        """The records of mentions listed together ("保护镜和陶瓷环", "main or sz"): the
-        first, and each next one joined to the one before by a conjunction. A name next to
-        another without one ("锐科1500瓦激光器") is the same thing said twice."""
+        """The records of mentions listed together ("保护镜和陶瓷环", "main or sz"), up to
+        the first one that fits several records."""
         named: list[str] = []
-        previous = None
-        for mention in mentions:
+        for mention in self.joined(mentions):
             if len(mention.values) != 1:
                 break
-            if previous is not None:
-                between = self.entities.text[previous.end : mention.start]
-                if not CONJUNCTION.fullmatch(between):
-                    break
             if mention.values[0] not in named:
                 named.append(mention.values[0])
-            previous = mention
         return named
+
+    def joined(self, mentions: list[Mention]) -> list[Mention]:
+        """The first mention and each next one joined to the one before by a conjunction. A
+        name next to another without one ("锐科1500瓦激光器") is the same thing said twice."""
+        found: list[Mention] = []
+        for mention in mentions:
+            if found:
+                between = self.entities.text[found[-1].end : mention.start]
+                if not CONJUNCTION.fullmatch(between):
+                    break
+            found.append(mention)
+        return found
 
     def tool(self, name: str, **params: Any) -> Understanding:
         return Understanding("tool", tool=name, params={k: v for k, v in params.items() if v})
@@ -677,13 +794,18 @@ class _Parser:
             group = groups[0]
         if len(group.values) == 1:
             return group.values[0]
+        self.ask_which(group, slot_tool, params or {})
+        return None
+
+    def ask_which(self, group: Mention, tool: str, params: dict[str, Any]) -> None:
+        """Ask which of the items the words fit is meant (raises Ask)."""
         shortlist = self.shortlist(group)
         candidates = self.vocabulary.item_labels(shortlist)
         raise Ask(
             replies.ambiguous(group.text, candidates, self.language, len(group.values)),
             candidates,
-            tool=slot_tool,
-            params=params or {},
+            tool=tool,
+            params=params,
             choices=shortlist,
             slot="item",
         )
@@ -1274,6 +1396,9 @@ class _Parser:
             if query:
                 return self.tool("find_product", query=query)
             raise self.ask("item", tool="find_product")
+        parts = self.stock_parts()
+        if parts:
+            return self.tool("check_inventory_stock", **parts[0], warehouse=warehouse)
         item = self.item(True, "check_inventory_stock", {"warehouse": warehouse})
         if not item:
             item = self.fuzzy_item()

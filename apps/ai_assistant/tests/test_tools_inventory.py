@@ -128,6 +128,32 @@ def test_check_stock_lists_a_whole_warehouse():
     assert f"共 {expected} 项" in render(result)
 
 
+def test_check_stock_of_a_category_lists_each_of_its_items_in_the_warehouse():
+    result = call("wh1", "check_inventory_stock", {"category": "nozzle", "warehouse": "spare"})
+
+    expected = StockLevel.objects.filter(warehouse__code="spare", item__category="nozzle")
+    assert {row["sku"] for row in result.data["rows"]} == {
+        level.item.sku for level in expected.select_related("item")
+    }
+    assert render(result).startswith("spare 备件仓 的喷嘴库存：")
+    assert render(result, "en").startswith("Nozzle stock in spare Spare parts warehouse:")
+
+
+def test_check_stock_of_a_category_a_warehouse_does_not_hold_says_so():
+    result = call("wh1", "check_inventory_stock", {"category": "nozzle", "warehouse": "sz"})
+
+    assert result.data["rows"] == []
+    assert render(result) == "sz 深圳仓 没有喷嘴的库存。"
+    assert render(result, "en") == "No nozzle in stock in sz Shenzhen branch warehouse."
+
+
+def test_check_stock_of_an_item_a_warehouse_does_not_hold_is_zero_there_not_everywhere():
+    result = call("wh1", "check_inventory_stock", {"item": "CH-BT240S", "warehouse": "sz"})
+
+    assert "sz 深圳仓：0，没有库存" in render(result)
+    assert "各仓库" not in render(result)
+
+
 def test_check_stock_leaves_out_inactive_warehouses():
     Warehouse.objects.filter(code="sz").update(active=False)
 
@@ -136,11 +162,11 @@ def test_check_stock_leaves_out_inactive_warehouses():
     assert "sz" not in {row["warehouse"] for row in result.data["rows"]}
 
 
-def test_check_stock_needs_an_item_or_a_warehouse():
+def test_check_stock_needs_an_item_a_category_or_a_warehouse():
     result = call("wh1", "check_inventory_stock", {})
 
     assert result.status == "invalid"
-    assert "give an item, a warehouse, or both" in result.message
+    assert "give an item, a category or a warehouse" in result.message
     assert log_of(result).status == "invalid"
 
 

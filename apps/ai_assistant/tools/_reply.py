@@ -116,6 +116,17 @@ LABELS_ZH: dict[str, str] = {
     "installed": "已安装",
     "returned": "已退回",
     "scrapped": "已报废",
+    # item categories
+    "cutting_machine": "切割机",
+    "welding_machine": "焊接机",
+    "marking_machine": "打标机",
+    "laser_source": "激光器",
+    "lens": "镜片",
+    "nozzle": "喷嘴",
+    "protective_window": "保护镜",
+    "cutting_head": "切割头",
+    "chiller": "冷水机",
+    "other": "其他",
     # doc types
     "quote": "报价单",
     "order": "销售订单",

@@ -43,6 +43,7 @@ KEY_SPECS = (
     "working_area_mm",
 )
 WARRANTY_LABELS_EN = dict(SerialNumber.WarrantyStatus.choices)
+CATEGORY_LABELS_EN = dict(Item.Category.choices)
 
 
 def _item_ref(item: Item) -> dict[str, Any]:
@@ -181,11 +182,18 @@ class CheckStockParams(BaseModel):
         max_length=60,
         description="Warehouse code or name, e.g. 'main', '备件仓'. Omit for all warehouses.",
     )
+    category: Item.Category | None = Field(
+        None,
+        description="Instead of one item, every item of this category, e.g. 'nozzle' for "
+        "'how many nozzles in sz'.",
+    )
 
     @model_validator(mode="after")
     def _needs_item_or_warehouse(self):
-        if not self.item and not self.warehouse:
-            raise ValueError("give an item, a warehouse, or both")
+        if not self.item and not self.warehouse and not self.category:
+            raise ValueError("give an item, a category or a warehouse")
+        if self.item and self.category:
+            raise ValueError("give an item or a category, not both")
         return self
 
 
@@ -198,11 +206,12 @@ def _reorder_levels(item_ids) -> dict[tuple[int, int], Decimal]:
 class CheckInventoryStock(Tool):
     name = "check_inventory_stock"
     description_en = (
-        "Stock of an item per warehouse (actual, reserved, available, ordered, projected, "
-        "reorder level), or everything in one warehouse."
+        "Stock of an item (or of every item of a category) per warehouse (actual, reserved, "
+        "available, ordered, projected, reorder level), or everything in one warehouse."
     )
     description_zh = (
-        "查询物料在各仓库的库存（实际、预留、可用、在途、预计、补货点），或某仓库的全部库存。"
+        "查询物料（或某类物料）在各仓库的库存（实际、预留、可用、在途、预计、补货点），"
+        "或某仓库的全部库存。"
     )
     Params = CheckStockParams
     permission = "inventory.view_stocklevel"
@@ -222,6 +231,8 @@ class CheckInventoryStock(Tool):
             levels = levels.filter(item=item)
         if warehouse:
             levels = levels.filter(warehouse=warehouse)
+        if params.category:
+            levels = levels.filter(item__category=params.category)
         levels = levels.select_related("item", "warehouse")
         if item:
             # A row per warehouse, all of them: the item's totals add them up.
@@ -278,6 +289,7 @@ class CheckInventoryStock(Tool):
         ]
         return {
             "item": _item_ref(item) if item else None,
+            "category": params.category,
             "warehouse": warehouse.code if warehouse else None,
             "warehouse_name_zh": warehouse.name_zh if warehouse else None,
             "warehouse_name": warehouse.name if warehouse else None,
@@ -289,26 +301,28 @@ class CheckInventoryStock(Tool):
 
     def render(self, data: dict[str, Any], language: str) -> str:
         lines = [self._row_line(row, data, language) for row in data["rows"]]
+        where = self._warehouse_words(data, language)
         if not data["item"]:
-            header = pick(
-                language,
-                f"{data['warehouse']} {data['warehouse_name_zh'] or ''} 库存：",
-                f"Stock in {data['warehouse']} {data['warehouse_name'] or ''}:",
-            )
-            return listing(header, lines, data["count"], language)
+            return self._render_listing(data, lines, where, language)
         item = data["item"]
         header = pick(
             language,
             f"{_item_words(item, language)} 库存：",
             f"Stock of {_item_words(item, language)}:",
         )
+        if not lines and where:
+            none_here = pick(language, f"- {where}：0，没有库存", f"- {where}: 0, none in stock")
+            return f"{header}\n{none_here}"
         text = listing(header, lines, data["count"], language)
         total = data["totals"][0]
         if total["out_of_stock"]:
+            nowhere = pick(language, "各仓库均为 0", "0 everywhere")
+            if where:
+                nowhere = pick(language, f"{where} 为 0", f"0 in {where}")
             return (
                 text
                 + "\n"
-                + pick(language, "合计：缺货（各仓库均为 0）", "Total: out of stock (0 everywhere)")
+                + pick(language, f"合计：缺货（{nowhere}）", f"Total: out of stock ({nowhere})")
             )
         uom = total["uom"]
         return (
@@ -322,9 +336,36 @@ class CheckInventoryStock(Tool):
         )
 
     @staticmethod
+    def _warehouse_words(data: dict[str, Any], language: str) -> str:
+        if not data["warehouse"]:
+            return ""
+        name = data["warehouse_name_zh"] if language == "zh" else data["warehouse_name"]
+        return f"{data['warehouse']} {name or ''}".strip()
+
+    @staticmethod
+    def _render_listing(data: dict[str, Any], lines: list[str], where: str, language: str) -> str:
+        """A warehouse's stock, or a category's, or a category's in one warehouse."""
+        if not data.get("category"):
+            header = pick(language, f"{where} 库存：", f"Stock in {where}:")
+            return listing(header, lines, data["count"], language)
+        category = label(data["category"], language, CATEGORY_LABELS_EN)
+        if not lines:
+            return pick(
+                language,
+                f"{where or '各仓库'} 没有{category}的库存。",
+                f"No {category.lower()} in stock in {where or 'any warehouse'}.",
+            )
+        header = pick(language, f"{category}库存：", f"{category} stock:")
+        if where:
+            header = pick(language, f"{where} 的{category}库存：", f"{category} stock in {where}:")
+        return listing(header, lines, data["count"], language)
+
+    @staticmethod
     def _row_line(row: dict[str, Any], data: dict[str, Any], language: str) -> str:
-        if not data["item"]:
+        if not data["item"] and data["warehouse"]:
             lead = _item_words(row, language)
+        elif not data["item"]:
+            lead = f"{_item_words(row, language)} @ {_warehouse_words(row, language)}"
         elif not data["warehouse"]:
             lead = _warehouse_words(row, language)
         else:

@@ -1,0 +1,76 @@
+"""Where one message asks several things: its clauses, in the order written.
+
+"保护镜在sz还有多少，另外PO-2026-0003什么时候到", "customer C007 and their orders",
+"LS-RC-3000 是什么 主仓有几个": each clause is read as the next message of a conversation
+would be (rules.py), so a later clause may point back to an earlier one's record ("their",
+"for it", "主仓有几个" after an item). Splitting is only a proposal: the rule brain keeps the
+reading of the whole message unless the clauses explain all of it and more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# Between clauses whatever the language: punctuation and the words that start another question.
+CLAUSE_BREAK = re.compile(
+    r"\s*(?:[,;?!。！？，；\n]+|另外|顺便|同时|然后|再帮我|再帮忙|再查一下|再看一下|"
+    # "还有" starts a clause ("…，还有6千瓦激光器的采购"), unless it asks for what is left.
+    r"(?<=\s)还有(?![多少几没吗货库剩的个])|"
+    # "和他们的订单": the second clause points back to the first one's record.
+    r"(?:和|跟|还有)(?=他们|他家|它的|这家|那家|该客户)|"
+    r"\balso\b|\bplus\b|\bthen\b|"
+    r"\band (?=(?:where|what|when|which|who|how|is|are|was|were|do|does|did|has|have|can|could|"
+    r"check|show|tell|reserve|hold|quote|open|list|give|their|its|his|her|any|status)\b))\s*"
+)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def split_clauses(
+    plain: str, asks_something: Callable[[str], bool], names_something: Callable[[str], bool]
+) -> list[str]:
+    """The clauses of a normalised message; one clause when it asks one thing.
+
+    A piece that asks nothing of its own ("激光器不出光" after a ticket request) belongs to
+    the clause before it, or to the first one when it leads; set apart by punctuation, a
+    piece that names a record by its code is a question of its own ("CR-32 in main, and is
+    PO-2026-0008 late"). Chinese staff also separate questions with a space only
+    ("LS-RC-3000 是什么 主仓有几个"); there only words that ask something start a clause.
+    """
+    pieces = [piece.strip() for piece in CLAUSE_BREAK.split(plain) if piece.strip()]
+    standalone = [asks_something(piece) or names_something(piece) for piece in pieces]
+    clauses: list[str] = []
+    leading = ""
+    for piece, alone in zip(pieces, standalone, strict=True):
+        if not alone:
+            if clauses:
+                clauses[-1] = f"{clauses[-1]}, {piece}"
+            else:
+                leading = f"{leading}{piece}, "
+            continue
+        words = piece.split(" ") if CJK.search(piece) else [piece]
+        spaced = _joined(words, asks_something)
+        spaced[0] = leading + spaced[0]
+        leading = ""
+        clauses.extend(spaced)
+    return clauses or [plain]
+
+
+def _joined(words: list[str], asks_something: Callable[[str], bool]) -> list[str]:
+    """Space-separated words: each that asks something starts a clause; the others belong to
+    the clause before them, the leading ones to the first clause."""
+    clauses: list[str] = []
+    leading: list[str] = []
+    for word in words:
+        if not word:
+            continue
+        if asks_something(word):
+            clauses.append(" ".join([*leading, word]))
+            leading = []
+        elif clauses:
+            clauses[-1] = f"{clauses[-1]} {word}"
+        else:
+            leading.append(word)
+    if leading:
+        clauses.append(" ".join(leading))
+    return clauses

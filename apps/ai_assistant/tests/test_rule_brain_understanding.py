@@ -1,0 +1,121 @@
+"""What staff mean, through the real MessageHandler and the demo company: every part of a
+question answered, reads never staged as writes, product cards, defaults a colleague would
+use, English read as Chinese is, questions without the usual keywords, follow-ups that keep
+their subject, and free phrasing (issue #14)."""
+
+import pytest
+
+from apps.ai_assistant.brain.rules import RuleBrain
+from apps.ai_assistant.eval.runner import Outcome, run_case
+from apps.ai_assistant.tools.registry import number
+from apps.inventory.models import StockLevel
+from apps.purchasing.models import PurchaseOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def ask(user: str, *turns: str) -> Outcome:
+    """The last of these messages answered as `user` (the earlier ones first), rolled back."""
+    case = {"id": "test", "user": user, "turns": list(turns), "expect": {"kind": "unknown"}}
+    return run_case(case, RuleBrain())
+
+
+def made(outcome: Outcome) -> list[tuple[str, dict]]:
+    return [(tool, params) for tool, params, _status in outcome.calls]
+
+
+def available(sku: str, warehouse: str) -> str:
+    level = StockLevel.objects.get(item__sku=sku, warehouse__code=warehouse)
+    return number(level.available_qty)
+
+
+# --- 1. every part of a question, in the order asked ------------------------------------------
+
+
+def test_a_stock_question_and_a_purchase_order_in_one_message_are_both_answered():
+    outcome = ask("wh1", "保护镜在sz还有多少，另外PO-2026-0003什么时候到")
+    assert made(outcome) == [
+        ("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "sz"}),
+        ("purchase_order_status", {"po": "PO-2026-0003"}),
+    ]
+    expected = PurchaseOrder.objects.get(number="PO-2026-0003").expected_date.isoformat()
+    assert f"可用 {available('PW-D37-T7', 'sz')} pcs" in outcome.reply
+    assert expected in outcome.reply
+    assert outcome.reply.index("保护镜") < outcome.reply.index("PO-2026-0003")
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "calls"),
+    [
+        (
+            "sales1",
+            "customer C007 and their orders",
+            [
+                ("customer_lookup", {"query": "C007"}),
+                ("sales_order_status", {"customer": "C007"}),
+            ],
+        ),
+        (
+            "sales1",
+            "LS-RC-3000 是什么 主仓有几个",
+            [
+                ("find_product", {"query": "LS-RC-3000"}),
+                ("check_inventory_stock", {"item": "LS-RC-3000", "warehouse": "main"}),
+            ],
+        ),
+        (
+            "svc1",
+            "LX20250007 过保了没，ST-2026-0002 现在谁在跟",
+            [
+                ("machine_warranty_lookup", {"serial_no": "LX20250007"}),
+                ("service_ticket_status", {"ticket_no": "ST-2026-0002"}),
+            ],
+        ),
+        (
+            "admin",
+            "SO-2026-0012 status, and reserve 10 NZ-S1.5 in main for it",
+            [
+                ("sales_order_status", {"order_no": "SO-2026-0012"}),
+                (
+                    "reserve_stock",
+                    {
+                        "item": "NZ-S1.5",
+                        "qty": "10",
+                        "warehouse": "main",
+                        "sales_order": "SO-2026-0012",
+                    },
+                ),
+            ],
+        ),
+    ],
+)
+def test_questions_of_different_kinds_in_one_message_are_each_answered(user, text, calls):
+    assert made(ask(user, text)) == calls
+
+
+def test_a_message_that_asks_one_thing_in_spaced_words_is_one_question():
+    outcome = ask("wh1", "主仓 保护镜 库存 多少")
+    assert made(outcome) == [("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "main"})]
+
+
+def test_a_word_for_a_kind_of_item_in_a_list_is_every_item_of_that_kind():
+    outcome = ask("wh1", "切割头和喷嘴在深圳仓各剩多少")
+    assert made(outcome) == [
+        ("check_inventory_stock", {"item": "CH-BT240S", "warehouse": "sz"}),
+        ("check_inventory_stock", {"category": "nozzle", "warehouse": "sz"}),
+    ]
+    assert not StockLevel.objects.filter(item__category="nozzle", warehouse__code="sz").exists()
+    assert "- sz 深圳仓：0，没有库存" in outcome.reply
+    assert "sz 深圳仓 没有喷嘴的库存。" in outcome.reply
+    assert "各仓库均为 0" not in outcome.reply
+
+
+def test_every_item_of_a_kind_in_a_warehouse_is_listed_with_its_figures():
+    outcome = ask("wh1", "保护镜和喷嘴 spare 各多少")
+    assert made(outcome)[1] == (
+        "check_inventory_stock",
+        {"category": "nozzle", "warehouse": "spare"},
+    )
+    for sku in ("NZ-S1.0", "NZ-S1.5", "NZ-D2.0"):
+        assert f"{sku} " in outcome.reply
+    assert f"可用 {available('NZ-S1.0', 'spare')} pcs" in outcome.reply
