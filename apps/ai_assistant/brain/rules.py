@@ -105,6 +105,29 @@ RESERVE = _any(
     r"(锁|占)\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)",
     r"\breserve|\breserv\b|\ballocate|(?<!on )\bhold\b|\bearmark|\b(put|set|keep) aside",
 )
+# A question, not an order: a write needs an imperative (orders_a_write).
+QUESTION = _any(
+    r"有没有|有无|是否|是不是|了没|没有?$|[吗么嘛呢]$|[开报锁留订]过|多少|几[个张次台件套条单片只]|"
+    r"哪[个些张天里家]|什么|啥|怎么样|谁|状态|进度|到哪|情况|在不在",
+    r"^(is|are|was|were|do|does|did|has|have|had|any|how|what|whats|what's|which|when|where|"
+    r"who|whose)\b|\?$",
+)
+POLITE_REQUEST = _any(
+    r"^(请|麻烦|帮忙|帮我|给我|能不能|能否|可不可以|可以|你能)(?!问|看|查)|帮我(?!看|查|问|瞧|找)",
+    r"^(please|pls|kindly)\b|^(can|could|would|will) (you|u)\b"
+    r"(?! (check|show|tell|see|find|look|confirm|list))",
+)
+IMPERATIVE_START = _any(
+    r"^(预留|锁|留|占|报价|报个价|开个|开张|开一|建个|新建|创建)",
+    r"^(reserve|reserv|hold|allocate|earmark|put aside|set aside|quote|open|create|log|raise|"
+    r"file|new)\b",
+)
+# Opening a ticket said in so many words ("开个单", "open a ticket"): an order even when the
+# complaint in it asks something ("客户问为什么不出光").
+TICKET_ORDERED = _any(
+    r"(开|建|提|起|录|下|报)(一)?(个|张|条|一下)|新建|创建|新开",
+    r"\b(open|opn|create|log|raise|file)\s+(a|an|one|another|new)\b",
+)
 # Changes the assistant has no tool for: said so, never answered with a look-up.
 UNSUPPORTED_ACTION = _any(
     r"把.{0,20}(发货|发出去|取消|删掉|删除|关闭|关掉|审批|批了|批准)|^(请|帮我)?(批准|审批通过|删除|删掉)",
@@ -195,18 +218,18 @@ PRODUCTION_TICKET = re.compile(r"工单")
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
 SERIAL_TICKET = re.compile(r"(?<!工)单")
 SERVICE = _any(
-    r"服务单|售后单|维修单|报修单|售后|维修|服务工单|投诉|故障单|工程师|保养单|安装单|培训单",
+    r"服务单|售后单|维修单|报修|售后|维修|服务工单|投诉|故障单|工程师|保养单|安装单|培训单",
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
-    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单",
-    r"\border|\bshipped|\bship\b|shipping|deliver|dispatch",
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价",
+    r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
 CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
 FIND = _any(
     # "有没有X" alone asks for the product; "还有没有" / "有没有货" ask for stock.
     r"(?<!还)有没有(?!货)|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|"
-    r"单价|资料",
+    r"单价|资料|报价多少|报价是多少|报多少|什么价|啥价|多少一[台个套片只]|一[台个套片只]多少",
     # "What is X" and its attributes want the product card, not the stock list.
     r"是什么|是啥|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍",
@@ -243,12 +266,15 @@ CATEGORY_WORDS = [
 # Words around a complaint that are not part of it.
 TICKET_NOISE = [
     OPEN_TICKET,
-    _any(r"^(请|麻烦|帮忙|帮我|给我|帮|替|你)+", r"^(please|pls|can you|could you)\s+"),
+    _any(
+        r"^(请|麻烦|帮忙|帮我|给我|帮|替|你|能不能|能否|可不可以|可以|能)+",
+        r"^(please|pls|can you|could you)\s+",
+    ),
     re.compile(r"^(给|为|对|的|这台机器|这台机|这台|客户(说|反映|反馈|那边说))+"),
     re.compile(r"^客户\s+"),
     re.compile(r"^((for )?the (first|second|third|fourth|last) one|第[一二三四五\d]个|最后一个)"),
     re.compile(r"^((for|on|the|machine|serial|sn|s/n|number)\b|no\.)\s*", re.I),
-    re.compile(r"(一下|谢谢|吧|呗|哈|thanks?|帮忙|帮我|帮|麻烦|请)$"),
+    re.compile(r"(一下|谢谢|吧|呗|哈|吗|thanks?|帮忙|帮我|帮|麻烦|请)$"),
     re.compile(
         r"^(紧急|加急|特急|很急|急|不急|尽快|优先|优先级(高|低|中)|(高|低)优先级|帮忙|帮我|"
         r"urgent|asap|high priority|low priority)$"
@@ -933,11 +959,11 @@ class _Parser:
         declared = self.declared_tool()
         if declared:
             return declared
-        if OPEN_TICKET.search(self.rest_with_items) and not TICKET_READ.search(self.plain):
+        if self.wants_ticket_opened():
             return self.open_ticket()
-        if self.has(RESERVE) and not self.has(RESERVED_QUESTION):
+        if self.has(RESERVE) and not self.has(RESERVED_QUESTION) and self.orders_a_write():
             return self.reserve()
-        if self.has(QUOTE):
+        if self.has(QUOTE) and self.orders_a_write():
             return self.quote()
         by_number = self.by_number()
         if by_number:
@@ -995,6 +1021,19 @@ class _Parser:
         if follow:
             return follow
         return self.stock_or_find()
+
+    def orders_a_write(self) -> bool:
+        """Whether the message orders something done rather than asks about it: a verb
+        that can be a question's too ("reserved qty of NZ-S1.5?", "给永盛报过价没有",
+        "LX20250003 最近有没有新的报修") orders a write only in an imperative."""
+        if IMPERATIVE_START.search(self.plain) or POLITE_REQUEST.search(self.plain):
+            return True
+        return not QUESTION.search(self.rest.strip(" .。!！~～"))
+
+    def wants_ticket_opened(self) -> bool:
+        if not OPEN_TICKET.search(self.rest_with_items) or TICKET_READ.search(self.plain):
+            return False
+        return bool(TICKET_ORDERED.search(self.rest_with_items)) or self.orders_a_write()
 
     def order_status(self) -> str | None:
         """The sales-order status the question filters by ("挂起的订单", "orders on hold")."""

@@ -119,3 +119,45 @@ def test_every_item_of_a_kind_in_a_warehouse_is_listed_with_its_figures():
     for sku in ("NZ-S1.0", "NZ-S1.5", "NZ-D2.0"):
         assert f"{sku} " in outcome.reply
     assert f"可用 {available('NZ-S1.0', 'spare')} pcs" in outcome.reply
+
+
+# --- 2. a read is never taken for a write --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "read"),
+    [
+        ("svc1", "is there an open ticket for LX20260004", "service_ticket_status"),
+        ("svc1", "LX20250003 最近有没有新的报修", "service_ticket_status"),
+        ("svc1", "LX20260001 有开着的服务单吗", "service_ticket_status"),
+        ("wh1", "reserved qty of NZ-S1.5 in main?", "check_inventory_stock"),
+        ("wh1", "reserve了多少 CR-32", "check_inventory_stock"),
+        ("sales1", "给永盛报过价没有", "sales_order_status"),
+        ("sales2", "did we already quote Jinlu", "sales_order_status"),
+        ("sales1", "万瓦切割机报价多少一台", "find_product"),
+    ],
+)
+def test_a_question_with_a_verb_like_word_is_answered_and_nothing_is_staged(user, text, read):
+    outcome = ask(user, text)
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [(read, "success")]
+    assert "确认" not in outcome.reply and "confirm" not in outcome.reply
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "write"),
+    [
+        ("svc1", "能帮我给LX20260004开个单吗 客户问为什么不出光", "open_service_ticket"),
+        ("svc1", "LX20260004 报修 导轨异响", "open_service_ticket"),
+        ("sales1", "能帮我预留5个保护镜吗 主仓", "reserve_stock"),
+        ("sales1", "can you quote C001 1 LC-3015-6KW", "create_sales_quote"),
+        ("sales1", "reserve 2 PW-D37-T7 in main for SO-2026-0001?", "reserve_stock"),
+    ],
+)
+def test_an_imperative_still_stages_its_write_even_with_a_question_mark(user, text, write):
+    outcome = ask(user, text)
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [(write, "staged")]
+
+
+def test_a_ticket_order_keeps_the_complaint_without_the_polite_words_around_it():
+    outcome = ask("svc1", "能帮我给LX20260004开个单吗 客户问为什么不出光")
+    assert outcome.calls[0][1]["complaint"] == "客户问为什么不出光"
