@@ -333,6 +333,17 @@ ORDER_STATUS_WORDS = [
     ("cancelled", _any(r"取消", r"cancel+ed")),
     ("closed", _any(r"已关闭|关闭", r"\bclosed\b")),
 ]
+# Dates said relative to today ("上周的订单", "orders this month"), as the tools take them.
+PERIODS = [
+    ("today", _any(r"今天|今日", r"\btoday\b")),
+    ("yesterday", _any(r"昨天|昨日", r"\byesterday\b")),
+    ("this_week", _any(r"本周|这周|这个?星期|这个?礼拜", r"\bthis week")),
+    ("last_week", _any(r"上周|上个?星期|上个?礼拜", r"\blast week")),
+    ("this_month", _any(r"本月|这个?月|当月", r"\bthis month")),
+    ("last_month", _any(r"上个?月", r"\blast month")),
+    ("this_year", _any(r"今年|本年", r"\bthis year")),
+    ("last_year", _any(r"去年", r"\blast year")),
+]
 OPEN_ONLY = _any(
     r"未关|没关|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
     r"\bopen\b|unresolved|outstanding|pending|not (yet )?(closed|resolved|done)|in progress",
@@ -1007,7 +1018,9 @@ class _Parser:
         if asks_sales:
             customer = customer or self.earlier("customer")
             status = None if customer else self.order_status()
-            return self.tool("sales_order_status", customer=customer, status=status)
+            return self.tool(
+                "sales_order_status", customer=customer, status=status, period=self.period()
+            )
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
         if self.has(CUSTOMER) and not e.mentions:
@@ -1034,6 +1047,10 @@ class _Parser:
         if not OPEN_TICKET.search(self.rest_with_items) or TICKET_READ.search(self.plain):
             return False
         return bool(TICKET_ORDERED.search(self.rest_with_items)) or self.orders_a_write()
+
+    def period(self) -> str | None:
+        """The period a question's dates are counted in ("上个月的订单": last_month)."""
+        return next((period for period, words in PERIODS if words.search(self.rest)), None)
 
     def order_status(self) -> str | None:
         """The sales-order status the question filters by ("挂起的订单", "orders on hold")."""

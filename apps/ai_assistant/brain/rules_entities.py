@@ -30,8 +30,11 @@ __all__ = ["normalize", "singular", "singularize"]
 
 # Spelled out by voice too: "S O 2026 0005", "L X 2026 0001".
 DOC_NUMBER = re.compile(
-    r"(?<![a-z0-9])(s ?o|w ?o|p ?o|s ?t)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)", re.I
+    r"(?<![a-z0-9])(s ?o|q ?t|w ?o|p ?o|s ?t)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)",
+    re.I,
 )
+# A quote is a sales document like an order: its number is asked about as an order's is.
+NUMBER_KEY = {"QT": "SO"}
 SERIAL = re.compile(r"(?<![a-z0-9])l ?x\s*-?\s*(\d{4})\s?(\d{4})(?!\d)", re.I)
 SERIAL_DIGITS = 7
 # A run of letters and digits with separators, holding a digit: what a SKU looks like.
@@ -86,7 +89,7 @@ class Mention:
 class Entities:
     text: str  # normalised, singularised
     rest: str  # the same text with every mention blanked out
-    numbers: dict[str, list[str]] = field(default_factory=dict)  # SO/WO/PO/ST → numbers
+    numbers: dict[str, list[str]] = field(default_factory=dict)  # SO (and QT)/WO/PO/ST → numbers
     serials: list[str] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     quantities: list[tuple[Decimal, int]] = field(default_factory=list)  # (qty, position)
@@ -179,7 +182,8 @@ class Vocabulary:
         for match in DOC_NUMBER.finditer(source):
             prefix = match.group(1).replace(" ", "").upper()
             year, seq = match.group(2), int(match.group(3))
-            numbers.setdefault(prefix, []).append(f"{prefix}-{year}-{seq:04d}")
+            key = NUMBER_KEY.get(prefix, prefix)
+            numbers.setdefault(key, []).append(f"{prefix}-{year}-{seq:04d}")
             blank(chars, match.start(), match.end())
         serials = []
         for match in SERIAL.finditer(source):

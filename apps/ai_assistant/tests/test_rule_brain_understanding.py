@@ -3,11 +3,16 @@ question answered, reads never staged as writes, product cards, defaults a colle
 use, English read as Chinese is, questions without the usual keywords, follow-ups that keep
 their subject, and free phrasing (issue #14)."""
 
+from datetime import date
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from apps.ai_assistant.brain.rules import RuleBrain
 from apps.ai_assistant.eval.runner import Outcome, run_case
 from apps.ai_assistant.tools.registry import number
+from apps.ai_assistant.tools.sales import period_dates, visible_orders
 from apps.inventory.models import StockLevel
 from apps.purchasing.models import PurchaseOrder
 
@@ -161,3 +166,60 @@ def test_an_imperative_still_stages_its_write_even_with_a_question_mark(user, te
 def test_a_ticket_order_keeps_the_complaint_without_the_polite_words_around_it():
     outcome = ask("svc1", "能帮我给LX20260004开个单吗 客户问为什么不出光")
     assert outcome.calls[0][1]["complaint"] == "客户问为什么不出光"
+
+
+# --- 9. free phrasing: quotes by number, dates relative to today -----------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["QT-2026-0001 什么情况", "staus of QT-2026-0001", "Q T 2026 0001"]
+)
+def test_a_quote_number_is_asked_about_as_an_order_number_is(text):
+    outcome = ask("sales1", text)
+    assert made(outcome) == [("sales_order_status", {"order_no": "QT-2026-0001"})]
+    assert "QT-2026-0001" in outcome.reply
+
+
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("上周的订单", "last_week"),
+        ("orders this month", "this_month"),
+        ("上个月的订单", "last_month"),
+        ("orders from last week", "last_week"),
+        ("今年恒通的订单", "this_year"),
+    ],
+)
+def test_orders_of_a_period_said_relative_to_today(text, period):
+
+    from apps.ai_assistant.tools.sales import period_dates
+
+    outcome = ask("sales1", text)
+    assert [(tool, params.get("period")) for tool, params in made(outcome)] == [
+        ("sales_order_status", period)
+    ]
+    first, last = period_dates(period, timezone.localdate())
+    assert first.isoformat() in outcome.reply and last.isoformat() in outcome.reply
+    orders = visible_orders(get_user_model().objects.get(username="sales1")).filter(
+        order_date__gte=first, order_date__lte=last
+    )
+    if "恒通" in text:
+        orders = orders.filter(customer__code="C001")
+    for order in orders[:5]:
+        assert order.number in outcome.reply
+    outside = visible_orders(get_user_model().objects.get(username="sales1")).exclude(
+        order_date__gte=first, order_date__lte=last
+    )
+    for order in outside:
+        assert order.number not in outcome.reply
+
+
+def test_a_period_is_counted_from_today_weeks_from_monday():
+    thursday = date(2026, 12, 3)
+    assert period_dates("last_week", thursday) == (date(2026, 11, 23), date(2026, 11, 29))
+    assert period_dates("this_week", thursday) == (date(2026, 11, 30), thursday)
+    assert period_dates("last_month", thursday) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert period_dates("this_month", thursday) == (date(2026, 12, 1), thursday)
+    assert period_dates("last_month", date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
+    assert period_dates("yesterday", thursday) == (date(2026, 12, 2), date(2026, 12, 2))
+    assert period_dates("last_year", thursday) == (date(2025, 1, 1), date(2025, 12, 31))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -25,6 +26,36 @@ CLOSED_ORDER_STATUSES = (
     SalesOrder.Status.CLOSED,
 )
 ORDER_LABELS_EN = dict(SalesOrder.Status.choices)
+Period = Literal[
+    "today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year",
+    "last_year",
+]  # fmt: skip
+
+
+def period_dates(period: str, today: date) -> tuple[date, date]:
+    """The first and last day of a period named relative to today (weeks start on Monday;
+    this week, month or year end today)."""
+    first, last = _period_bounds(period, today)
+    return first, min(last, today)
+
+
+def _period_bounds(period: str, today: date) -> tuple[date, date]:
+    if period in ("today", "yesterday"):
+        day = today - timedelta(days=1 if period == "yesterday" else 0)
+        return day, day
+    if period in ("this_week", "last_week"):
+        monday = today - timedelta(days=today.weekday())
+        if period == "last_week":
+            monday -= timedelta(days=7)
+        return monday, monday + timedelta(days=6)
+    if period in ("this_month", "last_month"):
+        first = today.replace(day=1)
+        if period == "last_month":
+            first = (first - timedelta(days=1)).replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return first, following - timedelta(days=1)
+    year = today.year - (1 if period == "last_year" else 0)
+    return date(year, 1, 1), date(year, 12, 31)
 
 
 def visible_orders(user: Any) -> QuerySet[SalesOrder]:
@@ -68,6 +99,11 @@ class SalesOrderStatusParams(BaseModel):
         description="Customer code or name, e.g. 'C001' or '恒通'; lists that customer's orders.",
     )
     status: SalesOrder.Status | None = Field(None, description="Only orders in this status.")
+    period: Period | None = Field(
+        None,
+        description="Only orders dated in this period, counted from today, e.g. 'last_week' "
+        "for 上周的订单, 'this_month' for 'orders this month'.",
+    )
     limit: int = Field(5, ge=1, le=20, description="At most this many orders.")
 
 
@@ -129,21 +165,37 @@ class SalesOrderStatus(Tool):
             orders = orders.filter(customer=customer)
         if params.status:
             orders = orders.filter(status=params.status)
+        dated = None
+        if params.period:
+            first, last = period_dates(params.period, timezone.localdate())
+            orders = orders.filter(order_date__gte=first, order_date__lte=last)
+            dated = {"period": params.period, "from": iso(first), "to": iso(last)}
         count = orders.count()
         rows = [_order_row(order) for order in orders[: params.limit]]
         return {
             "order_no": params.order_no,
             "customer": f"{customer.code} {customer.display_name}" if customer else None,
             "status": params.status,
+            "dated": dated,
             "count": count,
             "orders": rows,
         }
 
     def render(self, data: dict[str, Any], language: str) -> str:
+        dated = data.get("dated")
+        when = ""
+        if dated:
+            when = pick(
+                language,
+                f"（下单日期 {dated['from']} 至 {dated['to']}）",
+                f" (ordered {dated['from']} to {dated['to']})",
+            )
         if not data["orders"]:
-            return pick(language, "没有找到符合条件的订单。", "No matching orders found.")
+            return pick(
+                language, f"没有找到符合条件的订单{when}。", f"No matching orders found{when}."
+            )
         lines = [self._line(row, language) for row in data["orders"]]
-        header = pick(language, "销售订单：", "Sales orders:")
+        header = pick(language, f"销售订单{when}：", f"Sales orders{when}:")
         return listing(header, lines, data["count"], language)
 
     @staticmethod
