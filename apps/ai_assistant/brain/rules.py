@@ -48,6 +48,10 @@ ORDINAL = re.compile(
     r"第\s*([一二三四五六七八九十\d])\s*(?:个|台|张|单|条|项)?|"
     r"\bthe (first|second|third|fourth|fifth|last)\b|\b(1st|2nd|3rd|4th|5th)\b|(最后)一?个"
 )
+# What may stand around a place answering an ask-back: "第三个", "the second one please".
+CHOICE_BY_PLACE = re.compile(
+    r"[\s,，.。!！]*(那|就|要|选|是)?[\s]*(吧|的|那个|这个|one|please|pls|i mean)?[\s,，.。!！]*"
+)
 ORDINALS = {
     "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
@@ -418,6 +422,8 @@ class RuleBrain:
                 results.append(result)
                 if result.ok or result.status == "staged":
                     updates.update(remember(Understanding("tool", tool, params)))
+                if result.ok:
+                    updates.update(remember_result(result.tool, result.data))
             return BrainReply(
                 text="\n\n".join(replies.render_result(r, turn.language) for r in results),
                 tool_results=results,
@@ -558,6 +564,32 @@ def _with(call: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any]:
     if "item" in choice or "category" in choice:
         call = {key: value for key, value in call.items() if key not in ("item", "category")}
     return {**call, **choice}
+
+
+# The records a result shows: when it shows exactly one, what that one is linked to becomes
+# the subject of a follow-up ("ST-2026-0002 …" then "这台机器还在保吗" is its machine).
+RESULT_SUBJECTS = {
+    "service_ticket_status": ("tickets", {"number": "ticket_no", "serial_no": "serial_no"}),
+    "sales_order_status": ("orders", {"number": "order_no", "customer_code": "customer"}),
+    "production_progress": (
+        "work_orders",
+        {"number": "work_order", "sales_order": "order_no", "serial_no": "serial_no"},
+    ),
+    "purchase_order_status": ("orders", {"number": "po"}),
+    "customer_lookup": ("customers", {"code": "customer"}),
+    "find_product": ("items", {"sku": "item"}),
+}
+
+
+def remember_result(tool: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What a follow-up may refer back to that the result, not the request, named."""
+    if tool not in RESULT_SUBJECTS:
+        return {}
+    key, fields = RESULT_SUBJECTS[tool]
+    rows = data.get(key) or []
+    if len(rows) != 1:
+        return {}
+    return {memory: rows[0][field] for field, memory in fields.items() if rows[0].get(field)}
 
 
 def remember(understanding: Understanding) -> dict[str, Any]:
@@ -1149,13 +1181,20 @@ class _Parser:
         return None
 
     def choice(self) -> Understanding | None:
-        """A bare number answering our last ask-back ("2")."""
+        """A bare number or place answering our last ask-back ("2", "第三个", "the second
+        one")."""
         choices = self.context.get("choices") or []
-        match = re.fullmatch(r"(?:第)?\s*(\d{1,2})\s*(?:个|号)?", self.plain)
-        if not choices or not match:
+        if not choices:
             return None
-        index = int(match.group(1)) - 1
-        if not 0 <= index < len(choices):
+        match = re.fullmatch(r"(?:第)?\s*(\d{1,2})\s*(?:个|号)?", self.plain)
+        if match:
+            index = int(match.group(1)) - 1
+        elif CHOICE_BY_PLACE.fullmatch(ORDINAL.sub(" ", self.plain)):
+            index = self.ordinal()
+            index = len(choices) - 1 if index == -1 else index
+        else:
+            return None
+        if index is None or not 0 <= index < len(choices):
             return None
         tool = self.context.get("last_tool") or "check_inventory_stock"
         params = dict(self.context.get("last_params") or {})
@@ -1369,6 +1408,18 @@ class _Parser:
                 return match.group(1).strip()
         return None
 
+    def category_named(self) -> str | None:
+        """The kind of item the message names: "any lenses", or a word that fits several
+        items of one category ("喷嘴", "nozzles")."""
+        words = CATEGORY_WORDS_EN.search(self.plain)
+        if words:
+            return CATEGORY_OF_WORD[words.group(1)]
+        groups = self.item_groups()
+        if not groups or len(groups[0].values) < 2:
+            return None
+        categories = {item.category for item in self.vocabulary.items(groups[0].values).values()}
+        return categories.pop() if len(categories) == 1 and categories != {"other"} else None
+
     def low_stock(self) -> Understanding | None:
         groups = self.item_groups()
         mode = "zero" if self.has(ZERO_STOCK) else "below_reorder"
@@ -1415,8 +1466,12 @@ class _Parser:
         if warehouse and "warehouse" in slots:
             params["warehouse"] = warehouse
             changed = True
+        takes = declared.Params.model_fields
         if self.entities.of("item") and "item" in slots:
             params["item"] = self.item(True, last_tool, params)
+            changed = True
+        elif "category" in takes and "item" not in takes and self.category_named():
+            params["category"] = self.category_named()  # "only nozzles" after the report
             changed = True
         if (
             re.search(

@@ -223,3 +223,55 @@ def test_a_period_is_counted_from_today_weeks_from_monday():
     assert period_dates("last_month", date(2026, 1, 15)) == (date(2025, 12, 1), date(2025, 12, 31))
     assert period_dates("yesterday", thursday) == (date(2026, 12, 2), date(2026, 12, 2))
     assert period_dates("last_year", thursday) == (date(2025, 1, 1), date(2025, 12, 31))
+
+
+# --- 8. follow-ups keep their subject ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "call"),
+    [
+        (
+            "svc1",
+            ["LX20260001 有哪些服务单", "那它在保修期吗"],
+            ("machine_warranty_lookup", {"serial_no": "LX20260001"}),
+        ),
+        (
+            "sales1",
+            ["SO-2026-0001 什么状态", "那永盛那边呢"],
+            ("sales_order_status", {"customer": "C007"}),
+        ),
+        # The subject the result showed: the ticket's machine, the customer's one order.
+        (
+            "svc1",
+            ["ST-2026-0002 处理得怎么样", "这台机器还在保吗"],
+            ("machine_warranty_lookup", {"serial_no": "LX20250007"}),
+        ),
+        (
+            "sales1",
+            ["永盛的订单", "那生产进度呢"],
+            ("production_progress", {"sales_order": "SO-2026-0005"}),
+        ),
+        # A place in the list just offered.
+        ("wh1", ["喷嘴还有多少", "第三个"], ("check_inventory_stock", {"item": "NZ-D2.0"})),
+        (
+            "wh1",
+            ["nozzle stock in spare", "the second one"],
+            ("check_inventory_stock", {"item": "NZ-D1.5", "warehouse": "spare"}),
+        ),
+        (
+            "wh1",
+            ["低库存报表", "只看喷嘴"],
+            ("low_stock_report", {"category": "nozzle"}),
+        ),
+    ],
+)
+def test_a_follow_up_keeps_the_subject_of_the_turn_before(user, turns, call):
+    assert made(ask(user, *turns)) == [call]
+
+
+def test_the_place_chosen_is_the_place_shown_in_the_ask_back():
+    asked = ask("wh1", "喷嘴还有多少")
+    third = next(line for line in asked.reply.splitlines() if line.startswith("3. "))
+    chosen = ask("wh1", "喷嘴还有多少", "第三个")
+    assert third.split()[1] == made(chosen)[0][1]["item"]
