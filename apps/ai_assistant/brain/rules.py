@@ -146,8 +146,10 @@ CATEGORY_OF_WORD = {
 CATEGORY_WORDS_EN = re.compile(r"\b(?:any|all|the)\s+(" + "|".join(CATEGORY_OF_WORD) + r")\b")
 # When a purchase arrives, even asked with a restocking word ("补货哪天能到").
 PURCHASE_WHEN = _any(
-    r"哪天能到|什么时候到|啥时候到|啥时候能到|几时到|能到吗|哪天到|没到|没来",
-    r"\bwhen\b.{0,30}\b(arrive|come in|coming|here|deliver)|\beta\b",
+    # "什么时候能来", "补货哪天能到", "什么时候补货到"; not "什么时候到期" (a warranty's end).
+    r"(什么时候|啥时候|几时|哪天|何时|多久)[^,，。?？]{0,6}(到(?!期)|来|回来)|能到吗|没到|没来|到货时间",
+    r"\bwhen\b.{0,30}\b(arrive|come in|coming|here|deliver|land|due|expected|back in stock)|"
+    r"\beta\b",
 )
 # One's own work: a service engineer's tickets, a salesperson's orders.
 MY_WORK = _any(
@@ -191,10 +193,13 @@ WARRANTY = _any(r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarr
 LOW_STOCK = _any(
     r"补货|缺货|断货|没货了|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
     r"要采购|需要下单|不足|快没货|没什么货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|哪些没货|"
-    r"什么没货|要补|补点|补一下|该补|见底",
+    r"什么没货|要补|补点|补一下|该补|见底|快不够|不太够|不够了|缺什么|缺啥|缺哪些|哪些不够|什么不够|"
+    r"差什么|要订什么|该订什么|要买什么",
     r"\breorder|low stock|lo stock|low on\b|running low|run low|out of stock|stockout|stock-out|"
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
-    r"restock|short(age)?s?\b|top up|topped up|\bempty\b",
+    r"restock|short(age)?s?\b|top up|topped up|\bempty\b|"
+    r"need(s)? to (be )?(order|bought|buy|purchase)|should (we )?(order|buy)|have to order|"
+    r"running out|run out",
 )
 ZERO_STOCK = _any(
     r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|0库存",
@@ -207,10 +212,10 @@ TICKET_READ = _any(
     r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
-    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|什么时候到|哪天能到|啥时候能到|啥时候到|哪天到|"
-    r"几时到|能到吗|没到",
+    r"采购|到货|来货|进货|供应商|交期|到了没|到没到",
     r"come in\b|next delivery|delivery of",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
+    PURCHASE_WHEN.pattern,
 )
 PRODUCTION = _any(
     r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步|"

@@ -275,3 +275,48 @@ def test_the_place_chosen_is_the_place_shown_in_the_ask_back():
     third = next(line for line in asked.reply.splitlines() if line.startswith("3. "))
     chosen = ask("wh1", "喷嘴还有多少", "第三个")
     assert third.split()[1] == made(chosen)[0][1]["item"]
+
+
+# --- 7. questions without the rules' keywords ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        ("what are we running short of in main", ("low_stock_report", {"warehouse": "main"})),
+        ("主仓有什么东西快不够了", ("low_stock_report", {"warehouse": "main"})),
+        ("anything we need to order for spare?", ("low_stock_report", {"warehouse": "spare"})),
+        ("聚焦镜补货哪天能到", ("purchase_order_status", {"item": "FL-D30-F125"})),
+        ("保护镜的货什么时候能来", ("purchase_order_status", {"item": "PW-D37-T7"})),
+        ("when will the PW-D37-T7 restock land", ("purchase_order_status", {"item": "PW-D37-T7"})),
+    ],
+)
+def test_a_question_in_other_words_than_the_rules_is_understood(text, call):
+    assert made(ask("wh1", text)) == [call]
+
+
+def test_when_a_restock_arrives_is_answered_with_the_open_orders_dates():
+    outcome = ask("wh1", "聚焦镜补货哪天能到")
+    open_orders = PurchaseOrder.objects.filter(
+        lines__item__sku="FL-D30-F125", status__in=PurchaseOrder.OPEN_STATUSES
+    )
+    assert open_orders.exists()
+    for order in open_orders:
+        assert order.number in outcome.reply
+        assert order.expected_date.isoformat() in outcome.reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3000瓦的激光器有几台",
+        "3000W激光器有几台",
+        "3千瓦激光器有几台",
+        "3kw激光器有几台",
+        "3 KW 激光器有几台",
+    ],
+)
+def test_a_power_however_written_names_the_source_of_that_power(text):
+    outcome = ask("wh1", text)
+    assert made(outcome) == [("check_inventory_stock", {"item": "LS-RC-3000"})]
+    assert f"可用 {available('LS-RC-3000', 'main')} pcs" in outcome.reply
