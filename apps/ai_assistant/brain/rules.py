@@ -243,8 +243,19 @@ FIND = _any(
     r"是什么|是啥|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
-    r"\bproducts?\b|\bcatalog|\bwhat(?:'s| is)\b|\bwhats\b|\bwat is\b|tell me about|"
-    r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b",
+    r"\bproducts?\b|\bcatalog|\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|"
+    r"\bwhats\b|\bwat is\b|^wh?at\b(?! about)|tell me about|"
+    r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b|"
+    # "how much is the 12kw source" asks its price; "how much is left" its stock.
+    r"\bhow much (?:is|are|does|do|would)\b(?!.*\b(?:left|in stock|available|remaining)\b)",
+)
+# "有没有X" / "do we have X" of one item ask for its stock; of several, which we carry.
+AVAILABILITY = _any(
+    r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
+)
+# How long a product's warranty is ("焊接机保修多久"), not a machine's.
+WARRANTY_TERM = _any(
+    r"多久|多长|几年|几个月|期限|时长", r"how long|\bperiod\b|\bmonths\b|\byears\b"
 )
 STOCK = _any(
     r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量",
@@ -1020,6 +1031,9 @@ class _Parser:
             return self.by_serial()
         if self.has(WARRANTY):
             serial = self.context.get("serial_no")
+            product = self.product_named()
+            if product and (self.has(WARRANTY_TERM) or not serial):
+                return self.tool("find_product", query=product)  # the product's warranty
             if serial:
                 return self.tool("machine_warranty_lookup", serial_no=serial)
             raise self.ask("serial_no", tool="machine_warranty_lookup")
@@ -1503,11 +1517,12 @@ class _Parser:
             and not warehouse
             and not re.search(r"库存|存货|现货|有货|\bstock|inventory|how many|on hand", self.rest)
         )
+        if wants_find and self.asks_availability_of_one():
+            wants_find = False
         if wants_find:
-            groups = self.item_groups()
-            if groups:
-                query = groups[0].values[0] if len(groups[0].values) == 1 else groups[0].text
-                return self.tool("find_product", query=query)
+            product = self.product_named()
+            if product:
+                return self.tool("find_product", query=product)
             query = self.leftover_words()
             if query:
                 return self.tool("find_product", query=query)
@@ -1542,6 +1557,21 @@ class _Parser:
         if stock_words and re.search(r"库存|\bstock\b|inventory", self.rest):
             raise self.ask("item", tool="check_inventory_stock", params={})
         return Understanding("unknown")
+
+    def product_named(self) -> str | None:
+        """The product the message names: its SKU, or the words when they fit several."""
+        groups = self.item_groups() or [group for group in [self.by_power()] if group]
+        if not groups:
+            return None
+        return groups[0].values[0] if len(groups[0].values) == 1 else groups[0].text
+
+    def asks_availability_of_one(self) -> bool:
+        """ "D37 F150的聚焦镜有没有", "do we have the 2kw handheld welder": whether we have
+        it in stock, when the words name one item and ask nothing else of it."""
+        if not self.has(AVAILABILITY) or FIND.search(AVAILABILITY.sub(" ", self.rest)):
+            return False
+        groups = self.item_groups()
+        return bool(groups) and len(groups[0].values) == 1
 
     def context_item(self) -> str | None:
         if re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|them", self.rest):

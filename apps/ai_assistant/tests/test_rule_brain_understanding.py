@@ -13,7 +13,7 @@ from apps.ai_assistant.brain.rules import RuleBrain
 from apps.ai_assistant.eval.runner import Outcome, run_case
 from apps.ai_assistant.tools.registry import number
 from apps.ai_assistant.tools.sales import period_dates, visible_orders
-from apps.inventory.models import StockLevel
+from apps.inventory.models import Item, StockLevel
 from apps.purchasing.models import PurchaseOrder
 
 pytestmark = pytest.mark.django_db
@@ -320,3 +320,58 @@ def test_a_power_however_written_names_the_source_of_that_power(text):
     outcome = ask("wh1", text)
     assert made(outcome) == [("check_inventory_stock", {"item": "LS-RC-3000"})]
     assert f"可用 {available('LS-RC-3000', 'main')} pcs" in outcome.reply
+
+
+# --- 3. "what is X" is the product card ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "sku"),
+    [
+        ("sales1", "LC-3015-6KW 是什么", "LC-3015-6KW"),
+        ("svc1", "what exactly is SN-CAP", "SN-CAP"),
+        ("wh1", "whats FL-D37-F150", "FL-D37-F150"),
+        ("sales1", "how much is the 12kw raycus source", "LS-RC-12000"),
+        ("sales2", "焊接机保修多久", "LW-1500-HH"),
+    ],
+)
+def test_what_a_product_is_comes_as_its_card(user, text, sku):
+    outcome = ask(user, text)
+    assert made(outcome) == [("find_product", {"query": sku})]
+    item = Item.objects.get(sku=sku)
+    language = "zh" if any("\u4e00" <= char <= "\u9fff" for char in text) else "en"
+    lines = outcome.reply.splitlines()
+    assert lines[0].startswith(f"{sku} {item.name_zh if language == 'zh' else item.name}")
+    assert f"{number(item.list_price)} {item.currency}/{item.stock_uom}" in outcome.reply
+    unit = {"zh": f"单位：{item.stock_uom}", "en": f"unit: {item.stock_uom}"}[language]
+    assert unit in outcome.reply
+    if item.warranty_months:
+        assert str(item.warranty_months) in lines[-1]
+
+
+def test_a_product_card_shows_the_cost_only_to_who_may_see_it():
+    item = Item.objects.get(sku="LC-3015-6KW")
+    assert f"成本 {number(item.standard_cost)}" in ask("admin", "LC-3015-6KW 是什么").reply
+    assert "成本" not in ask("sales1", "LC-3015-6KW 是什么").reply
+
+
+def test_a_product_card_names_its_category_and_specs():
+    reply = ask("sales1", "LC-3015-6KW 是什么").reply
+    assert "类别：切割机" in reply and "功率 6000 W" in reply and "幅面 3000x1500 mm" in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "sku"),
+    [
+        ("D37 F150的聚焦镜有没有", "FL-D37-F150"),
+        ("do we have the 2kw handheld welder", "LW-2000-HH"),
+    ],
+)
+def test_whether_we_have_one_item_is_its_stock(text, sku):
+    assert made(ask("sales1", text)) == [("check_inventory_stock", {"item": sku})]
+
+
+def test_whether_we_carry_a_kind_of_item_lists_the_products():
+    outcome = ask("sales1", "有没有1.5的喷嘴")
+    assert made(outcome)[0][0] == "find_product"
+    assert "NZ-S1.5" in outcome.reply and "NZ-D1.5" in outcome.reply

@@ -33,6 +33,19 @@ def test_find_product_finds_the_protective_window_by_its_chinese_alias():
     assert f"{number(item.list_price)} {item.currency}" in render(result)
 
 
+def test_find_product_of_one_item_is_its_card_of_several_a_list():
+    card = render(call("sales1", "find_product", {"query": "PW-D37-T7"}), "en")
+    listed = render(call("sales1", "find_product", {"query": "nozzle"}), "en")
+
+    assert card.splitlines() == [
+        "PW-D37-T7 Protective window D37×7 (保护镜)",
+        "Category: Protective window, unit: pcs, brand: BLT",
+        "Specs: diameter 37 mm, thickness 7 mm",
+        "List price: 45 CNY/pcs",
+    ]
+    assert listed.startswith("Products found:\n- NZ-")
+
+
 def test_find_product_filters_by_category():
     result = call("sales1", "find_product", {"query": "nozzle", "category": "nozzle"})
 

@@ -42,6 +42,18 @@ KEY_SPECS = (
     "thread",
     "working_area_mm",
 )
+# How a product card names a spec, and its unit.
+SPEC_WORDS = {
+    "power_w": ("功率", "power", "W"),
+    "max_power_w": ("最大功率", "max power", "W"),
+    "wavelength_nm": ("波长", "wavelength", "nm"),
+    "diameter_mm": ("直径", "diameter", "mm"),
+    "thickness_mm": ("厚度", "thickness", "mm"),
+    "focal_length_mm": ("焦距", "focal length", "mm"),
+    "thread": ("螺纹", "thread", ""),
+    "working_area_mm": ("幅面", "working area", "mm"),
+    "bed_mm": ("幅面", "bed", "mm"),
+}
 WARRANTY_LABELS_EN = dict(SerialNumber.WarrantyStatus.choices)
 CATEGORY_LABELS_EN = dict(Item.Category.choices)
 
@@ -58,6 +70,15 @@ def _item_words(row: dict[str, Any], language: str) -> str:
 def _warehouse_words(row: dict[str, Any], language: str) -> str:
     name = row.get("warehouse_name_zh") if language == "zh" else row.get("warehouse_name")
     return f"{row['warehouse']} {name or ''}".strip()
+
+
+def _spec_words(specs: dict[str, Any], language: str) -> list[str]:
+    """Specs as a product card says them: "功率 6000 W", "thread M11"."""
+    words = []
+    for key, value in specs.items():
+        name_zh, name_en, unit = SPEC_WORDS.get(key, (key, key, ""))
+        words.append(f"{pick(language, name_zh, name_en)} {value}{' ' + unit if unit else ''}")
+    return words
 
 
 def _open_purchases(item_ids, warehouse_ids=None) -> dict[tuple[int, int], dict[str, Any]]:
@@ -129,6 +150,7 @@ class FindProduct(Tool):
                 "brand": item.brand,
                 "model": item.model,
                 "specs": {key: item.specs[key] for key in KEY_SPECS if key in item.specs},
+                "all_specs": dict(item.specs or {}),
                 "list_price": number(item.list_price),
                 "currency": item.currency,
                 "has_serial_no": item.has_serial_no,
@@ -146,6 +168,8 @@ class FindProduct(Tool):
                 f"没有找到与“{data['query']}”匹配的产品。",
                 f"No product matches “{data['query']}”.",
             )
+        if data["count"] == 1:
+            return self._card(data["items"][0], language)
         lines = []
         for row in data["items"]:
             specs = ", ".join(f"{key}={value}" for key, value in row["specs"].items())
@@ -160,6 +184,36 @@ class FindProduct(Tool):
             lines.append(line)
         header = pick(language, "找到以下产品：", "Products found:")
         return listing(header, lines, len(data["items"]), language)
+
+    @staticmethod
+    def _card(row: dict[str, Any], language: str) -> str:
+        """One product: what it is, its kind and unit, specs, price and warranty."""
+        other_name = row["name"] if language == "zh" else row["name_zh"]
+        title = _item_words(row, language)
+        if other_name and other_name not in title:
+            title += pick(language, f"（{other_name}）", f" ({other_name})")
+        kind = label(row["category"], language, CATEGORY_LABELS_EN)
+        spec_words = _spec_words(row.get("all_specs", row["specs"]), language)
+        price = f"{row['list_price']} {row['currency']}/{row['uom']}"
+        if language == "zh":
+            lines = [title, f"类别：{kind}，单位：{row['uom']}，品牌：{row['brand'] or '-'}"]
+            if spec_words:
+                lines.append("规格：" + "，".join(spec_words))
+            lines.append(f"标价：{price}")
+            if "standard_cost" in row:
+                lines[-1] += f"，成本 {row['standard_cost']} {row['currency']}"
+            if row["warranty_months"]:
+                lines.append(f"保修：{row['warranty_months']} 个月")
+            return "\n".join(lines)
+        lines = [title, f"Category: {kind}, unit: {row['uom']}, brand: {row['brand'] or '-'}"]
+        if spec_words:
+            lines.append("Specs: " + ", ".join(spec_words))
+        lines.append(f"List price: {price}")
+        if "standard_cost" in row:
+            lines[-1] += f", cost {row['standard_cost']} {row['currency']}"
+        if row["warranty_months"]:
+            lines.append(f"Warranty: {row['warranty_months']} months")
+        return "\n".join(lines)
 
     def summarize(self, data: dict[str, Any]) -> str:
         return f"{data['count']} items: " + ", ".join(row["sku"] for row in data["items"][:10])
