@@ -29,8 +29,9 @@ from apps.sales.models import Customer
 from ..models import NameTerm
 from .text import normalize, singular, singularize
 
-# Term tiers: a record's own names beat names derived from parts of them.
-EXACT, DERIVED = 2, 1
+# Term tiers: a record's own names beat names derived from parts of them. WORD rows are the
+# single words of item names, never a name themselves: what a misspelt word is compared with.
+EXACT, DERIVED, WORD = 2, 1, 0
 # Longer names are not indexed (nobody types them whole): this bounds a sentence's pieces.
 TERM_MAX_LENGTH = 64
 INSERT_BATCH = 5000
@@ -66,10 +67,17 @@ EN_FUNCTION_WORDS = {
 }  # fmt: skip
 # Words too general to name an item on their own.
 EN_GENERIC = {
-    "laser", "fiber", "fibre", "machine", "source", "cutting", "auto", "head", "marking",
-    "part", "product", "precision", "focus", "single-layer", "double-layer", "handheld",
-    "ring", "lens", "window", "sensor", "training", "installation",
+    "laser", "fiber", "fibre", "machine", "source", "cutting", "auto", "marking", "part",
+    "product", "precision", "focus", "layer", "single-layer",
+    "double-layer", "handheld", "training", "installation", "style",
 }  # fmt: skip
+# The short way staff say a kind of machine: "fiber marker", "3015 cutter".
+EN_SHORT_FORMS = (
+    ("marking machine", "marker"), ("cutting machine", "cutter"), ("welding machine", "welder"),
+)  # fmt: skip
+# A model code in a name ("BLT641", "F125"): letters and digits, not a power or size ("12kw").
+MODEL_CODE = re.compile(r"(?!\d+(?:kw|w|mm|nm)$)(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{4,}")
+ENGLISH_WORD = re.compile(r"[a-z]{3,}")
 
 KINDS: dict[str, Any] = {
     "item": Item,
@@ -94,19 +102,59 @@ def item_terms(item: Item) -> Iterator[tuple[str, int]]:
     yield item.sku.replace("-", " "), EXACT
     yield compact_code(item.sku), EXACT
     for name in [item.name_zh, *(item.aliases or [])]:
-        for run in CJK_RUN.findall(name or ""):
-            for size in range(2, len(run) + 1):
-                for start in range(0, len(run) - size + 1):
-                    yield run[start : start + size], DERIVED
-    words = [singular(w) for w in re.split(r"[\s,()]+", normalize(item.name)) if w]
+        yield from chinese_parts(normalize(name or ""))
+    for words in english_readings(item.name):
+        yield from english_parts(words)
+        for word in words:
+            if ENGLISH_WORD.fullmatch(word):
+                yield word, WORD
+    # An acronym of the name ("UV") names its item, short as it is.
+    for word in re.findall(r"\b[A-Z]{2,3}\b", item.name or ""):
+        yield word.lower(), DERIVED
+
+
+def chinese_parts(name: str) -> Iterator[tuple[str, int]]:
+    """Every part of a Chinese name's runs ("陶瓷环" of "BLT641陶瓷环28"), and a model code
+    with the words after it ("blt641", "blt641陶瓷环")."""
+    for run in CJK_RUN.findall(name):
+        for size in range(2, len(run) + 1):
+            for start in range(0, len(run) - size + 1):
+                yield run[start : start + size], DERIVED
+    for match in re.finditer(r"([a-z0-9]+)([\u4e00-\u9fff]*)", name):
+        code, words = match.groups()
+        if MODEL_CODE.fullmatch(code):
+            yield code, DERIVED
+            for size in range(2, len(words) + 1):
+                yield code + words[:size], DERIVED
+
+
+def english_readings(name: str) -> list[list[str]]:
+    """The English name's words as staff read them: as written, with hyphenated words apart
+    ("single layer nozzle"), kinds of machine said short ("fiber marker"). A "for …" tail says
+    what an item fits, not what it is ("Ceramic ring 28 mm for BLT641 heads")."""
+    head = re.split(r"\s+for\s+", normalize(name or ""))[0]
+    readings = {head, head.replace("-", " ")}
+    for long, short in EN_SHORT_FORMS:
+        readings |= {reading.replace(long, short) for reading in readings if long in reading}
+    return [[singular(w) for w in re.split(r"[\s,()]+", reading) if w] for reading in readings]
+
+
+def english_parts(words: list[str]) -> Iterator[tuple[str, int]]:
+    """Runs of 1–3 words; a single word only when it says what the item is."""
     for size in (1, 2, 3):
         for start in range(0, len(words) - size + 1):
             gram = words[start : start + size]
             if gram[0] in EN_FUNCTION_WORDS or gram[-1] in EN_FUNCTION_WORDS:
                 continue
-            if size == 1 and (len(gram[0]) < 4 or not gram[0].isalpha() or gram[0] in EN_GENERIC):
+            if size == 1 and not _names_alone(gram[0]):
                 continue
             yield " ".join(gram), DERIVED
+
+
+def _names_alone(word: str) -> bool:
+    if MODEL_CODE.fullmatch(word):
+        return True
+    return len(word) >= 4 and word.isalpha() and word not in EN_GENERIC
 
 
 def compact_code(code: str) -> str:
@@ -166,7 +214,7 @@ def terms_of(kind: str, record: Any) -> list[NameTerm]:
     best: dict[str, int] = {}
     for name, tier in TERMS[kind](record):
         text = term_text(name)
-        if 2 <= len(text) <= TERM_MAX_LENGTH and best.get(text, 0) < tier:
+        if 2 <= len(text) <= TERM_MAX_LENGTH and best.get(text, -1) < tier:
             best[text] = tier
     value = value_of(kind, record)
     return [
@@ -300,6 +348,17 @@ def _chunks(texts: list[str]) -> Iterator[list[str]]:
     size = min(connection.features.max_query_params or 2000, 2000)
     for start in range(0, len(texts), size):
         yield texts[start : start + size]
+
+
+def words_like(word: str) -> list[str]:
+    """The words of item names that could be `word` misspelt: the same first letter, one
+    letter more or less (index-only: kind, tier, length, text). A word that is also a name
+    of its own is stored at that tier."""
+    lengths = [len(word) - 1, len(word), len(word) + 1]
+    rows = NameTerm.objects.filter(
+        kind="item", tier__in=[WORD, DERIVED], length__in=lengths, text__startswith=word[0]
+    ).exclude(text__contains=" ")
+    return sorted(set(rows.order_by().values_list("text", flat=True)))
 
 
 def names_like(first: str, length: int, kind: str = "item") -> list[tuple[str, str]]:

@@ -394,6 +394,14 @@ CLAUSE_ASKS = (
 RECORD_CODE = re.compile(
     r"(?<![a-z0-9])(?:[a-z]{1,4}-?\d[a-z0-9.]*(?:-[a-z0-9.]+)*|l ?x\s*\d{8})(?![a-z0-9])"
 )
+# Everyday words one letter off a word of an item's name ("later" / "layer", "market" /
+# "marker"): never respelt.
+EVERYDAY_WORDS = {
+    "later", "water", "market", "power", "other", "order", "there", "their", "where", "which",
+    "about", "would", "could", "should", "still", "today", "again", "thing", "right", "check",
+    "think", "hello", "maybe", "really", "exactly", "already", "please", "sales", "model",
+    "level", "letter",
+}  # fmt: skip
 # The words this brain's own rules react to: not distinctive enough to name another tool.
 GRAMMAR = (
     HELP, GREETING, THANKS, OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE,
@@ -542,6 +550,11 @@ class RuleBrain:
         return clarify, updates
 
 
+def _known_word(word: str) -> bool:
+    """A word of this brain's grammar or an everyday one: never taken for a misspelt name."""
+    return word in EVERYDAY_WORDS or any(pattern.search(word) for pattern in GRAMMAR)
+
+
 def _asks_something(piece: str) -> bool:
     """Whether the words of a piece ask something ("wo" of WO-2026-0004 asks nothing)."""
     words = RECORD_CODE.sub(" ", piece)
@@ -643,6 +656,9 @@ class _Parser:
         self.tool_names = {tool.name for tool in tools} if tools is not None else None
         self.vocabulary = vocabulary
         self.entities: Entities = vocabulary.extract(original)
+        respelled = vocabulary.respelled(self.entities, _known_word)
+        if respelled is not None:
+            self.entities = vocabulary.extract(respelled)
         self._item_groups: list[Mention] | None = None
         self.rest = self.entities.rest
         # The rest with item names put back: "安装" names an item but also a ticket kind.
@@ -801,23 +817,40 @@ class _Parser:
         return self._item_groups
 
     def _grouped_items(self) -> list[Mention]:
+        """Neighbours naming the same things are one group. A word is read in its whole
+        meaning when a neighbour narrows it: "激光器" is LS-RC-3000's own alias but also part
+        of every source's name, so "锐科激光器" is each Raycus source, not LS-RC-3000."""
         groups: list[Mention] = []
+        pieces: list[list[Mention]] = []  # each group's mentions
         for mention in self.entities.of("item"):
             if groups:
                 last = groups[-1]
                 between = self.entities.text[last.end : mention.start]
-                common = set(last.values) & set(mention.values)
-                if common and len(between.strip(" 的")) == 0:
-                    last.values = sorted(common)
-                    last.text = f"{last.text}{mention.text}"
-                    last.end = mention.end
-                    continue
+                if len(between.strip(" 的")) == 0:
+                    common = set(last.values) & set(mention.values)
+                    wider = set.intersection(
+                        *(self.whole_meaning(piece) for piece in [*pieces[-1], mention])
+                    )
+                    if len(wider) > len(common):
+                        common = wider
+                    if common:
+                        last.values = sorted(common)
+                        last.text = f"{last.text}{mention.text}"
+                        last.end = mention.end
+                        pieces[-1].append(mention)
+                        continue
             groups.append(
                 Mention(mention.text, "item", list(mention.values), mention.start, mention.end)
             )
+            pieces.append([mention])
         for group in groups:
             group.values = self.narrow(group)
         return groups
+
+    def whole_meaning(self, mention: Mention) -> set[str]:
+        """The items a word names as their own name or as part of one."""
+        derived = names.derived_items([mention.text]).get(mention.text, [])
+        return set(mention.values) | set(derived)
 
     def narrow(self, group: Mention) -> list[str]:
         """Use the numbers in the sentence (1.5, 37, 6kw) to pick among similar items.
@@ -855,7 +888,10 @@ class _Parser:
     def attached_numbers(self, group: Mention) -> list[str]:
         """Numbers written onto a name ("12kW切割机", "聚焦镜D37"), not quantities before it."""
         attached = []
+        quantities = {position for _qty, position in self.entities.quantities}
         for match in NUMBER.finditer(self.rest):
+            if match.start() in quantities:
+                continue
             unit = re.match(r"(kw|w|mm)?", self.rest[match.end() :]).group(0)
             unit_end = match.end() + len(unit)
             before = bool(unit) and group.start in (unit_end, unit_end + 1)
@@ -885,7 +921,7 @@ class _Parser:
     def ask_which(self, group: Mention, tool: str, params: dict[str, Any]) -> None:
         """Ask which of the items the words fit is meant (raises Ask)."""
         shortlist = self.shortlist(group)
-        candidates = self.vocabulary.item_labels(shortlist)
+        candidates = self.vocabulary.item_labels(shortlist, self.language)
         raise Ask(
             replies.ambiguous(group.text, candidates, self.language, len(group.values)),
             candidates,
@@ -914,9 +950,13 @@ class _Parser:
             return None
         kilowatts = match.group(1)
         watts = f"{float(kilowatts) * 1000:g}w"
-        found = Item.objects.filter(active=True).filter(
-            Q(search_text__contains=f"{kilowatts}kw") | Q(search_text__contains=watts)
-        )
+        # Names write powers many ways ("3000W", "3000 W", "3 kW"); the names are compared
+        # normalised below.
+        spellings = {f"{kilowatts}kw", f"{kilowatts} kw", watts, watts.replace("w", " w")}
+        condition = Q(pk__in=[])
+        for spelling in spellings:
+            condition |= Q(search_text__contains=spelling)
+        found = Item.objects.filter(active=True).filter(condition)
         for category, words in POWER_NOUNS:
             if words.search(self.rest):
                 found = found.filter(category=category)
@@ -1381,7 +1421,7 @@ class _Parser:
         for index, group in enumerate(groups):
             if len(group.values) != 1:
                 shortlist = self.shortlist(group)
-                candidates = self.vocabulary.item_labels(shortlist)
+                candidates = self.vocabulary.item_labels(shortlist, self.language)
                 params = {"customer": customer, "lines": lines + [{"item": None, "qty": 1}]}
                 raise Ask(
                     replies.ambiguous(group.text, candidates, self.language, len(group.values)),

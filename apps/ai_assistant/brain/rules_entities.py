@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Sum
+from rapidfuzz.distance import OSA
 
 from apps.inventory.models import Item, SerialNumber, StockLevel, Warehouse
 from apps.purchasing.models import Supplier
@@ -107,6 +109,9 @@ VOCABULARY_VERSION_KEY = "ai_assistant:vocabulary_version"
 VOCABULARY_MAX_AGE_SECONDS = 300
 _cached_vocabulary: tuple[object, float, Vocabulary] | None = None
 KIND_ORDER = ("item", "warehouse", "customer", "supplier")
+# An English word that may be a misspelt word of an item's name ("protectve", "nozle").
+UNKNOWN_WORD = re.compile(r"(?<![a-z0-9.-])[a-z]{5,}(?![a-z0-9-])")
+RESPELT_AT_MOST = 3
 
 
 def current_vocabulary() -> Vocabulary:
@@ -170,9 +175,33 @@ class Vocabulary:
         ]
         return enough[0] if len(enough) == 1 else None
 
-    def item_labels(self, skus: list[str]) -> list[str]:
+    def respelled(self, entities: Entities, known: Callable[[str], bool]) -> str | None:
+        """The text with each word that names nothing and is one letter off exactly one
+        word of the items' names spelt as that word ("protectve window" → "protective
+        window"); None when no word is. Words the caller knows are left alone."""
+        text = entities.text
+        changed = False
+        for match in list(UNKNOWN_WORD.finditer(entities.rest))[::-1][:RESPELT_AT_MOST]:
+            word = match.group(0)
+            if known(word):
+                continue
+            candidates = names.words_like(word)
+            if word in candidates:
+                continue
+            close = [candidate for candidate in candidates if OSA.distance(word, candidate) == 1]
+            if len(close) == 1:
+                text = text[: match.start()] + close[0] + text[match.end() :]
+                changed = True
+        return text if changed else None
+
+    def item_labels(self, skus: list[str], language: str = "zh") -> list[str]:
+        """ "SKU name" of each item, named in the language asked in."""
         found = self.items(skus)
-        return [f"{sku} {found[sku].display_name}" for sku in skus if sku in found]
+        return [
+            f"{sku} {found[sku].display_name if language == 'zh' else found[sku].name}"
+            for sku in skus
+            if sku in found
+        ]
 
     def extract(self, text: str) -> Entities:
         """All records the text names, with the text that is left once they are removed."""

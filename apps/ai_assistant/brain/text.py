@@ -12,9 +12,11 @@ SINGULAR_KEEP = {
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, one space between words, powers in kW."""
+    """Full-width to half-width, lower case, one space between words, spoken decimals in
+    digits, powers in kW."""
     text = unicodedata.normalize("NFKC", text or "").lower()
-    return normalize_power(re.sub(r"\s+", " ", text).strip())
+    text = SPOKEN_DECIMAL.sub(_spoken_decimal, re.sub(r"\s+", " ", text).strip())
+    return normalize_power(text)
 
 
 def singular(word: str) -> str:
@@ -33,6 +35,23 @@ def singularize(text: str) -> str:
 
 
 CN_NUMERALS = dict(zip("一二两三四五六七八九", [1, 2, 2, 3, 4, 5, 6, 7, 8, 9], strict=True))
+CN_DIGITS = {**CN_NUMERALS, "零": 0, "〇": 0}
+# "一点五" (1.5), "十二点五" (12.5), as voice input writes a size.
+SPOKEN_DECIMAL = re.compile(r"(十?[零〇一二两三四五六七八九]?十?)点([零〇一二三四五六七八九]+)")
+
+
+def _spoken_decimal(match: re.Match) -> str:
+    whole, fraction = match.group(1), match.group(2)
+    if not whole:
+        return match.group(0)
+    tens, _, ones = whole.partition("十")
+    if "十" in whole:
+        number = CN_DIGITS.get(tens, 1) * 10 + CN_DIGITS.get(ones, 0)
+    else:
+        number = CN_DIGITS[whole]
+    return f"{number}." + "".join(str(CN_DIGITS[char]) for char in fraction)
+
+
 CN_POWER = re.compile(r"(?:([一二两三四五六七八九]?)万)?(?:([一二两三四五六七八九])千)?瓦")
 POWER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(kw|千瓦|w|瓦)(?![a-z])")
 

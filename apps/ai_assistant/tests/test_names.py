@@ -123,3 +123,29 @@ def test_serials_of_other_formats_and_with_a_letter_o_are_read(demo):
     assert serial, "the demo company has serials of laser sources"
     assert Vocabulary().extract(f"{serial.lower()} 还保吗").serials == [serial]
     assert Vocabulary().extract("warranty for LX2026O001").serials == ["LX20260001"]
+
+
+def test_english_names_are_indexed_as_staff_read_them(demo):
+    def terms(sku: str) -> dict[str, int]:
+        rows = NameTerm.objects.filter(kind="item", value=sku).values_list("text", "tier")
+        return dict(rows)
+
+    assert terms("LM-F30")["fiber marker"] == names.DERIVED  # "fiber marking machine"
+    assert terms("NZ-S1.5")["single layer nozzle"] == names.DERIVED  # "Single-layer nozzle"
+    assert terms("LM-UV5")["uv"] == names.DERIVED  # the acronym of its name
+    assert terms("CH-BLT641")["blt641"] == names.DERIVED  # a model code in its name
+    # "Ceramic ring 28 mm for BLT641 heads" is a ring, not a head.
+    assert "blt641 head" not in terms("CR-28") and "head" not in terms("CR-28")
+    # A general word names nothing alone but is kept for misspellings of it.
+    assert terms("LM-F30")["machine"] == names.WORD
+    assert Vocabulary().extract("machine stock").of("item") == []
+
+
+def test_a_misspelt_word_is_compared_with_the_words_of_the_names(demo):
+    assert "protective" in names.words_like("protectve")
+    assert "lens" in names.words_like("lense")
+    respelled = Vocabulary().respelled(Vocabulary().extract("protectve window"), lambda _: False)
+    assert respelled == "protective window"
+    assert (
+        Vocabulary().respelled(Vocabulary().extract("protective window"), lambda _: False) is None
+    )

@@ -375,3 +375,110 @@ def test_whether_we_carry_a_kind_of_item_lists_the_products():
     outcome = ask("sales1", "有没有1.5的喷嘴")
     assert made(outcome)[0][0] == "find_product"
     assert "NZ-S1.5" in outcome.reply and "NZ-D1.5" in outcome.reply
+
+
+# --- 5. English read as Chinese is; 9. typos, powers and sizes however written ---------------
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese", "call"),
+    [
+        (
+            "how many UV markers do we have",
+            "紫外打标机还有几台",
+            ("check_inventory_stock", {"item": "LM-UV5"}),
+        ),
+        (
+            "fiber marker in main?",
+            "光纤打标机主仓有几台",
+            ("check_inventory_stock", {"item": "LM-F30", "warehouse": "main"}),
+        ),
+        (
+            "single nozzle 1.5 in van1",
+            "van1 单层喷嘴1.5 还有几个",
+            ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "van1"}),
+        ),
+        (
+            "double layer 1.2 nozzles, any left?",
+            "双层1.2还有没有",
+            ("check_inventory_stock", {"item": "NZ-D1.2"}),
+        ),
+        (
+            "whats the warranty period on the 3015 cutter",
+            "3015切割机保修多久",
+            ("find_product", {"query": "LC-3015-6KW"}),
+        ),
+    ],
+)
+def test_english_names_the_same_record_as_chinese(english, chinese, call):
+    assert made(ask("sales1", english)) == [call]
+    assert made(ask("sales1", chinese)) == [call]
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        (
+            "protectve window in van1",
+            ("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "van1"}),
+        ),
+        (
+            "nozle 1.5 single in van1",
+            ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "van1"}),
+        ),
+        (
+            "how many focus lense D30 in main",
+            ("check_inventory_stock", {"item": "FL-D30-F125", "warehouse": "main"}),
+        ),
+        ("chiler 6000 stock", ("check_inventory_stock", {"item": "CHL-6000"})),
+    ],
+)
+def test_a_misspelt_word_of_an_items_name_is_read_as_that_word(text, call):
+    assert made(ask("wh1", text)) == [call]
+
+
+def test_an_everyday_word_is_not_respelt_into_an_items_word():
+    # "later" is one letter off "layer" (of the nozzles' names): nothing about nozzles.
+    outcome = ask("wh1", "PW-D37-T7 stock, I will check the rest later")
+    assert made(outcome) == [("check_inventory_stock", {"item": "PW-D37-T7"})]
+
+
+def test_an_ask_back_in_english_names_the_candidates_in_english():
+    reply = ask("wh1", "nozzle stock in spare").reply
+    assert "NZ-S1.5 Single-layer nozzle 1.5 mm" in reply
+    assert "单层" not in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "candidates"),
+    [
+        # "激光器" is LS-RC-3000's alias but also part of every source's name.
+        ("锐科激光器有几个", {"LS-RC-1500", "LS-RC-3000", "LS-RC-12000"}),
+        ("3kw的有货吗", {"LS-RC-3000", "CHL-3000"}),
+    ],
+)
+def test_a_word_the_data_gives_one_item_but_staff_use_for_several_is_asked_back(text, candidates):
+    outcome = ask("sales1", text)
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert all(sku in outcome.reply for sku in candidates)
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        ("BLT641陶瓷环多少个", ("check_inventory_stock", {"item": "CR-28"})),
+        ("tell me about the BLT641 head", ("find_product", {"query": "CH-BLT641"})),
+        (
+            "备件仓 单层 一点五 的喷嘴 还有多少",
+            ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "spare"}),
+        ),
+        ("sz有没有货", ("check_inventory_stock", {"warehouse": "sz"})),
+        (
+            "main仓 NZ-S1.5 stock",
+            ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "main"}),
+        ),
+        ("pw-d37t7 sz 多少", ("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "sz"})),
+    ],
+)
+def test_free_phrasing_finds_the_record_meant(text, call):
+    assert made(ask("wh1", text)) == [call]
