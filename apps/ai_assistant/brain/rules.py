@@ -28,6 +28,7 @@ from .rules_entities import (
     normalize,
     plain_number,
 )
+from .text import respelled
 
 ASK_BACK_SHOWN = 8
 # A question in more parts than this is answered for its first record only.
@@ -223,6 +224,10 @@ PRODUCTION = _any(
     r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b|\bwhich step|"
     r"\bwo\b",
 )
+PRODUCTION_NAMED = _any(
+    r"生产|排产|装配|组装|产线|车间|工序|工单|完工|开工|下线",
+    r"production|work order|manufactur|assembl|\bbuil[dt]",
+)
 PRODUCTION_TICKET = re.compile(r"工单")
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
 SERIAL_TICKET = re.compile(r"(?<!工)单")
@@ -249,6 +254,16 @@ FIND = _any(
     # "how much is the 12kw source" asks its price; "how much is left" its stock.
     r"\bhow much (?:is|are|does|do|would)\b(?!.*\b(?:left|in stock|available|remaining)\b)",
 )
+# The generic "what is …": a product question only when it names a product.
+WHAT_IS = re.compile(
+    r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|\bwhats\b|\bwat is\b|"
+    r"^wh?at\b(?! about)|^wh?at'?s\b|是什么|是啥"
+)
+# What may stand around a warehouse asked about alone ("深圳仓那边呢", "and in the van").
+PLACE_FILLER = _any(
+    r"那边|这边|那里|这里|那儿|里面|里|上面|上|仓库|仓|库|那|这|呢|吧|怎么样|情况|如何|现在|目前",
+    r"\b(and|in|at|the|about|what|how|now|then|there|over|please|pls|warehouse)\b",
+)
 # "有没有X" / "do we have X" of one item ask for its stock; of several, which we carry.
 AVAILABILITY = _any(
     r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
@@ -267,7 +282,9 @@ WAREHOUSE_LIST = _any(
     r"\blist\b|what's in|what is in|everything",
 )
 URGENT = _any(
-    r"紧急|加急|特急|很急|急急|十万火急|停产|停机|马上|立刻", r"urgent|asap|emergency|line down"
+    # "急" standing alone ("切割头撞了 开单 急") is a flag; "比较急" is only high.
+    r"紧急|加急|特急|很急|急急|十万火急|停产|停机|马上|立刻|(?:^|[\s,，!！])急+(?:[\s,，!！。]|$)",
+    r"urgent|asap|emergency|line down",
 )
 HIGH = _any(r"尽快|优先|高优先级|比较急|挺急|急", r"high priority|\bhigh\b|priority")
 LOW_PRIORITY = _any(r"不急|不着急|有空|低优先级", r"low priority|not urgent|no rush")
@@ -394,6 +411,15 @@ CLAUSE_ASKS = (
 RECORD_CODE = re.compile(
     r"(?<![a-z0-9])(?:[a-z]{1,4}-?\d[a-z0-9.]*(?:-[a-z0-9.]+)*|l ?x\s*\d{8})(?![a-z0-9])"
 )
+# The English words the rules turn on, which staff misspell like any other ("stokc", "staus").
+KEYWORDS = frozenset(
+    {
+        "stock", "status", "order", "orders", "warranty", "ticket", "tickets", "reserve",
+        "quote", "price", "delivery", "deliver", "shipped", "purchase", "supplier", "customer",
+        "available", "inventory", "production", "progress", "repair", "service", "engineer",
+        "warehouse", "reorder", "restock", "shortage", "expired", "quantity", "arrive",
+    }
+)  # fmt: skip
 # Everyday words one letter off a word of an item's name ("later" / "layer", "market" /
 # "marker"): never respelt.
 EVERYDAY_WORDS = {
@@ -471,6 +497,7 @@ class RuleBrain:
     def _parse(
         self, text: str, language: str, context: dict[str, Any], tools: list | None
     ) -> tuple[Understanding, dict[str, Any]]:
+        text = respelled(text, KEYWORDS)
         plain = normalize(text)
         if not plain:
             return Understanding("unknown"), {}
@@ -1084,7 +1111,7 @@ class _Parser:
         customer_order = self.has(SALES) and self.entities.of("customer")
         if self.has(PURCHASE) and not (customer_order and not self.entities.of("supplier")):
             return self.purchase()
-        if self.has(PRODUCTION):
+        if self.has(PRODUCTION) and not self.asks_how_far_an_order_is():
             for param, key in PRODUCTION_SUBJECTS:
                 earlier = self.earlier(key) or self.context.get(key)
                 if earlier:
@@ -1101,6 +1128,8 @@ class _Parser:
             if serial:
                 return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
             customer = self.customer("service_ticket_status") or self.earlier("customer")
+            # Without a machine or customer the tool lists one's own open tickets anyway.
+            open_only = open_only and bool(customer)
             return self.tool("service_ticket_status", customer=customer, open_only=open_only)
         if self.has(SALES) and self.entities.of("supplier") and not self.entities.of("customer"):
             return self.purchase()  # "光韵的单子到哪了": a supplier's orders are purchases
@@ -1138,6 +1167,12 @@ class _Parser:
         if not OPEN_TICKET.search(self.rest_with_items) or TICKET_READ.search(self.plain):
             return False
         return bool(TICKET_ORDERED.search(self.rest_with_items)) or self.orders_a_write()
+
+    def asks_how_far_an_order_is(self) -> bool:
+        """ "创新精密的订单到哪一步了": how far a customer's order is (a sales question),
+        unless production is named."""
+        named = self.entities.of("customer") and self.has(SALES)
+        return bool(named) and not self.has(PRODUCTION_NAMED)
 
     def period(self) -> str | None:
         """The period a question's dates are counted in ("上个月的订单": last_month)."""
@@ -1563,6 +1598,8 @@ class _Parser:
             product = self.product_named()
             if product:
                 return self.tool("find_product", query=product)
+            if not FIND.search(WHAT_IS.sub(" ", self.rest)):
+                return Understanding("unknown")  # "what's the USD rate": no product named
             query = self.leftover_words()
             if query:
                 return self.tool("find_product", query=query)
@@ -1587,6 +1624,8 @@ class _Parser:
                 return self.tool(
                     "check_inventory_stock", item=self.context["item"], warehouse=warehouse
                 )
+            if self.asks_beyond_the_place():
+                return Understanding("unknown")  # "帮我订张去深圳的机票": a city, not stock
             return self.tool("check_inventory_stock", warehouse=warehouse)
         if (
             stock_words
@@ -1597,6 +1636,12 @@ class _Parser:
         if stock_words and re.search(r"库存|\bstock\b|inventory", self.rest):
             raise self.ask("item", tool="check_inventory_stock", params={})
         return Understanding("unknown")
+
+    def asks_beyond_the_place(self) -> bool:
+        """Whether a message naming only a warehouse says more than the place ("深圳仓呢",
+        "sz" say nothing more; "明天深圳天气" does)."""
+        words = PLACE_FILLER.sub(" ", self.leftover_words())
+        return bool(re.search(r"[\u4e00-\u9fff]{2,}|[a-z]{3,}", words))
 
     def product_named(self) -> str | None:
         """The product the message names: its SKU, or the words when they fit several."""

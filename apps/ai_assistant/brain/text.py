@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
+
+from rapidfuzz.distance import OSA
 
 SINGULAR_KEEP = {
     "lens", "focus", "status", "raycus", "this", "has", "is", "was", "its", "gas", "plus",
@@ -98,3 +101,20 @@ def normalize_power(text: str) -> str:
     text = SPOKEN_KILOWATTS.sub(_spoken, text)
     text = CN_POWER.sub(_chinese_power, text)
     return POWER.sub(_power, text)
+
+
+LATIN_WORD = re.compile(r"(?<![A-Za-z0-9.-])[A-Za-z]{4,}(?![A-Za-z0-9-])")
+
+
+def respelled(text: str, words: Collection[str]) -> str:
+    """The text with each word one letter off exactly one of `words` spelt as that word
+    ("stokc" → "stock", "staus" → "status"); another form of one ("reserved") is left."""
+
+    def respell(match: re.Match) -> str:
+        typed = match.group(0).lower()
+        if any(typed.startswith(word) or word.startswith(typed) for word in words):
+            return match.group(0)
+        close = [word for word in words if OSA.distance(typed, word) == 1]
+        return close[0] if len(close) == 1 else match.group(0)
+
+    return LATIN_WORD.sub(respell, text)

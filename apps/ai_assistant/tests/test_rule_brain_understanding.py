@@ -482,3 +482,41 @@ def test_a_word_the_data_gives_one_item_but_staff_use_for_several_is_asked_back(
 )
 def test_free_phrasing_finds_the_record_meant(text, call):
     assert made(ask("wh1", text)) == [call]
+
+
+# --- what the ERP cannot answer, and words said loosely --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["帮我订张去深圳的机票", "帮我查下明天深圳天气", "what's the USD to CNY rate today"]
+)
+def test_a_city_or_a_what_is_that_names_nothing_of_the_erp_is_not_a_stock_question(text):
+    outcome = ask("sales1", text)
+    assert outcome.kind == "unknown" and not outcome.calls
+
+
+@pytest.mark.parametrize("text", ["sz", "深圳仓呢", "spare warehouse stokc"])
+def test_a_warehouse_alone_still_lists_its_stock(text):
+    assert made(ask("wh1", text))[0][0] == "check_inventory_stock"
+
+
+def test_a_misspelt_keyword_is_read_as_the_keyword_but_not_another_form_of_it():
+    assert made(ask("wh1", "NZ-S1.5 stokc in main")) == [
+        ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "main"})
+    ]
+    # "reserved" is not a misspelt "reserve": a question, nothing staged.
+    assert made(ask("wh1", "reserved qty of NZ-S1.5 in main?")) == [
+        ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "main"})
+    ]
+
+
+def test_how_far_a_customers_order_is_is_a_sales_question():
+    assert made(ask("sales1", "创新精密的订单到哪一步了")) == [
+        ("sales_order_status", {"customer": "C010"})
+    ]
+
+
+def test_a_lone_urgent_mark_makes_the_ticket_urgent():
+    outcome = ask("svc1", "LX20260001 切割头撞了 开单 急")
+    assert outcome.calls[0][1]["priority"] == "urgent"
+    assert ask("svc1", "LX20260001 切割头撞了 开单 比较急").calls[0][1]["priority"] == "high"
