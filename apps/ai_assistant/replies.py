@@ -212,6 +212,22 @@ def clarify_missing(what: str, language: str) -> str:
     return zh if _lang(language) == "zh" else en
 
 
+def default_used(why: str, record: str, language: str) -> str:
+    """Says which record the assistant took for one the request left out, and why."""
+    notes = {
+        "only_warehouse_with_enough": (
+            f"没说仓库：只有 {record} 有足够的可用库存，按这个仓库。",
+            f"No warehouse given: only {record} has enough available, so that one.",
+        ),
+        "warehouse_talked_about": (
+            f"没说仓库：按刚才说的 {record}。",
+            f"No warehouse given: {record}, as just discussed.",
+        ),
+    }
+    zh, en = notes[why]
+    return zh if _lang(language) == "zh" else en
+
+
 def ambiguous(mention: str, candidates: list[str], language: str, total: int = 0) -> str:
     """Ask which of several records a mention meant. `total` > the candidates shown: a word
     that fits dozens of records says how many and how to narrow down, never lists them all."""

@@ -29,6 +29,9 @@ class Understanding:
     # A question in several parts ("保护镜和陶瓷环主仓各多少", "恒通的订单和服务单"): the
     # further calls (tool, parameters), in the order asked after `tool`'s.
     more: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # What the brain took for what the request left out, said before the answer ("没说仓库：
+    # 只有 spare 备件仓有足够的可用库存"): a default is never silent.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

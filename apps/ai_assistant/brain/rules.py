@@ -474,8 +474,9 @@ class RuleBrain:
                     updates.update(remember(Understanding("tool", tool, params)))
                 if result.ok:
                     updates.update(remember_result(result.tool, result.data))
+            answers = [replies.render_result(r, turn.language) for r in results]
             return BrainReply(
-                text="\n\n".join(replies.render_result(r, turn.language) for r in results),
+                text="\n".join([*understanding.notes, "\n\n".join(answers)]),
                 tool_results=results,
                 context_updates=updates,
                 kind="tool",
@@ -540,12 +541,14 @@ class RuleBrain:
         reply confirms one action)."""
         running = dict(context)
         calls: list[tuple[str, dict[str, Any]]] = []
+        notes: list[str] = []
         for clause in clauses:
             understanding, _updates = self._reading(clause, language, running, tools, vocabulary)
             if understanding.kind in ("thanks", "greeting"):
                 continue
             if understanding.kind != "tool":
                 return None
+            notes.extend(understanding.notes)
             for tool, params in _calls(understanding):
                 if (tool, params) not in calls:
                     calls.append((tool, params))
@@ -553,7 +556,8 @@ class RuleBrain:
         if not calls or sum(1 for tool, _params in calls if get_tool(tool).write) > 1:
             return None
         (tool, params), *more = calls
-        return Understanding("tool", tool, params, more=more), {"choices": [], "named": {}}
+        in_clauses = Understanding("tool", tool, params, more=more, notes=notes)
+        return in_clauses, {"choices": [], "named": {}}
 
     def _asked(self, ask: Ask, tools: list | None) -> tuple[Understanding, dict[str, Any]]:
         """An ask-back, unless it is for a tool the user may not use: then that tool's own
@@ -1420,7 +1424,7 @@ class _Parser:
 
     def reserve(self) -> Understanding:
         partial: dict[str, Any] = {}
-        warehouse = self.warehouse() or self.context.get("warehouse")
+        warehouse = self.warehouse()
         qty = self.qty()
         order = self.entities.first("SO") or self.earlier("order_no")
         partial = {"qty": qty, "warehouse": warehouse, "sales_order": order}
@@ -1435,16 +1439,38 @@ class _Parser:
             partial["qty"] = qty
         if not qty:
             raise self.ask("qty", tool="reserve_stock", params=partial)
+        notes = []
         if not warehouse:
-            # As a colleague would: the one warehouse that has enough (the confirmation names
-            # it); ask only when none or several do.
-            warehouse = self.vocabulary.only_warehouse_with(item, qty)
+            warehouse, why = self.default_warehouse(item, qty)
             partial["warehouse"] = warehouse
+            if warehouse:
+                notes.append(self.default_note(why, warehouse))
         if not warehouse:
             raise self.ask("warehouse", tool="reserve_stock", params=partial)
-        return self.tool(
+        reservation = self.tool(
             "reserve_stock", item=item, qty=qty, warehouse=warehouse, sales_order=order
         )
+        reservation.notes = notes
+        return reservation
+
+    def default_warehouse(self, item: str, qty: float) -> tuple[str | None, str]:
+        """The warehouse a colleague would reserve from when none is said: the one just
+        talked about if it has enough, else the only one that has; none when several or
+        none do (then the user is asked). Returns it with why, for the confirmation."""
+        enough = self.vocabulary.warehouses_with(item, qty)
+        talked_about = self.context.get("warehouse")
+        if talked_about in enough:
+            return talked_about, "warehouse_talked_about"
+        if len(enough) == 1:
+            return enough[0], "only_warehouse_with_enough"
+        return None, ""
+
+    def default_note(self, why: str, warehouse: str) -> str:
+        known = self.vocabulary.warehouses.get(warehouse)
+        name = (known.name_zh or known.name) if known and self.language == "zh" else ""
+        if known and self.language != "zh":
+            name = known.name
+        return replies.default_used(why, f"{warehouse} {name}".strip(), self.language)
 
     def quote(self) -> Understanding:
         customer = (

@@ -165,14 +165,18 @@ class Vocabulary:
         ranked = [row["item__sku"] for row in totals]
         return (ranked + [sku for sku in skus if sku not in ranked])[:count]
 
-    def only_warehouse_with(self, sku: str, qty: float) -> str | None:
-        """The code of the one active warehouse with `qty` of the item available, or None."""
+    def warehouses_with(self, sku: str, qty: float) -> list[str]:
+        """The codes of the active warehouses with `qty` of the item available."""
         levels = StockLevel.objects.filter(item__sku=sku, warehouse__active=True)
-        enough = [
+        return [
             level.warehouse.code
-            for level in levels.select_related("warehouse")
+            for level in levels.select_related("warehouse").order_by("warehouse__code")
             if level.available_qty >= Decimal(str(qty))
         ]
+
+    def only_warehouse_with(self, sku: str, qty: float) -> str | None:
+        """The code of the one active warehouse with `qty` of the item available, or None."""
+        enough = self.warehouses_with(sku, qty)
         return enough[0] if len(enough) == 1 else None
 
     def respelled(self, entities: Entities, known: Callable[[str], bool]) -> str | None:

@@ -520,3 +520,45 @@ def test_a_lone_urgent_mark_makes_the_ticket_urgent():
     outcome = ask("svc1", "LX20260001 切割头撞了 开单 急")
     assert outcome.calls[0][1]["priority"] == "urgent"
     assert ask("svc1", "LX20260001 切割头撞了 开单 比较急").calls[0][1]["priority"] == "high"
+
+
+# --- 4. defaults a colleague would use, said in the confirmation --------------------------
+
+
+def test_a_reservation_without_a_warehouse_takes_the_only_one_with_enough_and_says_so():
+    enough = [
+        level.warehouse.code
+        for level in StockLevel.objects.filter(item__sku="PW-D37-T7").select_related("warehouse")
+        if level.available_qty >= 20
+    ]
+    assert enough == ["spare"]
+    outcome = ask("sales2", "reserve 20 protective windows for SO-2026-0012")
+    assert outcome.calls == [
+        (
+            "reserve_stock",
+            {"item": "PW-D37-T7", "qty": "20", "warehouse": "spare", "sales_order": "SO-2026-0012"},
+            "staged",
+        )
+    ]
+    first, *rest = outcome.reply.splitlines()
+    assert (
+        first
+        == "No warehouse given: only spare Spare parts warehouse has enough available, so that one."
+    )
+    assert f"available now {available('PW-D37-T7', 'spare')} pcs" in "\n".join(rest)
+
+
+def test_the_warehouse_just_talked_about_is_the_default_when_it_has_enough():
+    outcome = ask("wh1", "主仓库 保护镜 还有多少", "帮我预留5个")
+    assert outcome.calls[0][1]["warehouse"] == "main"
+    assert outcome.reply.startswith("没说仓库：按刚才说的 main 主仓库。")
+    # 50 is more than main has: the only warehouse with enough, said so.
+    more = ask("wh1", "主仓库 保护镜 还有多少", "预留50个保护镜")
+    assert more.calls[0][1]["warehouse"] == "spare"
+    assert more.reply.startswith("没说仓库：只有 spare 备件仓 有足够的可用库存")
+
+
+def test_a_reservation_where_several_warehouses_have_enough_asks_which():
+    outcome = ask("admin", "帮我预留2台冷水机")
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert "仓库" in outcome.reply
