@@ -176,7 +176,8 @@ def party_terms(party: Customer | Supplier) -> Iterator[tuple[str, int]]:
 
 
 def party_names(party: Customer | Supplier) -> list[str]:
-    """A customer's or supplier's names, including the short forms staff use ("恒通")."""
+    """A customer's or supplier's names, including the short forms staff use ("恒通") and
+    its city ("苏州那家客户": every party there; not a city that names a warehouse)."""
     names = [party.name, party.name_zh]
     english = re.sub(r",?\s*(co\.?,?\s*ltd\.?|inc\.?|ltd\.?)$", "", party.name, flags=re.I)
     names.append(english)
@@ -184,6 +185,7 @@ def party_names(party: Customer | Supplier) -> list[str]:
     if len(words) >= 2:
         names.append(words[1])
         names.append(" ".join(words[:2]))
+        names.append(words[0])
     core = party.name_zh or ""
     for suffix in COMPANY_SUFFIXES:
         if core.endswith(suffix):
@@ -194,7 +196,15 @@ def party_names(party: Customer | Supplier) -> list[str]:
     if without_city != core:
         names.append(without_city)
         names.append(without_city[:2])
-    return [name for name in names if name and len(name) >= 2]
+        names.append(core[: len(core) - len(without_city)].removesuffix("市"))
+    return [name for name in names if name and len(name) >= 2 and not _names_a_warehouse(name)]
+
+
+def _names_a_warehouse(name: str) -> bool:
+    """A city staff also call a warehouse by ("深圳", "Shenzhen")."""
+    return term_text(name) in {
+        term_text(word) for words in WAREHOUSE_WORDS.values() for word in words
+    }
 
 
 TERMS = {

@@ -1014,7 +1014,14 @@ class _Parser:
         if not found:
             return None
         mention = found[0]
-        codes = mention.values if mention.kind == "customer" else mention.others["customer"]
+        codes = self.customer_codes(mention)
+        # "苏州恒通": a city and a name together are the customers both fit.
+        for neighbour in found[1:]:
+            between = self.entities.text[mention.end : neighbour.start]
+            narrower = [code for code in codes if code in self.customer_codes(neighbour)]
+            if between.strip(" 的") or not narrower:
+                break
+            codes, mention = narrower, neighbour
         if len(codes) == 1:
             return codes[0]
         candidates = [str(self.vocabulary.customers[code]) for code in codes[:8]]
@@ -1023,6 +1030,17 @@ class _Parser:
             candidates,
             tool=tool,
         )
+
+    def one_customer(self) -> str | None:
+        """The customer named, when the words fit only one."""
+        try:
+            return self.customer("customer_lookup")
+        except Ask:
+            return None
+
+    @staticmethod
+    def customer_codes(mention: Mention) -> list[str]:
+        return mention.values if mention.kind == "customer" else mention.others["customer"]
 
     def supplier(self, prefer: bool) -> str | None:
         for mention in self.entities.mentions:
@@ -1138,7 +1156,11 @@ class _Parser:
         if self.has(SALES) and self.entities.of("supplier") and not self.entities.of("customer"):
             return self.purchase()  # "光韵的单子到哪了": a supplier's orders are purchases
         asks_sales = self.has(SALES) and not self.has(STOCK_STRONG)
-        customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
+        if asks_sales or self.has(CUSTOMER):
+            customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
+        else:
+            # A name that fits several customers ("苏州" in "明天苏州天气") asks nothing here.
+            customer = self.one_customer()
         if asks_sales:
             customer = customer or self.earlier("customer")
             status = None if customer else self.order_status()

@@ -562,3 +562,29 @@ def test_a_reservation_where_several_warehouses_have_enough_asks_which():
     outcome = ask("admin", "帮我预留2台冷水机")
     assert outcome.kind == "clarify" and not outcome.calls
     assert "仓库" in outcome.reply
+
+
+# --- customers named by their city -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["苏州那家客户的订单", "orders for the Suzhou customer"])
+def test_a_city_with_several_customers_asks_which_one(text):
+    outcome = ask("sales1", text)
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert "C001" in outcome.reply and "C022" in outcome.reply
+
+
+def test_a_city_and_a_name_together_are_the_customer_both_fit():
+    assert made(ask("sales1", "苏州恒通的订单")) == [("sales_order_status", {"customer": "C001"})]
+    assert made(ask("sales1", "find customer Foshan Hongyuan")) == [
+        ("customer_lookup", {"query": "C012"})
+    ]
+
+
+def test_a_city_that_names_a_warehouse_stays_the_warehouse():
+    assert made(ask("wh1", "深圳有没有切割机"))[0][1].get("warehouse") == "sz"
+
+
+def test_a_city_in_a_question_about_something_else_asks_nothing_about_customers():
+    outcome = ask("sales1", "明天苏州天气怎么样")
+    assert outcome.kind == "unknown" and not outcome.calls
