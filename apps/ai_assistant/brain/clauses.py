@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 # Between clauses whatever the language: punctuation and the words that start another question.
 CLAUSE_BREAK = re.compile(
-    r"\s*(?:[,;?!。！？，；\n]+|另外|顺便|同时|然后|再帮我|再帮忙|再查一下|再看一下|"
+    r"\s*(?:[,;?!。！？，；\n]+|另外|顺便|同时|然后|以及|并且|再帮我|再帮忙|再查一下|再看一下|"
     # "还有" starts a clause ("…，还有6千瓦激光器的采购"), unless it asks for what is left.
     r"(?<=\s)还有(?![多少几没吗货库剩的个])|"
     # "和他们的订单": the second clause points back to the first one's record.
@@ -27,7 +27,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def split_clauses(
-    plain: str, asks_something: Callable[[str], bool], names_something: Callable[[str], bool]
+    plain: str,
+    asks_something: Callable[[str], bool],
+    names_something: Callable[[str], bool],
+    asks_only: Callable[[str], bool],
 ) -> list[str]:
     """The clauses of a normalised message; one clause when it asks one thing.
 
@@ -35,7 +38,8 @@ def split_clauses(
     the clause before it, or to the first one when it leads; set apart by punctuation, a
     piece that names a record by its code is a question of its own ("CR-32 in main, and is
     PO-2026-0008 late"). Chinese staff also separate questions with a space only
-    ("LS-RC-3000 是什么 主仓有几个"); there only words that ask something start a clause.
+    ("LS-RC-3000 是什么 主仓有几个"); there only words that ask something start a clause,
+    and not words that only ask right after another ("LM-F30 多少 price" asks one thing).
     """
     pieces = [piece.strip() for piece in CLAUSE_BREAK.split(plain) if piece.strip()]
     standalone = [asks_something(piece) or names_something(piece) for piece in pieces]
@@ -49,28 +53,39 @@ def split_clauses(
                 leading = f"{leading}{piece}, "
             continue
         words = piece.split(" ") if CJK.search(piece) else [piece]
-        spaced = _joined(words, asks_something)
+        spaced = _joined(words, asks_something, names_something, asks_only)
         spaced[0] = leading + spaced[0]
         leading = ""
         clauses.extend(spaced)
     return clauses or [plain]
 
 
-def _joined(words: list[str], asks_something: Callable[[str], bool]) -> list[str]:
-    """Space-separated words: each that asks something starts a clause; the others belong to
-    the clause before them, the leading ones to the first clause."""
+def _joined(
+    words: list[str],
+    asks_something: Callable[[str], bool],
+    names_something: Callable[[str], bool],
+    asks_only: Callable[[str], bool],
+) -> list[str]:
+    """Space-separated words: each that asks something starts a clause. The words between
+    two such belong to the clause before, unless they name a record by its code: then they
+    start the next one ("保修状态 以及 ST-2026-0005 的进度")."""
     clauses: list[str] = []
-    leading: list[str] = []
-    for word in words:
-        if not word:
+    pending: list[str] = []
+    for word in (word for word in words if word):
+        if not asks_something(word):
+            pending.append(word)
             continue
-        if asks_something(word):
-            clauses.append(" ".join([*leading, word]))
-            leading = []
-        elif clauses:
+        if clauses and not pending and asks_only(word):
             clauses[-1] = f"{clauses[-1]} {word}"
+            continue
+        if clauses and pending and not names_something(" ".join(pending)):
+            clauses[-1] = " ".join([clauses[-1], *pending])
+            pending = []
+        clauses.append(" ".join([*pending, word]))
+        pending = []
+    if pending:
+        if clauses:
+            clauses[-1] = " ".join([clauses[-1], *pending])
         else:
-            leading.append(word)
-    if leading:
-        clauses.append(" ".join(leading))
+            clauses.append(" ".join(pending))
     return clauses

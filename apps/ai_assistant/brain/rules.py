@@ -148,7 +148,8 @@ CATEGORY_WORDS_EN = re.compile(r"\b(?:any|all|the)\s+(" + "|".join(CATEGORY_OF_W
 # When a purchase arrives, even asked with a restocking word ("补货哪天能到").
 PURCHASE_WHEN = _any(
     # "什么时候能来", "补货哪天能到", "什么时候补货到"; not "什么时候到期" (a warranty's end).
-    r"(什么时候|啥时候|几时|哪天|何时|多久)[^,，。?？]{0,6}(到(?!期)|来|回来)|能到吗|没到|没来|到货时间",
+    r"(什么时候|啥时候|几时|哪天|何时|多久)[^,，。?？]{0,6}(到(?!期)|来|回来)|能到吗|没到|没来|到货时间|"
+    r"要等多久|还要等|还得等|等多久",
     r"\bwhen\b.{0,30}\b(arrive|come in|coming|here|deliver|land|due|expected|back in stock)|"
     r"\beta\b",
 )
@@ -229,6 +230,8 @@ PRODUCTION_NAMED = _any(
     r"production|work order|manufactur|assembl|\bbuil[dt]",
 )
 PRODUCTION_TICKET = re.compile(r"工单")
+# A "单" that may be any document ("别的单", "单子").
+GENERIC_DOCUMENT = re.compile(r"单子|的单(?![号据])|张单|别的单|几单")
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
 SERIAL_TICKET = re.compile(r"(?<!工)单")
 SERVICE = _any(
@@ -246,13 +249,21 @@ FIND = _any(
     r"单价|资料|报价多少|报价是多少|报多少|什么价|啥价|多少一[台个套片只]|一[台个套片只]多少",
     # "What is X" and its attributes want the product card, not the stock list.
     r"是什么|是啥|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
-    r"品牌|牌子|多重|重量|介绍",
+    r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
-    r"\bproducts?\b|\bcatalog|\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|"
+    r"\bproducts?\b|\bcatalog|\blist price\b|\bused for\b|\bwhat (is|are) (it|they) for\b|"
+    r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|"
     r"\bwhats\b|\bwat is\b|^wh?at\b(?! about)|tell me about|"
     r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b|"
     # "how much is the 12kw source" asks its price; "how much is left" its stock.
     r"\bhow much (?:is|are|does|do|would)\b(?!.*\b(?:left|in stock|available|remaining)\b)",
+)
+# What is left of "what's the list price" once its words are read: nothing named.
+ATTRIBUTE_FILLER = re.compile(r"'s|\blist\b|\bits\b|\bit\b|那|这|个|它|\s")
+# Words where a customer's name would stand that name none ("给客户报价"): ask which.
+NO_CUSTOMER = re.compile(
+    r"\s*(客户|顾客|这个客户|那个客户|这家|那家|他们|他|她|人家|对方|the customer|a customer|"
+    r"them|him|her|the client|a client)\s*"
 )
 # The generic "what is …": a product question only when it names a product.
 WHAT_IS = re.compile(
@@ -506,7 +517,7 @@ class RuleBrain:
             return Understanding("help"), {}
         vocabulary = current_vocabulary()
         whole = self._reading(text, language, context, tools, vocabulary)
-        clauses = split_clauses(plain, _asks_something, RECORD_CODE.search)
+        clauses = split_clauses(plain, _asks_something, RECORD_CODE.search, _asks_only)
         if len(clauses) > 1:
             in_clauses = self._clause_reading(clauses, language, context, tools, vocabulary)
             if in_clauses and _explains_more(in_clauses[0], whole[0]):
@@ -592,6 +603,13 @@ def _asks_something(piece: str) -> bool:
     return any(asked.search(words) for asked in CLAUSE_ASKS)
 
 
+def _asks_only(piece: str) -> bool:
+    """Whether a piece is nothing but words that ask ("price" in "LM-F30 多少 price")."""
+    for asked in CLAUSE_ASKS:
+        piece = asked.sub(" ", piece)
+    return not re.search(r"[a-z0-9\u4e00-\u9fff]", piece)
+
+
 def _calls(understanding: Understanding) -> list[tuple[str, dict[str, Any]]]:
     if understanding.kind != "tool":
         return []
@@ -629,7 +647,10 @@ def _with(call: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any]:
 # The records a result shows: when it shows exactly one, what that one is linked to becomes
 # the subject of a follow-up ("ST-2026-0002 …" then "这台机器还在保吗" is its machine).
 RESULT_SUBJECTS = {
-    "service_ticket_status": ("tickets", {"number": "ticket_no", "serial_no": "serial_no"}),
+    "service_ticket_status": (
+        "tickets",
+        {"number": "ticket_no", "serial_no": "serial_no", "customer_code": "customer"},
+    ),
     "sales_order_status": ("orders", {"number": "order_no", "customer_code": "customer"}),
     "production_progress": (
         "work_orders",
@@ -816,13 +837,14 @@ class _Parser:
         return named
 
     def joined(self, mentions: list[Mention]) -> list[Mention]:
-        """The first mention and each next one joined to the one before by a conjunction. A
-        name next to another without one ("锐科1500瓦激光器") is the same thing said twice."""
+        """The first mention and each next one joined to the one before by a conjunction or a
+        space ("保护镜 陶瓷环 聚焦镜"). A name next to another without one ("锐科1500瓦激光器")
+        is the same thing said twice."""
         found: list[Mention] = []
         for mention in mentions:
             if found:
                 between = self.entities.text[found[-1].end : mention.start]
-                if not CONJUNCTION.fullmatch(between):
+                if not (CONJUNCTION.fullmatch(between) or (between and between.isspace())):
                     break
             found.append(mention)
         return found
@@ -1031,6 +1053,16 @@ class _Parser:
             tool=tool,
         )
 
+    def means_tickets(self) -> bool:
+        """Whether a bare "单" ("这个客户还有别的单吗") is a service ticket: for one who sees
+        tickets but not sales orders, or right after a question about tickets."""
+        if SALES.search(GENERIC_DOCUMENT.sub(" ", self.rest)):
+            return False
+        tools = self.tool_names
+        sees_only_tickets = tools is not None and "sales_order_status" not in tools
+        after_tickets = self.context.get("last_tool") == "service_ticket_status"
+        return sees_only_tickets or after_tickets
+
     def one_customer(self) -> str | None:
         """The customer named, when the words fit only one."""
         try:
@@ -1156,6 +1188,9 @@ class _Parser:
         if self.has(SALES) and self.entities.of("supplier") and not self.entities.of("customer"):
             return self.purchase()  # "光韵的单子到哪了": a supplier's orders are purchases
         asks_sales = self.has(SALES) and not self.has(STOCK_STRONG)
+        if asks_sales and self.means_tickets():
+            customer = self.customer("service_ticket_status") or self.earlier("customer")
+            return self.tool("service_ticket_status", customer=customer)
         if asks_sales or self.has(CUSTOMER):
             customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
         else:
@@ -1541,12 +1576,12 @@ class _Parser:
     def customer_text(self) -> str | None:
         patterns = [
             r"给(.{2,16}?)(报价|报个价|报一下价|出个价|做个价|做个报价|出个报价|做一份|做个|出一份)",
-            r"客户[:：\s]*([^\s,，的]{2,16})",
+            r"客户[:：\s]*(?!报|要|的|说|问)([^\s,，的]{2,16})",
             r"\bfor ([a-z][\w .&-]{1,40}?)(?:[,:]|$| with| of)",
         ]
         for pattern in patterns:
             match = re.search(pattern, self.rest)
-            if match and match.group(1).strip():
+            if match and match.group(1).strip() and not NO_CUSTOMER.fullmatch(match.group(1)):
                 return match.group(1).strip()
         return None
 
@@ -1649,6 +1684,9 @@ class _Parser:
             if not FIND.search(WHAT_IS.sub(" ", self.rest)):
                 return Understanding("unknown")  # "what's the USD rate": no product named
             query = self.leftover_words()
+            if not ATTRIBUTE_FILLER.sub("", query) and self.context.get("item"):
+                # "what's the list price" right after a question about an item: its card.
+                return self.tool("find_product", query=self.context["item"])
             if query:
                 return self.tool("find_product", query=query)
             raise self.ask("item", tool="find_product")
@@ -1675,11 +1713,10 @@ class _Parser:
             if self.asks_beyond_the_place():
                 return Understanding("unknown")  # "帮我订张去深圳的机票": a city, not stock
             return self.tool("check_inventory_stock", warehouse=warehouse)
-        if (
-            stock_words
-            and self.context.get("item")
-            and re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|呢|还有|那", self.rest)
-        ):
+        points_back = re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|呢|还有|那", self.rest)
+        follows_item = self.context.get("last_tool") in ITEM_TOOLS and not self.entities.mentions
+        if stock_words and self.context.get("item") and (points_back or follows_item):
+            # "how many in stock" right after "what is LM-F30": that item.
             return self.tool("check_inventory_stock", item=self.context["item"])
         if stock_words and re.search(r"库存|\bstock\b|inventory", self.rest):
             raise self.ask("item", tool="check_inventory_stock", params={})

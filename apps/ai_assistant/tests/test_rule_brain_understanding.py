@@ -588,3 +588,68 @@ def test_a_city_that_names_a_warehouse_stays_the_warehouse():
 def test_a_city_in_a_question_about_something_else_asks_nothing_about_customers():
     outcome = ask("sales1", "明天苏州天气怎么样")
     assert outcome.kind == "unknown" and not outcome.calls
+
+
+# --- more of the same classes, in other words -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "calls"),
+    [
+        (
+            "svc1",
+            "LX20260003 保修状态 以及 ST-2026-0005 的进度",
+            [
+                ("machine_warranty_lookup", {"serial_no": "LX20260003"}),
+                ("service_ticket_status", {"ticket_no": "ST-2026-0005"}),
+            ],
+        ),
+        (
+            "wh1",
+            "保护镜 陶瓷环 聚焦镜 在van1各多少",
+            [
+                ("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "van1"}),
+                ("check_inventory_stock", {"item": "CR-32", "warehouse": "van1"}),
+                ("check_inventory_stock", {"item": "FL-D30-F125", "warehouse": "van1"}),
+            ],
+        ),
+        (
+            "sales1",
+            "how many LS-MX-6000 in main and what's the list price",
+            [
+                ("check_inventory_stock", {"item": "LS-MX-6000", "warehouse": "main"}),
+                ("find_product", {"query": "LS-MX-6000"}),
+            ],
+        ),
+        ("sales1", "LM-F30 多少 price", [("find_product", {"query": "LM-F30"})]),
+    ],
+)
+def test_parts_separated_only_by_spaces_or_joined_by_以及(user, text, calls):
+    assert made(ask(user, text)) == calls
+
+
+def test_a_bare_单_is_a_ticket_for_one_who_sees_tickets_not_orders():
+    outcome = ask("svc1", "ST-2026-0003 什么情况", "这个客户还有别的单吗")
+    assert made(outcome) == [("service_ticket_status", {"customer": "C006"})]
+
+
+def test_a_quote_for_a_customer_not_named_asks_which_customer():
+    outcome = ask("sales1", "给客户报价 2台焊接机")
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert "客户" in outcome.reply
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "call"),
+    [
+        (
+            "sales1",
+            ["what is LM-F30", "how many in stock"],
+            ("check_inventory_stock", {"item": "LM-F30"}),
+        ),
+        ("sales1", ["NZ-D2.0是干嘛用的"], ("find_product", {"query": "NZ-D2.0"})),
+        ("prod1", ["聚焦镜还要等多久"], ("purchase_order_status", {"item": "FL-D30-F125"})),
+    ],
+)
+def test_an_items_use_its_wait_and_its_stock_right_after_it(user, turns, call):
+    assert made(ask(user, *turns)) == [call]

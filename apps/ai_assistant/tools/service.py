@@ -88,6 +88,9 @@ class ServiceTicketStatus(Tool):
                     "category": ticket.category,
                     "customer": customer,
                     "customer_masked": masked,
+                    "customer_code": None
+                    if masked or not ticket.customer
+                    else ticket.customer.code,
                     "serial_no": ticket.serial.serial if ticket.serial else None,
                     "sku": ticket.item.sku if ticket.item else None,
                     "engineer": person_name(ticket.assigned_engineer),
