@@ -71,7 +71,9 @@ def _containing_any(numbers: list[str]) -> Q:
 
 
 def _any(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(patterns))
+    """One pattern of all. Word boundaries are ASCII ones: staff glue English to Chinese
+    ("新的PO有哪些", "main仓"), and a Chinese character ends an English word."""
+    return re.compile("|".join(f"(?a:{pattern})" for pattern in patterns))
 
 
 HELP = re.compile(
@@ -122,10 +124,11 @@ POLITE_REQUEST = _any(
     r"^(please|pls|kindly)\b|^(can|could|would|will) (you|u)\b"
     r"(?! (check|show|tell|see|find|look|confirm|list))",
 )
+# A verb that starts the message orders it, unless 了/过 make it what was done ("reserve了多少").
 IMPERATIVE_START = _any(
-    r"^(预留|锁|留|占|报价|报个价|开个|开张|开一|建个|新建|创建)",
+    r"^(预留|锁|留|占|报价|报个价|开个|开张|开一|建个|新建|创建)(?![了过])",
     r"^(reserve|reserv|hold|allocate|earmark|put aside|set aside|quote|open|create|log|raise|"
-    r"file|new)\b",
+    r"file|new)\b(?!\s*[了过的])",
 )
 # Opening a ticket said in so many words ("开个单", "open a ticket"): an order even when the
 # complaint in it asks something ("客户问为什么不出光").
@@ -201,11 +204,12 @@ LOW_STOCK = _any(
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
     r"restock|short(age)?s?\b|top up|topped up|\bempty\b|"
     r"need(s)? to (be )?(order|bought|buy|purchase)|should (we )?(order|buy)|have to order|"
-    r"running out|run out",
+    r"running out|run out|ran out|out of anything|out of any\b",
 )
 ZERO_STOCK = _any(
     r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|0库存",
-    r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b",
+    r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b|out of anything|"
+    r"\bran out\b|\brun out of\b",
 )
 # A ticket asked about, not one to open: "any open tickets", "开着的单有哪些".
 TICKET_READ = _any(
@@ -214,7 +218,7 @@ TICKET_READ = _any(
     r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
-    r"采购|到货|来货|进货|供应商|交期|到了没|到没到",
+    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途",
     r"come in\b|next delivery|delivery of",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
     PURCHASE_WHEN.pattern,
@@ -248,7 +252,7 @@ FIND = _any(
     r"(?<!还)有没有(?!货)|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|"
     r"单价|资料|报价多少|报价是多少|报多少|什么价|啥价|多少一[台个套片只]|一[台个套片只]多少",
     # "What is X" and its attributes want the product card, not the stock list.
-    r"是什么|是啥|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
+    r"是什么|是啥|是个啥|是个什么|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
     r"\bproducts?\b|\bcatalog|\blist price\b|\bused for\b|\bwhat (is|are) (it|they) for\b|"
@@ -268,8 +272,10 @@ NO_CUSTOMER = re.compile(
 # The generic "what is …": a product question only when it names a product.
 WHAT_IS = re.compile(
     r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|\bwhats\b|\bwat is\b|"
-    r"^wh?at\b(?! about)|^wh?at'?s\b|是什么|是啥"
+    r"^wh?at\b(?! about)|^wh?at'?s\b|是什么|是啥|是个啥|是个什么"
 )
+# Every item of a kind asked for at once ("喷嘴都有多少", "all the nozzles").
+EVERY_ONE = _any(r"都有|都是|所有|全部|各种|每种|每个|都多少", r"\ball\b|\bevery\b|\beach\b")
 # What may stand around a warehouse asked about alone ("深圳仓那边呢", "and in the van").
 PLACE_FILLER = _any(
     r"那边|这边|那里|这里|那儿|里面|里|上面|上|仓库|仓|库|那|这|呢|吧|怎么样|情况|如何|现在|目前",
@@ -485,6 +491,8 @@ class RuleBrain:
                     updates.update(remember(Understanding("tool", tool, params)))
                 if result.ok:
                     updates.update(remember_result(result.tool, result.data))
+                    shown = listed_in_result(result.tool, result.data)
+                    updates["named"] = {**shown, **(updates.get("named") or {})}
             answers = [replies.render_result(r, turn.language) for r in results]
             return BrainReply(
                 text="\n".join([*understanding.notes, "\n\n".join(answers)]),
@@ -673,6 +681,17 @@ def remember_result(tool: str, data: dict[str, Any]) -> dict[str, Any]:
     return {memory: rows[0][field] for field, memory in fields.items() if rows[0].get(field)}
 
 
+def listed_in_result(tool: str, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """The records a result listed, in order, for "the first one's machine" next turn."""
+    if tool not in RESULT_SUBJECTS:
+        return {}
+    key, fields = RESULT_SUBJECTS[tool]
+    rows = data.get(key) or []
+    if len(rows) < 2:
+        return {}
+    return {memory: [row.get(field) for row in rows] for field, memory in fields.items()}
+
+
 def remember(understanding: Understanding) -> dict[str, Any]:
     """What a follow-up may refer back to: the records this request named."""
     params = understanding.params
@@ -795,11 +814,12 @@ class _Parser:
 
     def stock_parts(self) -> list[dict[str, Any]]:
         """The items listed together in a stock question, each as the tool takes it: a word
-        that fits several items of one kind ("切割头和喷嘴在深圳仓各剩多少") is all of that
-        kind; one that fits items of several kinds is asked back."""
+        that fits several items of one kind ("切割头和喷嘴在深圳仓各剩多少", "备件仓喷嘴都有
+        多少") is all of that kind; one that fits items of several kinds is asked back."""
         parts = []
         groups = self.joined(self.item_groups())
-        for group in groups if len(groups) > 1 else []:
+        every_one = len(groups) == 1 and len(groups[0].values) > 1 and self.has(EVERY_ONE)
+        for group in groups if len(groups) > 1 or every_one else []:
             if len(group.values) == 1:
                 parts.append({"item": group.values[0]})
                 continue
@@ -1014,6 +1034,10 @@ class _Parser:
             if words.search(self.rest):
                 found = found.filter(category=category)
                 break
+        else:
+            kind = self.kind_talked_about()
+            if kind:
+                found = found.filter(category=kind)  # "6000W那个" right after the chillers
         of_power = re.compile(rf"(?<![\d.]){re.escape(kilowatts)}kw")
         skus = [
             sku
@@ -1023,6 +1047,17 @@ class _Parser:
         if not skus:
             return None
         return Mention(match.group(0), "item", skus, match.start(), match.end())
+
+    def kind_talked_about(self) -> str | None:
+        """The category of the item the conversation is about, for a follow-up that names
+        only a size or power ("6000W那个在哪个仓" after "冷水机库存")."""
+        if not (self.context.get("item") and (FOLLOW_UP.search(self.plain) or self.points_back())):
+            return None
+        item = self.vocabulary.items([self.context["item"]]).get(self.context["item"])
+        return item.category if item and item.category != "other" else None
+
+    def points_back(self) -> bool:
+        return bool(re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|\bone\b", self.rest))
 
     def warehouse(self) -> str | None:
         found = [m for m in self.entities.of("warehouse")]
@@ -1052,6 +1087,15 @@ class _Parser:
             candidates,
             tool=tool,
         )
+
+    def machine_talked_about(self) -> str | None:
+        """The machine of the last question, for one that names no record of its own
+        ("LX20260002 保修到哪天" then "有没有开着的服务单")."""
+        if self.entities.mentions or self.has(MY_WORK):
+            return None
+        if "serial_no" not in (self.context.get("last_params") or {}):
+            return None
+        return self.context.get("serial_no")
 
     def means_tickets(self) -> bool:
         """Whether a bare "单" ("这个客户还有别的单吗") is a service ticket: for one who sees
@@ -1151,7 +1195,7 @@ class _Parser:
         if e.serials:
             return self.by_serial()
         if self.has(WARRANTY):
-            serial = self.context.get("serial_no")
+            serial = self.earlier("serial_no") or self.context.get("serial_no")
             product = self.product_named()
             if product and (self.has(WARRANTY_TERM) or not serial):
                 return self.tool("find_product", query=product)  # the product's warranty
@@ -1178,7 +1222,7 @@ class _Parser:
             return self.tool(mine)
         if self.has(SERVICE) and not self.has(STOCK_STRONG):
             open_only = self.has(OPEN_ONLY)
-            serial = self.earlier("serial_no")
+            serial = self.earlier("serial_no") or self.machine_talked_about()
             if serial:
                 return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
             customer = self.customer("service_ticket_status") or self.earlier("customer")

@@ -653,3 +653,36 @@ def test_a_quote_for_a_customer_not_named_asks_which_customer():
 )
 def test_an_items_use_its_wait_and_its_stock_right_after_it(user, turns, call):
     assert made(ask(user, *turns)) == [call]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "call"),
+    [
+        (
+            "wh1",
+            ["备件仓喷嘴都有多少"],
+            ("check_inventory_stock", {"category": "nozzle", "warehouse": "spare"}),
+        ),
+        ("svc1", ["SN-CAP 是个啥"], ("find_product", {"query": "SN-CAP"})),
+        ("prod1", ["are we out of anything"], ("low_stock_report", {"mode": "zero"})),
+        ("wh1", ["陶瓷环在途多少"], ("purchase_order_status", {"item": "CR-32"})),
+        ("wh1", ["新的PO有哪些"], ("purchase_order_status", {})),
+        (
+            "wh1",
+            ["冷水机库存", "6000W那个在哪个仓"],
+            ("check_inventory_stock", {"item": "CHL-6000"}),
+        ),
+        (
+            "svc1",
+            ["LX20260002 保修到哪天", "有没有开着的服务单"],
+            ("service_ticket_status", {"serial_no": "LX20260002", "open_only": True}),
+        ),
+        (
+            "svc1",
+            ["tickets for Hengtong", "the first one's machine still under warranty?"],
+            ("machine_warranty_lookup", {"serial_no": "LX20260001"}),
+        ),
+    ],
+)
+def test_the_kind_the_machine_and_the_list_of_the_last_answer_carry_over(user, turns, call):
+    assert made(ask(user, *turns)) == [call]
