@@ -19,9 +19,9 @@ CLAUSE_BREAK = re.compile(
     r"(?<=\s)还有(?![多少几没吗货库剩的个])|"
     # "和他们的订单": the second clause points back to the first one's record.
     r"(?:和|跟|还有)(?=他们|他家|它的|这家|那家|该客户)|"
-    r"\balso\b|\bplus\b|\bthen\b|"
-    r"\band (?=(?:where|what|when|which|who|how|is|are|was|were|do|does|did|has|have|can|could|"
-    r"check|show|tell|reserve|hold|quote|open|list|give|their|its|his|her|any|status)\b))\s*"
+    # Any "and" may join two questions; a list ("NZ-S1.5 and CR-32 in spare") stays one
+    # because its clauses read alone explain no more than the whole.
+    r"\balso\b|\bplus\b|\bthen\b|\band\b)\s*"
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -424,6 +424,7 @@ STATUS_ASKED = _any(
 )
 CLAUSE_ASKS = (
     *INTENTS, STOCK, WAREHOUSE_LIST, TICKET_READ, PURCHASE_WHEN, MY_WORK, STATUS_ASKED, ADVICE,
+    QUESTION,
 )  # fmt: skip
 RECORD_CODE = re.compile(
     r"(?<![a-z0-9])(?:[a-z]{1,4}-?\d[a-z0-9.]*(?:-[a-z0-9.]+)*|l ?x\s*\d{8})(?![a-z0-9])"
