@@ -88,8 +88,8 @@ GREETING = re.compile(
     r"(bot|助手|小助手)?[\s,，!！~～.。?？呀啊啦]*$"
 )
 THANKS = re.compile(
-    r"^(好的|ok|okay|嗯|收到)?[\s,，]*"
-    r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|thx|thanks|thank you|ty|cheers)"
+    r"^(好的|ok|okay|嗯|收到|行|好|明白|了解|今天|今天也|这次)?[\s,，]*"
+    r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|辛苦啦|辛苦你了|辛苦|thx|thanks|thank you|ty|cheers)"
     r"[\s\w,，!！~～.。]*$"
 )
 FOLLOW_UP = re.compile(r"^(那|那么|还有|再看看|再查|and|what about|how about|then|also)|呢")
@@ -111,6 +111,12 @@ RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
     r"(锁|占)\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)",
     r"\breserve|\breserv\b|\ballocate|(?<!on )\bhold\b|\bearmark|\b(put|set|keep) aside",
+)
+# A quote spoken of as a document ("上周金鹭的报价", "金鹭的报价单"): a read.
+QUOTE_AS_DOCUMENT = _any(
+    r"的报价(?!\s*[一两二三四五六七八九十\d])|(?<![出做开建拉来个份张])报价单|上周|上个?月|本月|"
+    r"这个?月|今年|去年|昨天",
+    r"\b(last|this) (week|month|year)'?s?\b|\bquotes\b",
 )
 # A question, not an order: a write needs an imperative (orders_a_write).
 QUESTION = _any(
@@ -243,7 +249,7 @@ SERVICE = _any(
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
-    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价",
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
 CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
@@ -253,12 +259,14 @@ FIND = _any(
     r"单价|资料|报价多少|报价是多少|报多少|什么价|啥价|多少一[台个套片只]|一[台个套片只]多少",
     # "What is X" and its attributes want the product card, not the stock list.
     r"是什么|是啥|是个啥|是个什么|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
-    r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干",
+    r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干|幅面|多大|多长|多宽|"
+    r"多厚|多粗|行程",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
     r"\bproducts?\b|\bcatalog|\blist price\b|\bused for\b|\bwhat (is|are) (it|they) for\b|"
     r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|"
     r"\bwhats\b|\bwat is\b|^wh?at\b(?! about)|tell me about|"
-    r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b|"
+    r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b|\bhow big\b|"
+    r"\bbed size|working area|\bsize of\b|"
     # "how much is the 12kw source" asks its price; "how much is left" its stock.
     r"\bhow much (?:is|are|does|do|would)\b(?!.*\b(?:left|in stock|available|remaining)\b)",
 )
@@ -1188,7 +1196,7 @@ class _Parser:
             return self.open_ticket()
         if self.has(RESERVE) and not self.has(RESERVED_QUESTION) and self.orders_a_write():
             return self.reserve()
-        if self.has(QUOTE) and self.orders_a_write():
+        if self.has(QUOTE) and self.orders_a_write() and not self.has(QUOTE_AS_DOCUMENT):
             return self.quote()
         by_number = self.by_number()
         if by_number:

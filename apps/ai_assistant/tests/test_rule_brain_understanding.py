@@ -686,3 +686,27 @@ def test_an_items_use_its_wait_and_its_stock_right_after_it(user, turns, call):
 )
 def test_the_kind_the_machine_and_the_list_of_the_last_answer_carry_over(user, turns, call):
     assert made(ask(user, *turns)) == [call]
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "expected"),
+    [
+        ("sales1", "万瓦切割机的幅面多大", [("find_product", {"query": "LC-4020-12KW"})]),
+        (
+            "sales2",
+            "上周金鹭的报价",
+            [("sales_order_status", {"customer": "C020", "period": "last_week"})],
+        ),
+        ("wh1", "今天辛苦啦 谢谢", []),
+    ],
+)
+def test_a_size_a_quote_spoken_of_and_thanks_with_a_greeting(user, text, expected):
+    outcome = ask(user, text)
+    assert made(outcome) == expected
+
+
+def test_a_quote_made_as_a_document_is_still_a_quote():
+    outcome = ask("sales1", "恒通要100个保护镜和50个陶瓷环，出个报价单")
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [
+        ("create_sales_quote", "staged")
+    ]
