@@ -703,6 +703,7 @@ def test_the_kind_the_machine_and_the_list_of_the_last_answer_carry_over(user, t
 def test_a_size_a_quote_spoken_of_and_thanks_with_a_greeting(user, text, expected):
     outcome = ask(user, text)
     assert made(outcome) == expected
+    assert outcome.kind == ("tool" if expected else "thanks")
 
 
 def test_a_quote_made_as_a_document_is_still_a_quote():
