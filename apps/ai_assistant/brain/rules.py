@@ -164,7 +164,7 @@ PURCHASE_WHEN = _any(
 )
 # One's own work: a service engineer's tickets, a salesperson's orders.
 MY_WORK = _any(
-    r"我的单|我手上|我负责的|我跟的", r"\bmy (open )?(tickets|jobs|orders)\b|on my plate"
+    r"我的单|我手上|我负责的|我跟的", r"\bmy (open )?(tickets?|jobs?|orders?)\b|on my plate"
 )
 POWER_ASKED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)kw")
 POWER_NOUNS = [
@@ -282,6 +282,11 @@ WHAT_IS = re.compile(
     r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|\bwhats\b|\bwat is\b|"
     r"^wh?at\b(?! about)|^wh?at'?s\b|是什么|是啥|是个啥|是个什么"
 )
+# Every open purchase order asked for, not the last item's ("在途的采购单有哪些").
+EVERY_ORDER = _any(
+    r"有哪些|有什么|都有|所有|全部|清单|列一下|列出",
+    r"\b(open|all|any|every|list)\b.{0,12}\b(purchase orders?|pos?)\b|\blist\b",
+)
 # Every item of a kind asked for at once ("喷嘴都有多少", "all the nozzles").
 EVERY_ONE = _any(r"都有|都是|所有|全部|各种|每种|每个|都多少", r"\ball\b|\bevery\b|\beach\b")
 # What may stand around a warehouse asked about alone ("深圳仓那边呢", "and in the van").
@@ -304,7 +309,7 @@ STOCK = _any(
 )
 WAREHOUSE_LIST = _any(
     r"有哪些|有什么|都有啥|都有什么|清单|明细|所有|全部",
-    r"\blist\b|what's in|what is in|everything",
+    r"\blist\b|what's in|what is in|\bwhat in\b|everything",
 )
 URGENT = _any(
     # "急" standing alone ("切割头撞了 开单 急") is a flag; "比较急" is only high.
@@ -1676,7 +1681,7 @@ class _Parser:
         item = self.item(True, "purchase_order_status", {})
         if item:
             return self.tool("purchase_order_status", item=item)
-        follows_item = self.context.get("last_tool") in ITEM_TOOLS
+        follows_item = self.context.get("last_tool") in ITEM_TOOLS and not self.has(EVERY_ORDER)
         if self.context.get("item") and (FOLLOW_UP.search(self.plain) or follows_item):
             return self.tool("purchase_order_status", item=self.context["item"])
         return self.tool("purchase_order_status")
@@ -1689,6 +1694,10 @@ class _Parser:
             return None
         if self.has(STOCK) and last_tool != "check_inventory_stock":
             return None
+        if self.has(FIND) and not self.asks_availability_of_one() and last_tool != "find_product":
+            return None  # "LS-RC-3000 是什么" after a stock question asks what it is
+        if self.has(WAREHOUSE_LIST) or self.stock_parts():
+            return None  # "备件仓都有啥": the warehouse's list, not the last item in it
         slots = declared.slots
         params = dict(self.context.get("last_params") or {})
         changed = False

@@ -711,3 +711,35 @@ def test_a_quote_made_as_a_document_is_still_a_quote():
     assert [(tool, status) for tool, _params, status in outcome.calls] == [
         ("create_sales_quote", "staged")
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "call"),
+    [
+        (
+            "sales1",
+            ["NZ-S1.5 库存", "LS-RC-3000 是什么"],
+            ("find_product", {"query": "LS-RC-3000"}),
+        ),
+        (
+            "wh1",
+            ["NZ-S1.5 库存", "备件仓都有啥"],
+            ("check_inventory_stock", {"warehouse": "spare"}),
+        ),
+        (
+            "wh1",
+            ["NZ-S1.5 库存", "whats in the spare parts warehouse"],
+            ("check_inventory_stock", {"warehouse": "spare"}),
+        ),
+        ("wh1", ["NZ-S1.5 库存", "在途的采购单有哪些"], ("purchase_order_status", {})),
+        ("wh1", ["NZ-S1.5 库存", "open purchase orders"], ("purchase_order_status", {})),
+        (
+            "wh1",
+            ["NZ-S1.5 库存", "备件仓喷嘴都有多少"],
+            ("check_inventory_stock", {"category": "nozzle", "warehouse": "spare"}),
+        ),
+        ("svc1", ["LX20260001 保修", "my open tickets"], ("service_ticket_status", {})),
+    ],
+)
+def test_a_new_question_after_another_is_not_taken_for_a_follow_up_of_it(user, turns, call):
+    assert made(ask(user, *turns)) == [call]
