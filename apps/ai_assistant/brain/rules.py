@@ -125,10 +125,22 @@ QUESTION = _any(
     r"^(is|are|was|were|do|does|did|has|have|had|any|how|what|whats|what's|which|when|where|"
     r"who|whose)\b|\?$",
 )
+# A polite request to do something ("帮我预留", "能不能给LX…开个单", "can you quote"): an
+# order even with 吗 or a question mark. Politeness around a question keeps it a question.
+WRITE_VERB = r"(预留|锁|留|占|报价|报个价|出个价|开个|开张|开一|建个|新建|创建|报个修)(?![了过])"
 POLITE_REQUEST = _any(
-    r"^(请|麻烦|帮忙|帮我|给我|能不能|能否|可不可以|可以|你能)(?!问|看|查)|帮我(?!看|查|问|瞧|找)",
-    r"^(please|pls|kindly)\b|^(can|could|would|will) (you|u)\b"
-    r"(?! (check|show|tell|see|find|look|confirm|list))",
+    rf"(帮我|帮忙|给我|能不能|能否|可不可以|可以|你能|麻烦你?)[^,，?？看查问瞧找]{{0,16}}{WRITE_VERB}",
+    r"^(can|could|would|will) (you|u)\b(?! (check|show|tell|see|find|look|confirm|list))"
+    r".{0,12}\b(reserve|reserv|hold|allocate|quote|open|create|log|raise|file|put aside|"
+    r"set aside)\b",
+)
+# Words of courtesy around a request, which ask nothing ("pls …", "麻烦 …", "…，谢谢").
+COURTESY_BEFORE = re.compile(
+    r"^\s*(?:pls|plz|please|kindly|麻烦你?|请问|劳驾)(?:\s+|\s*[,，]\s*|(?=[^a-z]))"
+)
+COURTESY_AFTER = re.compile(
+    r"[\s,，]*(?:谢谢|多谢|谢啦|谢了|(?<![a-z])(?:thanks|thank you|thx|ty|pls|please))"
+    r"[\s!！.。~～]*$"
 )
 # A verb that starts the message orders it, unless 了/过 make it what was done ("reserve了多少").
 IMPERATIVE_START = _any(
@@ -531,7 +543,7 @@ class RuleBrain:
     def _parse(
         self, text: str, language: str, context: dict[str, Any], tools: list | None
     ) -> tuple[Understanding, dict[str, Any]]:
-        text = respelled(text, KEYWORDS)
+        text = without_courtesy(respelled(text, KEYWORDS))
         plain = normalize(text)
         if not plain:
             return Understanding("unknown"), {}
@@ -612,6 +624,12 @@ class RuleBrain:
             }
         clarify = Understanding("clarify", question=ask.question, candidates=ask.candidates)
         return clarify, updates
+
+
+def without_courtesy(text: str) -> str:
+    """The request without the courtesy around it, unless courtesy is all it says."""
+    bare = COURTESY_AFTER.sub("", COURTESY_BEFORE.sub("", text))
+    return bare if bare.strip() else text
 
 
 def _known_word(word: str) -> bool:

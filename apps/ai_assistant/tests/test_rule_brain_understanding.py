@@ -743,3 +743,38 @@ def test_a_quote_made_as_a_document_is_still_a_quote():
 )
 def test_a_new_question_after_another_is_not_taken_for_a_follow_up_of_it(user, turns, call):
     assert made(ask(user, *turns)) == [call]
+
+
+# --- courtesy around a request changes nothing ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "kind_of_answer"),
+    [
+        ("svc1", ["麻烦 LX20250012 以前报修过吗"], ("service_ticket_status", "success")),
+        ("sales2", ["pls did we already quote Jinlu"], ("sales_order_status", "success")),
+        ("sales1", ["pls what's CHL-6000"], ("find_product", "success")),
+        ("wh1", ["reserved qty of NZ-S1.5 in main?, thanks"], ("check_inventory_stock", "success")),
+        ("wh1", ["喷嘴还有多少", "第三个，谢谢"], ("check_inventory_stock", "success")),
+        (
+            "svc1",
+            ["pls create ticket LX20260002 welding seam black, high priority"],
+            ("open_service_ticket", "staged"),
+        ),
+        ("sales1", ["麻烦帮我预留5个保护镜 主仓"], ("reserve_stock", "staged")),
+    ],
+)
+def test_courtesy_around_a_request_changes_nothing(user, turns, kind_of_answer):
+    outcome = ask(user, *turns)
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [kind_of_answer]
+
+
+def test_a_word_ending_like_a_courtesy_keeps_its_ending():
+    outcome = ask("svc1", "create ticket LX20260002 welding seam black, high priority")
+    assert outcome.calls[0][1]["complaint"] == "welding seam black"
+    assert outcome.calls[0][1]["priority"] == "high"
+
+
+def test_thanks_alone_is_still_thanks():
+    outcome = ask("sales1", "谢谢")
+    assert outcome.kind == "thanks" and not outcome.calls
