@@ -16,7 +16,9 @@ from collections.abc import Callable
 CLAUSE_BREAK = re.compile(
     r"\s*(?:[,;?!。！？，；\n]+|另外|顺便|同时|然后|以及|并且|再帮我|再帮忙|再查一下|再看一下|"
     # "还有" starts a clause ("…，还有6千瓦激光器的采购"), unless it asks for what is left.
-    r"(?<=\s)还有(?![多少几没吗货库剩的个])|"
+    r"还有(?![多少几没吗货库剩的个])|"
+    # A question ends with 吗, 呢 or 是什么 even when the next one follows without a space.
+    r"(?<=[吗呢])(?=\S)|(?<=是什么)(?=[^\s的?])|"
     # "和他们的订单": the second clause points back to the first one's record.
     r"(?:和|跟|还有)(?=他们|他家|它的|这家|那家|该客户)|"
     # Any "and" may join two questions; a list ("NZ-S1.5 and CR-32 in spare") stays one

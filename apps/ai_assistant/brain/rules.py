@@ -51,7 +51,7 @@ ORDINAL = re.compile(
 )
 # What may stand around a place answering an ask-back: "第三个", "the second one please".
 CHOICE_BY_PLACE = re.compile(
-    r"[\s,，.。!！]*(那|就|要|选|是)?[\s]*(吧|的|那个|这个|one|please|pls|i mean)?[\s,，.。!！]*"
+    r"[\s,，.。!！?]*(那|就|要|选|是)?[\s]*(吧|的|那个|这个|one|please|pls|i mean)?[\s,，.。!！?]*"
 )
 ORDINALS = {
     "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
@@ -252,6 +252,8 @@ PRODUCTION_NAMED = _any(
     r"production|work order|manufactur|assembl|\bbuil[dt]",
 )
 PRODUCTION_TICKET = re.compile(r"工单")
+# Tickets asked about as still open ("开着的单").
+TICKET_READ_OPEN = re.compile(r"开着的|没关的|没结的|未结的")
 # A "单" that may be any document ("别的单", "单子").
 GENERIC_DOCUMENT = re.compile(r"单子|的单(?![号据])|张单|别的单|几单")
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
@@ -342,6 +344,11 @@ CATEGORY_WORDS = [
         ),
     ),
 ]
+# A priority or a plea said inside a complaint's words.
+PRIORITY_SAID = re.compile(
+    r"(优先级\s*(高|低|中|普通)|(高|低)优先级|帮忙|帮我)(?=[\u4e00-\u9fff]|$)|"
+    r"(?<=[\u4e00-\u9fff])急$"
+)
 # Words around a complaint that are not part of it.
 TICKET_NOISE = [
     OPEN_TICKET,
@@ -349,7 +356,7 @@ TICKET_NOISE = [
         r"^(请|麻烦|帮忙|帮我|给我|帮|替|你|能不能|能否|可不可以|可以|能)+",
         r"^(please|pls|can you|could you)\s+",
     ),
-    re.compile(r"^(给|为|对|的|这台机器|这台机|这台|客户(说|反映|反馈|那边说))+"),
+    re.compile(r"^(给|为|对|的|它|这台机器|这台机|这台|客户(说|反映|反馈|那边说))+"),
     re.compile(r"^客户\s+"),
     re.compile(r"^((for )?the (first|second|third|fourth|last) one|第[一二三四五\d]个|最后一个)"),
     re.compile(r"^((for|on|the|machine|serial|sn|s/n|number)\b|no\.)\s*", re.I),
@@ -1120,6 +1127,20 @@ class _Parser:
             tool=tool,
         )
 
+    def tickets(self) -> Understanding:
+        """The service tickets asked about: of the machine or customer named or talked
+        about, else one's own."""
+        open_only = self.has(OPEN_ONLY) or bool(TICKET_READ_OPEN.search(self.plain))
+        serial = None
+        if not self.has(CUSTOMER):  # "这个客户还有别的单吗": the customer's, not the machine's
+            serial = self.earlier("serial_no") or self.machine_talked_about()
+        if serial:
+            return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
+        customer = self.customer("service_ticket_status") or self.earlier("customer")
+        # Without a machine or customer the tool lists one's own open tickets anyway.
+        open_only = open_only and bool(customer)
+        return self.tool("service_ticket_status", customer=customer, open_only=open_only)
+
     def machine_talked_about(self) -> str | None:
         """The machine of the last question, for one that names no record of its own
         ("LX20260002 保修到哪天" then "有没有开着的服务单")."""
@@ -1253,20 +1274,12 @@ class _Parser:
                 mine = "sales_order_status"
             return self.tool(mine)
         if self.has(SERVICE) and not self.has(STOCK_STRONG):
-            open_only = self.has(OPEN_ONLY)
-            serial = self.earlier("serial_no") or self.machine_talked_about()
-            if serial:
-                return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
-            customer = self.customer("service_ticket_status") or self.earlier("customer")
-            # Without a machine or customer the tool lists one's own open tickets anyway.
-            open_only = open_only and bool(customer)
-            return self.tool("service_ticket_status", customer=customer, open_only=open_only)
+            return self.tickets()
         if self.has(SALES) and self.entities.of("supplier") and not self.entities.of("customer"):
             return self.purchase()  # "光韵的单子到哪了": a supplier's orders are purchases
         asks_sales = self.has(SALES) and not self.has(STOCK_STRONG)
         if asks_sales and self.means_tickets():
-            customer = self.customer("service_ticket_status") or self.earlier("customer")
-            return self.tool("service_ticket_status", customer=customer)
+            return self.tickets()
         if asks_sales or self.has(CUSTOMER):
             customer = self.customer("sales_order_status" if asks_sales else "customer_lookup")
         else:
@@ -1417,7 +1430,7 @@ class _Parser:
         choices = self.context.get("choices") or []
         if not choices:
             return None
-        match = re.fullmatch(r"(?:第)?\s*(\d{1,2})\s*(?:个|号)?", self.plain)
+        match = re.fullmatch(r"(?:第)?\s*(\d{1,2})\s*(?:个|号)?\s*[?.。!！]?", self.plain)
         if match:
             index = int(match.group(1)) - 1
         elif CHOICE_BY_PLACE.fullmatch(ORDINAL.sub(" ", self.plain)):
@@ -1536,6 +1549,7 @@ class _Parser:
     def complaint(self) -> str:
         """The problem as the user put it, without the request around it."""
         text = re.sub(r"\s+", " ", normalize_keep_case(self.original))
+        text = PRIORITY_SAID.sub(" ", text)  # "打标不清楚帮忙开单优先级高": not the complaint
         text = re.sub(r"(?<![A-Za-z0-9])[Ll] ?[Xx]\s*-?\s*\d{4}\s?\d{4}(?!\d)", " ", text)
         for serial in self.entities.serials:
             text = re.sub(re.escape(serial), " ", text, flags=re.IGNORECASE)

@@ -778,3 +778,42 @@ def test_a_word_ending_like_a_courtesy_keeps_its_ending():
 def test_thanks_alone_is_still_thanks():
     outcome = ask("sales1", "谢谢")
     assert outcome.kind == "thanks" and not outcome.calls
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "calls"),
+    [
+        (
+            "svc1",
+            "LX20260001 还在保吗有没有开着的单",
+            [
+                ("machine_warranty_lookup", {"serial_no": "LX20260001"}),
+                ("service_ticket_status", {"serial_no": "LX20260001", "open_only": True}),
+            ],
+        ),
+        (
+            "sales1",
+            "LS-RC-3000 是什么主仓有几个",
+            [
+                ("find_product", {"query": "LS-RC-3000"}),
+                ("check_inventory_stock", {"item": "LS-RC-3000", "warehouse": "main"}),
+            ],
+        ),
+        (
+            "svc1",
+            "LX20250003 保修还有东方电梯的客户信息",
+            [
+                ("machine_warranty_lookup", {"serial_no": "LX20250003"}),
+                ("customer_lookup", {"query": "C006"}),
+            ],
+        ),
+    ],
+)
+def test_questions_written_without_a_space_between_them_are_each_answered(user, text, calls):
+    assert made(ask(user, text)) == calls
+
+
+def test_a_priority_and_a_plea_inside_a_complaint_are_not_the_complaint():
+    outcome = ask("svc1", "LX20250012 打标不清楚帮忙开单优先级高")
+    assert outcome.calls[0][1]["complaint"] == "打标不清楚"
+    assert outcome.calls[0][1]["priority"] == "high"
