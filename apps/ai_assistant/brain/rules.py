@@ -110,7 +110,8 @@ OPEN_TICKET = _any(
 RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
     r"(锁|占)\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)",
-    r"\breserve|\breserv\b|\ballocate|(?<!on )\bhold\b|\bearmark|\b(put|set|keep) aside",
+    r"\breserve|\breserv\b|\ballocate|(?<!on )\bhold\b|\bearmark|"
+    r"\b(put|set|keep)\b.{0,30}\baside\b",
 )
 # A quote spoken of as a document ("上周金鹭的报价", "金鹭的报价单"): a read.
 QUOTE_AS_DOCUMENT = _any(
@@ -147,6 +148,10 @@ IMPERATIVE_START = _any(
     r"^(预留|锁|留|占|报价|报个价|开个|开张|开一|建个|新建|创建)(?![了过])",
     r"^(reserve|reserv|hold|allocate|earmark|put aside|set aside|quote|open|create|log|raise|"
     r"file|new)\b(?!\s*[了过的])",
+)
+# An English question by its first word: never an order, whatever verb follows.
+ASKED_IN_ENGLISH = re.compile(
+    r"^(did|does|do|has|have|had|is|are|was|were|who|when|which|whether|any)\b"
 )
 # Opening a ticket said in so many words ("开个单", "open a ticket"): an order even when the
 # complaint in it asks something ("客户问为什么不出光").
@@ -222,10 +227,10 @@ LOW_STOCK = _any(
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
     r"restock|short(age)?s?\b|top up|topped up|\bempty\b|"
     r"need(s)? to (be )?(order|bought|buy|purchase)|should (we )?(order|buy)|have to order|"
-    r"running out|run out|ran out|out of anything|out of any\b",
+    r"running out|run out|ran out|out of anything|out of any\b|\bat zero\b",
 )
 ZERO_STOCK = _any(
-    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|0库存",
+    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存",
     r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b|out of anything|"
     r"\bran out\b|\brun out of\b",
 )
@@ -236,8 +241,8 @@ TICKET_READ = _any(
     r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
-    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途",
-    r"come in\b|next delivery|delivery of",
+    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途|订了|订购了|下了?采购",
+    r"come in\b|next delivery|delivery of|\bcoming\b|\bordered\b",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
     PURCHASE_WHEN.pattern,
 )
@@ -263,7 +268,8 @@ SERVICE = _any(
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
-    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价",
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?[几一两三\d]*单|"
+    r"[那这该]单",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
 CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
@@ -392,8 +398,10 @@ DOCUMENT_PREFIX = {
     "work_order": "WO",
     "service_ticket": "ST",
 }
-STOCK_STRONG = re.compile(r"库存|存货|现货|有货|\bstock|inventory|how many|on hand")
+# "锁库存" is a reservation's word, not a stock question's.
+STOCK_STRONG = re.compile(r"(?<![锁留占])库存|存货|现货|有货|\bstock|inventory|how many|on hand")
 NUMBER = re.compile(r"(?<![a-z0-9.\-])[a-z]?(\d+(?:\.\d+)?)(?![\d])")
+SKU_FRAGMENT = re.compile(r"(?<![a-z0-9.\-])([a-z]\d+(?:\.\d+)?)(?![\d])")
 # Questions the ERP cannot answer ("激光器不出光怎么办"): not a stock query for the item named.
 ADVICE = _any(r"怎么办|怎么修|怎么处理|如何|为什么|为啥|怎么回事", r"how (to|do i|can i)|\bwhy\b")
 BARE_QTY = re.compile(r"(?<![a-z0-9.\-])(\d+)\s*$")
@@ -432,7 +440,8 @@ PERIODS = [
 ]
 OPEN_ONLY = _any(
     r"未关|没关|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
-    r"\bopen\b|unresolved|outstanding|pending|not (yet )?(closed|resolved|done)|in progress",
+    r"\bopen\b(?! (a|an|the|one)\b)|unresolved|outstanding|pending|"
+    r"not (yet )?(closed|resolved|done)|in progress",
 )
 # Words that ask something of their own: a message with none of them after a request is a
 # follow-up of that request ("LX20260032 呢").
@@ -995,6 +1004,15 @@ class _Parser:
             kept = [sku for sku in skus if self.has_number(text_of.get(sku, ""), number)]
             if kept:
                 skus = kept
+        # A number written as in the SKU ("D2.0" of NZ-D2.0, "F150") narrows further.
+        for fragment in SKU_FRAGMENT.findall(self.rest):
+            kept = [
+                sku
+                for sku in skus
+                if re.search(rf"(?<![a-z0-9]){re.escape(fragment)}(?!\d)", sku.lower())
+            ]
+            if kept:
+                skus = kept
         return skus
 
     def attached_numbers(self, group: Mention) -> list[str]:
@@ -1294,6 +1312,9 @@ class _Parser:
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
         if self.has(CUSTOMER) and not e.mentions:
+            earlier = self.earlier("customer")
+            if earlier:
+                return self.tool("customer_lookup", query=earlier)  # "their contact"
             query = self.leftover_words()
             if query:
                 return self.tool("customer_lookup", query=query)
@@ -1316,6 +1337,8 @@ class _Parser:
     def wants_ticket_opened(self) -> bool:
         if not OPEN_TICKET.search(self.rest_with_items) or TICKET_READ.search(self.plain):
             return False
+        if ASKED_IN_ENGLISH.search(self.plain):
+            return False  # "did someone open a ticket for LX20250003 already"
         return bool(TICKET_ORDERED.search(self.rest_with_items)) or self.orders_a_write()
 
     def asks_how_far_an_order_is(self) -> bool:
@@ -1354,6 +1377,7 @@ class _Parser:
             "ticket_no": e.first("ST"),
             "serial_no": self.entities.serials[0] if e.serials else None,
             "customer": self.customer(last_tool) if customers else None,
+            "supplier": self.supplier(prefer=True),
         }
         changed = {param: value for param, value in named_now.items() if value and param in params}
         if changed:

@@ -817,3 +817,56 @@ def test_a_priority_and_a_plea_inside_a_complaint_are_not_the_complaint():
     outcome = ask("svc1", "LX20250012 打标不清楚帮忙开单优先级高")
     assert outcome.calls[0][1]["complaint"] == "打标不清楚"
     assert outcome.calls[0][1]["priority"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "sales2",
+            ["Jinlu's orders and their contact"],
+            [
+                ("sales_order_status", {"customer": "C020"}),
+                ("customer_lookup", {"query": "C020"}),
+            ],
+        ),
+        ("sales1", ["永盛那单锁库存了没"], [("sales_order_status", {"customer": "C007"})]),
+        (
+            "svc1",
+            ["did someone open a ticket for LX20250003 already"],
+            [("service_ticket_status", {"serial_no": "LX20250003"})],
+        ),
+        ("wh1", ["主仓哪些快用完了"], [("low_stock_report", {"warehouse": "main"})]),
+        ("wh1", ["list everything that's at zero"], [("low_stock_report", {"mode": "zero"})]),
+        ("wh1", ["anything coming from Hanli?"], [("purchase_order_status", {"supplier": "S004"})]),
+        (
+            "prod1",
+            ["6000W激光器订了几台，什么时候到"],
+            [("purchase_order_status", {"item": "LS-MX-6000"})],
+        ),
+        (
+            "wh1",
+            ["PO-2026-0002 status", "and the other one from Guangyun?"],
+            [("purchase_order_status", {"supplier": "S003"})],
+        ),
+        (
+            "sales1",
+            ["今年恒通下了几单"],
+            [("sales_order_status", {"customer": "C001", "period": "this_year"})],
+        ),
+        (
+            "wh1",
+            ["nozzel D2.0 in spare"],
+            [("check_inventory_stock", {"item": "NZ-D2.0", "warehouse": "spare"})],
+        ),
+    ],
+)
+def test_a_fourth_look_at_the_same_classes(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+def test_a_reservation_put_aside_in_other_words_is_staged():
+    outcome = ask("wh1", "put 2 CR-28 aside")
+    assert outcome.calls == [
+        ("reserve_stock", {"item": "CR-28", "qty": "2", "warehouse": "spare"}, "staged")
+    ]
