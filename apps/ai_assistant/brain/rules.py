@@ -487,6 +487,9 @@ EVERYDAY_WORDS = {
     "think", "hello", "maybe", "really", "exactly", "already", "please", "sales", "model",
     "level", "letter",
 }  # fmt: skip
+# Tools whose records are crossed dimensions (an item in a warehouse): a follow-up keeps the
+# others. Any other tool's records are alternative subjects, one replacing another.
+CROSSED_SLOTS = frozenset({"check_inventory_stock", "low_stock_report"})
 # The words this brain's own rules react to: not distinctive enough to name another tool.
 GRAMMAR = (
     HELP, GREETING, THANKS, OPEN_TICKET, RESERVE, QUOTE, WARRANTY, LOW_STOCK, PURCHASE,
@@ -918,6 +921,9 @@ class _Parser:
         return found
 
     def tool(self, name: str, **params: Any) -> Understanding:
+        if params.get("item"):
+            # An item named now replaces the kind of item asked about before.
+            params.pop("category", None)
         return Understanding("tool", tool=name, params={k: v for k, v in params.items() if v})
 
     def ask(self, what: str, **partial: Any) -> Ask:
@@ -1755,7 +1761,13 @@ class _Parser:
         if self.has(WAREHOUSE_LIST) or self.stock_parts():
             return None  # "备件仓都有啥": the warehouse's list, not the last item in it
         slots = declared.slots
+        if not self.continues(declared):
+            return None
         params = dict(self.context.get("last_params") or {})
+        if last_tool not in CROSSED_SLOTS:
+            # A purchase order's po, item and supplier are each the subject: a new one
+            # replaces the old ("PO-2026-0003 到了没" then "聚焦镜的呢").
+            params = {key: value for key, value in params.items() if key not in slots}
         changed = False
         warehouse = self.warehouse()
         if warehouse and "warehouse" in slots:
@@ -1784,6 +1796,28 @@ class _Parser:
         if last_tool == "find_product":
             return None
         return self.tool(last_tool, **params)
+
+    def last_asked_about(self, item: str) -> bool:
+        """Whether the last request was about this one item (not a list of several)."""
+        if self.context.get("last_tool") not in ITEM_TOOLS:
+            return False
+        last = self.context.get("last_params") or {}
+        return item in (last.get("item"), last.get("query"))
+
+    def continues(self, declared: Any) -> bool:
+        """Whether the message goes on with the last request: it says so ("那…呢", "and
+        …?"), or names only records that request takes and asks nothing of its own
+        ("只看备件仓"). "CHL3000 主仓" after a purchase order names a warehouse no
+        purchase order takes; "protective windows in spare?" asks its own question."""
+        kinds = {mention.kind for mention in self.entities.mentions}
+        taken = set(declared.slots.values())
+        if "category" in declared.Params.model_fields and self.category_named():
+            taken.add("item")  # a kind of item: "only nozzles" after the low-stock report
+        if kinds - taken:
+            return False
+        if FOLLOW_UP.search(self.plain):
+            return True
+        return not any(words.search(self.rest) for words in CLAUSE_ASKS)
 
     def stock_or_find(self) -> Understanding:
         warehouse = self.warehouse()
@@ -1818,7 +1852,7 @@ class _Parser:
             return self.tool("check_inventory_stock", item=item, warehouse=warehouse)
         if warehouse:
             subject = self.context.get("item")
-            follows_item = subject and self.context.get("last_tool") in ITEM_TOOLS
+            follows_item = subject and self.last_asked_about(subject)
             if follows_item and not self.has(WAREHOUSE_LIST):
                 # "how many in spare" right after a question about one item: that item.
                 return self.tool("check_inventory_stock", item=subject, warehouse=warehouse)

@@ -870,3 +870,43 @@ def test_a_reservation_put_aside_in_other_words_is_staged():
     assert outcome.calls == [
         ("reserve_stock", {"item": "CR-28", "qty": "2", "warehouse": "spare"}, "staged")
     ]
+
+
+@pytest.mark.parametrize(
+    ("turns", "call"),
+    [
+        # A record the last request's tool does not take, or a question of its own.
+        (
+            ["PO-2026-0003 到了没", "3000W锐科激光器 备件仓有吗"],
+            ("check_inventory_stock", {"item": "LS-RC-3000", "warehouse": "spare"}),
+        ),
+        (
+            ["低于补货点的", "CHL3000 主仓"],
+            ("check_inventory_stock", {"item": "CHL-3000", "warehouse": "main"}),
+        ),
+        (
+            ["切割头和喷嘴在深圳仓各剩多少", "NZ-S1.5 库存"],
+            ("check_inventory_stock", {"item": "NZ-S1.5"}),
+        ),
+        (
+            ["切割头和喷嘴在深圳仓各剩多少", "stock in sz"],
+            ("check_inventory_stock", {"warehouse": "sz"}),
+        ),
+        # Going on with the last request: a new subject replaces the old one.
+        (
+            ["PO-2026-0003 到了没", "那聚焦镜的呢"],
+            ("purchase_order_status", {"item": "FL-D30-F125"}),
+        ),
+        (["哪些要补货了", "只看备件仓"], ("low_stock_report", {"warehouse": "spare"})),
+    ],
+)
+def test_a_follow_up_goes_on_with_the_last_request_only_when_it_says_nothing_else(turns, call):
+    assert made(ask("wh1", *turns)) == [call]
+
+
+def test_an_item_named_after_a_kind_replaces_the_kind():
+    outcome = ask("wh1", "切割头和喷嘴在深圳仓各剩多少", "is NZ-S1.5 in spare or van1")
+    assert made(outcome) == [
+        ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "spare"}),
+        ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "van1"}),
+    ]
