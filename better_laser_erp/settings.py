@@ -118,6 +118,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         config("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=config("DATABASE_CONN_MAX_AGE", default=60, cast=int),
+        # A kept connection is checked once before its first query in each request or task,
+        # so one PostgreSQL dropped (a restart) is replaced instead of failing that query.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
