@@ -74,8 +74,8 @@ TEXTS = {
     },
     # A file sent as its link: one line per language, the channel cannot tell which one.
     "file_too_large": {
-        "zh": "文件太大，无法通过{platform}直接发送（{size} MB，上限 {limit} MB），请用链接下载：",
-        "en": "The file is too large for {platform} ({size} MB, limit {limit} MB); "
+        "zh": "文件太大，无法通过{platform}直接发送（{size}，上限 {limit}），请用链接下载：",
+        "en": "The file is too large for {platform} ({size}, limit {limit}); "
         "download it from the link:",
     },
     "unknown_command": {

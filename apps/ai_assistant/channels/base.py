@@ -69,6 +69,8 @@ logger = logging.getLogger(__name__)
 # send instead); the file is larger than the platform takes (and there is no link).
 NO_FILE_MESSAGES = "no_file_messages"
 FILE_TOO_LARGE = "file_too_large"
+# ... and the file is smaller than the platform takes (an empty report is a bug upstream).
+FILE_TOO_SMALL = "file_too_small"
 MEBIBYTE = 1024 * 1024
 
 
@@ -140,6 +142,8 @@ class Channel:
     fetches_access_tokens: bool = False
     # The platform's limit for a file message; 0 = no file messages.
     max_file_bytes: int = 0
+    # The smallest file the platform takes (they refuse empty files; WeCom wants 5 bytes).
+    min_file_bytes: int = 1
 
     def api_base(self) -> str:
         """The platform API's base URL: this channel's setting (or environment variable),
@@ -248,13 +252,21 @@ class Channel:
         `max_file_bytes`; a larger file, one the platform refuses as too large, and every file
         on a platform without file messages go as a text with the caption and the download
         link (`send_file_link`). Without a link that is PlatformError NO_FILE_MESSAGES or
-        FILE_TOO_LARGE, never retryable: a file is never dropped silently.
+        FILE_TOO_LARGE, never retryable: a file is never dropped silently. A file under
+        `min_file_bytes` (empty) is PlatformError FILE_TOO_SMALL, never retryable either.
         """
         if not self.max_file_bytes:
             return self.send_file_link(app, message, document, reply_context, idempotency_key)
         if len(document.content) > self.max_file_bytes:
             return self.send_file_link(
                 app, message, document, reply_context, idempotency_key, too_large=True
+            )
+        if len(document.content) < self.min_file_bytes:
+            raise PlatformError(
+                FILE_TOO_SMALL,
+                f"{document.filename} has {len(document.content)} bytes; {self.label or self.name} "
+                f"takes files of at least {self.min_file_bytes}",
+                retryable=False,
             )
         try:
             return self.send_file_message(app, message, document, reply_context, idempotency_key)
@@ -305,9 +317,9 @@ class Channel:
         if too_large:
             return PlatformError(
                 FILE_TOO_LARGE,
-                f"{document.filename} is {megabytes(len(document.content))} MB, more than the "
-                f"{megabytes(self.max_file_bytes)} MB {platform} takes, and has no download "
-                "link to send instead",
+                f"{document.filename} is {size_text(len(document.content))}, more than the "
+                f"{size_text(self.max_file_bytes)} {platform} takes, and has no download link "
+                "to send instead",
                 retryable=False,
             )
         return PlatformError(
@@ -320,11 +332,12 @@ class Channel:
         return f"<Channel {self.name}>"
 
 
-def megabytes(size: int) -> str:
-    """A size in MB (MiB) as the notes show it: "20", "3.2"."""
-    if size % MEBIBYTE == 0:
-        return str(size // MEBIBYTE)
-    return f"{size / MEBIBYTE:.1f}"
+def size_text(size: int) -> str:
+    """A file size as the notes show it: "20 MB", "25.3 MB", "1.7 KB" (binary units)."""
+    unit, name = (MEBIBYTE, "MB") if size >= MEBIBYTE else (1024, "KB")
+    if size % unit == 0:
+        return f"{size // unit} {name}"
+    return f"{size / unit:.1f} {name}"
 
 
 def file_link_text(document: OutgoingFile, platform: str = "", limit: int = 0) -> str:
@@ -333,8 +346,8 @@ def file_link_text(document: OutgoingFile, platform: str = "", limit: int = 0) -
     shows a file this way too: it is the text of the file's reply part."""
     lines = [document.caption.strip()] if document.caption.strip() else []
     if limit:
-        sizes = {"platform": platform, "size": megabytes(len(document.content))}
-        sizes["limit"] = megabytes(limit)
+        sizes = {"platform": platform, "size": size_text(len(document.content))}
+        sizes["limit"] = size_text(limit)
         lines += [
             user_text("file_too_large", "zh", **sizes),
             user_text("file_too_large", "en", **sizes),
