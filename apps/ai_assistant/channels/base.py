@@ -54,7 +54,7 @@ from apps.ai_assistant import platform_http
 from apps.ai_assistant.channels.chunking import split_text, utf8_length
 from apps.ai_assistant.errors import PlatformError, WebhookRejected
 from apps.ai_assistant.models import REGISTERED_CHANNELS
-from apps.ai_assistant.platform_http import RETRYABLE_STATUS
+from apps.ai_assistant.platform_http import RETRYABLE_STATUS, platform_request
 from apps.ai_assistant.texts import text as user_text
 
 if TYPE_CHECKING:
@@ -501,3 +501,31 @@ def post_json(
     if not isinstance(data, dict):
         raise PlatformError("bad_response", "answer is not a JSON object", retryable=False)
     return data
+
+
+def post_multipart(
+    url: str,
+    files: dict[str, tuple[str, bytes, str]],
+    data: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST multipart/form-data (an upload) to a platform API; the decoded JSON answer.
+
+    Errors as post_json, and HTTP 413 (a gateway refusing the body) is FILE_TOO_LARGE. The
+    platform's own error fields are the caller's to check.
+    """
+    response = platform_request("POST", url, params=params, data=data, files=files, headers=headers)
+    if response.status_code == 413:
+        raise PlatformError(FILE_TOO_LARGE, "HTTP 413: the upload is too large", retryable=False)
+    if response.status_code >= 300:
+        retry_after = response.headers.get("Retry-After")
+        raise PlatformError(
+            response.status_code,
+            f"HTTP {response.status_code}",
+            retryable=response.status_code in RETRYABLE_STATUS,
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        )
+    if not isinstance(response.data, dict):
+        raise PlatformError("bad_response", "answer is not a JSON object", retryable=True)
+    return response.data
