@@ -170,6 +170,7 @@ class Upload:
     data: bytes = field(repr=False)
     sha256: str = ""
     created_at: float = 0.0
+    media_type: str = ""  # the platform's kind of upload: "file", Feishu's "xls", ...
 
     def public(self) -> dict[str, Any]:
         return {
@@ -177,6 +178,7 @@ class Upload:
             "platform": self.platform,
             "app": self.app_id,
             "filename": self.filename,
+            "media_type": self.media_type,
             "content_type": self.content_type,
             "size": len(self.data),
             "sha256": self.sha256,
@@ -509,6 +511,7 @@ class PlatformState:
         content_type: str,
         data: bytes,
         prefix: str = "",
+        media_type: str = "",
     ) -> Upload:
         """Keep an uploaded file under a new id (`prefix` + random, the platform's shape);
         the oldest files are forgotten past MAX_UPLOADS or MAX_UPLOAD_STORE_BYTES."""
@@ -521,6 +524,7 @@ class PlatformState:
             data=data,
             sha256=hashlib.sha256(data).hexdigest(),
             created_at=time.time(),
+            media_type=media_type,
         )
         with self.lock:
             self.uploads[upload.upload_id] = upload
@@ -554,6 +558,7 @@ class PlatformState:
             kind="file",
             file_id=upload.upload_id,
             filename=upload.filename,
+            media_type=upload.media_type,
             content_type=upload.content_type,
             size=len(upload.data),
             sha256=upload.sha256,

@@ -323,6 +323,7 @@ def dingtalk_media_upload(self: PlatformHandler) -> None:
         media.content_type or "application/octet-stream",
         media.data,
         prefix="@lAzPD",
+        media_type=media_type,
     )
     self._json(
         HTTPStatus.OK,

@@ -180,6 +180,7 @@ def telegram_send_document(self: PlatformHandler, app: App, params: dict[str, An
             uploaded.content_type or "application/octet-stream",
             uploaded.data,
             prefix="BQACAgIAAxkBAA",
+            media_type="document",
         )
     elif isinstance(params.get("document"), str) and params["document"]:
         upload = self.state.find_upload("telegram", params["document"], app.app_id)

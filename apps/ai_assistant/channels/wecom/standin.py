@@ -87,6 +87,7 @@ def wecom_media_upload(self: PlatformHandler) -> None:
         media.content_type or "application/octet-stream",
         media.data,
         prefix="3",
+        media_type=media_type,
     )
     self._json(
         HTTPStatus.OK,
