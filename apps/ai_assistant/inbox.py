@@ -261,13 +261,22 @@ def _claimable() -> Q:
 @contextmanager
 def heartbeat(inbound: InboundMessage) -> Iterator[None]:
     """Renew the claim while the turn runs, so the lease can be short: a worker that dies
-    stops renewing and its chat is taken over within the lease."""
+    stops renewing and its chat is taken over within the lease. A turn still running after
+    the task's hard time limit is hung (a thread pool cannot kill it): renewing stops, so
+    another worker takes the chat over, and fencing keeps the hung one from sending."""
     stop = threading.Event()
     interval = settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS / 3
+    give_up_at = time.monotonic() + settings.CELERY_TASK_TIME_LIMIT
 
     def renew() -> None:
         try:
             while not stop.wait(interval):
+                if time.monotonic() > give_up_at:
+                    logger.error(
+                        "the turn of inbound %s outlived the task time limit; its claim lapses",
+                        inbound.pk,
+                    )
+                    return
                 if not still_owned(inbound):
                     return
         except Exception:

@@ -215,6 +215,20 @@ def test_the_heartbeat_keeps_a_long_turn_claimed(app, settings, transactional_db
     assert InboundMessage.objects.get(pk=inbound.pk).claimed_at > before
 
 
+def test_a_turn_hung_past_the_time_limit_lets_its_claim_lapse(app, settings, transactional_db):
+    # A thread pool cannot kill a hung turn: its heartbeat stops, another worker takes over.
+    settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS = 1.5
+    settings.CELERY_TASK_TIME_LIMIT = 1
+    inbound = replied(app, claimed_at=timezone.now())
+
+    with inbox.heartbeat(inbound):
+        time.sleep(3)
+        hung_claim = InboundMessage.objects.get(pk=inbound.pk).claimed_at
+
+    assert hung_claim < timezone.now() - timedelta(seconds=1.5)
+    assert inbox.claim(inbound.pk) is not None
+
+
 # --- the circuit breaker ------------------------------------------------------------------
 
 
