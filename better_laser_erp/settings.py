@@ -145,6 +145,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Django's ModelBackend, with each user's permissions kept in the shared cache between chat
+# turns (apps/ai_assistant/permission_cache.py).
+AUTHENTICATION_BACKENDS = ["apps.ai_assistant.permission_cache.CachedModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

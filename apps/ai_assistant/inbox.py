@@ -27,7 +27,6 @@ import logging
 import os
 import random
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
@@ -45,6 +44,7 @@ from . import circuits, metrics, turns
 from .brain.base import detect_language
 from .channels.base import ParsedWebhook, PlatformError, get_channel
 from .handler import MessageHandler
+from .heartbeats import heartbeats
 from .identity import user_for
 from .insert import insert_row
 from .messages import IncomingMessage, OutgoingMessage
@@ -196,13 +196,13 @@ def _lease_start():
     return timezone.now() - timedelta(seconds=settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS)
 
 
-# The chat's unfinished messages sent before the outer one (a message without a chat has none).
-_EARLIER_IN_CHAT = InboundMessage.objects.filter(
-    app_id=OuterRef("app_id"),
-    conversation_key=OuterRef("conversation_key"),
-    status__in=UNFINISHED,
-    pk__lt=OuterRef("pk"),
+# The outer message's chat (a message without a chat has none).
+_SAME_CHAT = InboundMessage.objects.filter(
+    app_id=OuterRef("app_id"), conversation_key=OuterRef("conversation_key")
 ).exclude(conversation_key="")
+# Its unfinished messages sent before it, and the ones after it that wait behind it.
+_EARLIER_IN_CHAT = _SAME_CHAT.filter(status__in=UNFINISHED, pk__lt=OuterRef("pk"))
+_WAITING_BEHIND = _SAME_CHAT.filter(status=INBOUND.WAITING, pk__gt=OuterRef("pk"))
 
 
 def claim(inbound_id: int) -> InboundMessage | None:
@@ -211,8 +211,10 @@ def claim(inbound_id: int) -> InboundMessage | None:
 
     One conditional UPDATE decides, so a status change made meanwhile (the sweeper marking
     the message queued) can never make two workers, or none, win it. The row read back
-    says (`has_earlier`) whether an earlier message of the chat is still unfinished, so
-    `catch_up` asks again only then."""
+    says whether an earlier message of the chat is still unfinished (`has_earlier`: only
+    then does `catch_up` look for it) and whether a later one waits behind it for a
+    handover (`has_waiting`: only then does `deliver` look for it; one that starts to
+    wait during this claim looks again by itself, see tasks._wait_behind)."""
     now = timezone.now()
     won = InboundMessage.objects.filter(_claimable(), pk=inbound_id).update(
         status=Case(
@@ -228,7 +230,7 @@ def claim(inbound_id: int) -> InboundMessage | None:
         return None
     inbound = (
         InboundMessage.objects.select_related("app")
-        .annotate(has_earlier=Exists(_EARLIER_IN_CHAT))
+        .annotate(has_earlier=Exists(_EARLIER_IN_CHAT), has_waiting=Exists(_WAITING_BEHIND))
         .get(pk=inbound_id)
     )
     inbound.renewed_at = time.monotonic()
@@ -264,33 +266,16 @@ def heartbeat(inbound: InboundMessage) -> Iterator[None]:
     stops renewing and its chat is taken over within the lease. A turn still running after
     the task's hard time limit is hung (a thread pool cannot kill it): renewing stops, so
     another worker takes the chat over, and fencing keeps the hung one from sending."""
-    stop = threading.Event()
-    interval = settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS / 3
-    give_up_at = time.monotonic() + settings.CELERY_TASK_TIME_LIMIT
-
-    def renew() -> None:
-        try:
-            while not stop.wait(interval):
-                if time.monotonic() > give_up_at:
-                    logger.error(
-                        "the turn of inbound %s outlived the task time limit; its claim lapses",
-                        inbound.pk,
-                    )
-                    return
-                if not still_owned(inbound):
-                    return
-        except Exception:
-            logger.exception("renewing the claim of inbound %s failed", inbound.pk)
-        finally:
-            connection.close()
-
-    beat = threading.Thread(target=renew, name=f"heartbeat-{inbound.pk}", daemon=True)
-    beat.start()
+    key = heartbeats.start(
+        f"the turn of inbound {inbound.pk}",
+        lambda: still_owned(inbound),
+        every=settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS / 3,
+        for_at_most=settings.CELERY_TASK_TIME_LIMIT,
+    )
     try:
         yield
     finally:
-        stop.set()
-        beat.join(timeout=5)
+        heartbeats.stop(key)
 
 
 def still_owned(inbound: InboundMessage) -> bool:
@@ -526,7 +511,8 @@ def deliver(
         _done(inbound)
     if not circuit_clean and circuits.record_success(inbound.app):
         resume_after_outage(inbound.app)
-    return Outcome(delivered=True, next_in_chat=next_waiting_in_chat(inbound))
+    waiting = next_waiting_in_chat(inbound) if getattr(inbound, "has_waiting", True) else None
+    return Outcome(delivered=True, next_in_chat=waiting)
 
 
 def _done(inbound: InboundMessage) -> None:
