@@ -36,8 +36,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from . import circuits, metrics, turns
@@ -196,47 +196,85 @@ def _lease_start():
     return timezone.now() - timedelta(seconds=settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS)
 
 
-# The outer message's chat (a message without a chat has none).
-_SAME_CHAT = InboundMessage.objects.filter(
-    app_id=OuterRef("app_id"), conversation_key=OuterRef("conversation_key")
-).exclude(conversation_key="")
-# Its unfinished messages sent before it, and the ones after it that wait behind it.
-_EARLIER_IN_CHAT = _SAME_CHAT.filter(status__in=UNFINISHED, pk__lt=OuterRef("pk"))
-_WAITING_BEHIND = _SAME_CHAT.filter(status=INBOUND.WAITING, pk__gt=OuterRef("pk"))
-
-
 def claim(inbound_id: int) -> InboundMessage | None:
     """Take the message for this worker, or None if it is done, dead, not due yet (a retry's
     backoff) or owned by a live worker.
 
     One conditional UPDATE decides, so a status change made meanwhile (the sweeper marking
-    the message queued) can never make two workers, or none, win it. The row read back
-    says whether an earlier message of the chat is still unfinished (`has_earlier`: only
-    then does `catch_up` look for it) and whether a later one waits behind it for a
-    handover (`has_waiting`: only then does `deliver` look for it; one that starts to
-    wait during this claim looks again by itself, see tasks._wait_behind)."""
+    the message queued) can never make two workers, or none, win it. The message taken says
+    whether an earlier message of its chat is still unfinished (`has_earlier`: only then
+    does `catch_up` look for it) and whether a later one waits behind it for a handover
+    (`has_waiting`: only then does `deliver` look for it; one that starts to wait during
+    this claim looks again by itself, see tasks._wait_behind)."""
     now = timezone.now()
-    won = InboundMessage.objects.filter(_claimable(), pk=inbound_id).update(
-        status=Case(
-            When(status=INBOUND.REPLIED, then=Value(INBOUND.REPLIED)),
-            default=Value(INBOUND.PROCESSING),
-        ),
-        claimed_at=now,
-        claimed_by=process_name(),
-        started_at=now,
-        attempts=F("attempts") + 1,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), _claim_params(inbound_id, now))
+        won = cursor.rowcount
     if not won:
         return None
-    inbound = (
-        InboundMessage.objects.select_related("app")
-        .annotate(has_earlier=Exists(_EARLIER_IN_CHAT), has_waiting=Exists(_WAITING_BEHIND))
-        .get(pk=inbound_id)
-    )
+    inbound = InboundMessage.objects.select_related("app").get(pk=inbound_id)
+    inbound.has_earlier, inbound.has_waiting = _neighbours(inbound)
     inbound.renewed_at = time.monotonic()
     if inbound.attempts > 1:
         record(inbound, EVENT.CLAIMED_AGAIN, f"attempt {inbound.attempts} by {process_name()}")
     return inbound
+
+
+# The claim's two statements are written out in SQL: built with the ORM (a Case, a Q of
+# states, two Exists over the chat) their compilation was a seventh of a worker's turn.
+
+
+def _claim_sql() -> str:
+    """Due messages that wait, and taken ones whose worker gave them back or whose lease
+    lapsed, become this worker's: processing (or still replied: only delivery is left)."""
+    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    waiting = ", ".join(["%s"] * len(WAITING_FOR_A_WORKER))
+    # Only the model's table name and placeholders go into the text; values are parameters.
+    return (
+        f"UPDATE {table} SET status = CASE WHEN status = %s THEN %s ELSE %s END,"  # noqa: S608
+        " claimed_at = %s, claimed_by = %s, started_at = %s, attempts = attempts + 1"
+        " WHERE id = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+        f" AND (status IN ({waiting})"
+        " OR (status IN (%s, %s) AND (claimed_at IS NULL OR claimed_at < %s)))"
+    )
+
+
+def _claim_params(inbound_id: int, now) -> list[Any]:
+    at = connection.ops.adapt_datetimefield_value
+    return [
+        INBOUND.REPLIED,
+        INBOUND.REPLIED,
+        INBOUND.PROCESSING,
+        at(now),
+        process_name(),
+        at(now),
+        inbound_id,
+        at(now),
+        *WAITING_FOR_A_WORKER,
+        INBOUND.PROCESSING,
+        INBOUND.REPLIED,
+        at(_lease_start()),
+    ]
+
+
+def _neighbours(inbound: InboundMessage) -> tuple[bool, bool]:
+    """(an earlier message of the chat is unfinished, a later one waits behind this one)."""
+    if not inbound.conversation_key:
+        return False, False
+    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    chat = "app_id = %s AND conversation_key = %s"
+    unfinished = ", ".join(["%s"] * len(UNFINISHED))
+    sql = (
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {chat} AND id < %s"  # noqa: S608
+        f" AND status IN ({unfinished})),"
+        f" EXISTS (SELECT 1 FROM {table} WHERE {chat} AND id > %s AND status = %s)"
+    )
+    key = [inbound.app_id, inbound.conversation_key]
+    params = [*key, inbound.pk, *UNFINISHED, *key, inbound.pk, INBOUND.WAITING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        earlier, waiting = cursor.fetchone()
+    return bool(earlier), bool(waiting)
 
 
 def process_name() -> str:
@@ -247,17 +285,6 @@ def process_name() -> str:
 def record(inbound: InboundMessage, kind: str, detail: str = "", actor: Any = None) -> None:
     """A timeline event beyond the message's own timestamps (MessageEvent)."""
     MessageEvent.objects.create(inbound_id=inbound.pk, kind=kind, detail=detail[:2000], actor=actor)
-
-
-def _claimable() -> Q:
-    """Due messages that wait, and taken ones whose worker gave them back or died."""
-    now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    released_or_lapsed = Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lease_start())
-    return due & (
-        Q(status__in=WAITING_FOR_A_WORKER)
-        | (Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED]) & released_or_lapsed)
-    )
 
 
 @contextmanager
