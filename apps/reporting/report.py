@@ -15,6 +15,10 @@ from typing import Any
 KINDS = ("text", "qty", "money", "percent", "date")
 
 
+class ReportError(ValueError):
+    """The report cannot be made as asked (an unknown warehouse, say); safe to show."""
+
+
 @dataclass(frozen=True)
 class Label:
     """Text shown in the reader's language: a name_zh / name pair, a status label."""
