@@ -25,6 +25,7 @@ from .models import Item, StockLevel, Warehouse
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 SHARE = Decimal("0.0001")
+MILLI = Decimal("0.001")
 # qty (3 places) × cost (2 places), summed over many rows.
 VALUE_FIELD = DecimalField(max_digits=28, decimal_places=5)
 CATEGORY_EN = dict(Item.Category.choices)
@@ -88,7 +89,7 @@ def valuation_part(warehouse_code: str, category: str | None = None) -> dict[str
         {
             "category": row["item__category"],
             "lines": row["lines"],
-            "qty": str(row["qty"]),
+            "qty": str(row["qty"].quantize(MILLI)),
             "value": str(cents(row["value"])),
         }
         for row in by_category
