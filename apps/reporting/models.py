@@ -5,9 +5,9 @@ versions {inventory: 41} is still right while inventory is at 41.
 
 `bump(area)` is an UPDATE … SET version = version + 1 in the caller's transaction, so the
 count and the change commit or roll back together. The row stays locked until the caller's
-transaction ends: writers of one area queue on it. Services bump before they lock their own
-rows, and areas in the order inventory, purchasing, sales, so two writers never wait on each
-other in opposite orders.
+transaction ends: writers of one area queue on it. Services bump before they lock the
+rows they change, and areas in the order inventory, purchasing, sales, so two writers never
+wait on each other in opposite orders.
 """
 
 from __future__ import annotations
