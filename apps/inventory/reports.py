@@ -41,12 +41,14 @@ CATEGORY_ZH = {
     "chiller": "冷水机",
     "other": "其他",
 }
+CATEGORY_LABELS = {key: Label(CATEGORY_ZH.get(key, en), en) for key, en in CATEGORY_EN.items()}
 # The filename names the warehouses up to this many, else counts them.
 NAMED_WAREHOUSES = 3
 
 
 def category_label(category: str) -> Label:
-    return Label(CATEGORY_ZH.get(category, category), CATEGORY_EN.get(category, category))
+    label = CATEGORY_LABELS.get(category)
+    return label if label else Label(category, category)
 
 
 def cents(value: Decimal) -> Decimal:

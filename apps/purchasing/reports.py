@@ -17,7 +17,7 @@ ones aside); transfer rules are listed apart (they are refilled from another war
 bought). The summary's "plan_lines" are what services.create_draft_purchase_orders takes.
 
 Set-based: the rules below their level are one query (stock row joined, last supplier as a
-subquery), the open orders two grouped queries, the suppliers one.
+subquery), the open purchase orders two grouped queries, the suppliers one.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def reorder_plan(
     codes = _checked_codes(warehouse_codes)
     candidates = _rules_short_before_orders(codes)
     progress(30, "rules below their level")
-    on_order = _open_orders({row["item_id"] for row in candidates})
+    on_order = _open_orders()
     progress(60, "open purchase orders")
     needs = []
     for row in candidates:
@@ -188,22 +188,26 @@ def _rules_short_before_orders(codes: list[str] | None) -> list[dict[str, Any]]:
     ]
 
 
-def _open_orders(item_ids: set[int]) -> dict[tuple[int, int], dict[str, Any]]:
-    """Open quantity, earliest expected date and order numbers per (item, warehouse)."""
-    if not item_ids:
-        return {}
-    lines = PurchaseOrderLine.objects.filter(
-        item_id__in=item_ids, order__status__in=PurchaseOrder.OPEN_STATUSES
-    ).order_by()
-    totals = lines.values("item_id", "warehouse_id").annotate(
-        qty=Sum(F("qty") - F("received_qty"), output_field=QTY_FIELD),
-        eta=Min("order__expected_date"),
+def _open_orders() -> dict[tuple[int, int], dict[str, Any]]:
+    """Open quantity, earliest expected date and order numbers per (item, warehouse).
+
+    Over all open purchase order lines: they are few next to the stock rows, and naming the
+    short items instead would send thousands of ids with the query.
+    """
+    lines = PurchaseOrderLine.objects.filter(order__status__in=PurchaseOrder.OPEN_STATUSES)
+    totals = (
+        lines.order_by()
+        .values("item_id", "warehouse_id")
+        .annotate(
+            qty=Sum(F("qty") - F("received_qty"), output_field=QTY_FIELD),
+            eta=Min("order__expected_date"),
+        )
     )
     found = {
         (row["item_id"], row["warehouse_id"]): {"qty": _qty(row["qty"]), "eta": row["eta"]}
         for row in totals
     }
-    numbers = lines.values_list("item_id", "warehouse_id", "order__number").distinct()
+    numbers = lines.order_by().values_list("item_id", "warehouse_id", "order__number").distinct()
     for item_id, warehouse_id, number in sorted(numbers):
         found[(item_id, warehouse_id)].setdefault("numbers", []).append(number)
     return found

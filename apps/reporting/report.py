@@ -66,10 +66,6 @@ class Sheet:
     def title(self, language: str) -> str:
         return (self.name_zh or self.name) if language == "zh" else self.name
 
-    def column(self, key: str) -> int:
-        """The position of the column with this key."""
-        return next(index for index, column in enumerate(self.columns) if column.key == key)
-
 
 @dataclass
 class Report:

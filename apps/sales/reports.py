@@ -193,7 +193,7 @@ def sales_report(start: date, end: date, progress: Progress = no_progress) -> Re
     progress(45, "sales by product")
 
     order_rows = list(
-        orders.order_by("order_date", "number").values_list(
+        orders.order_by("order_date", "number").values(
             "pk",
             "number",
             "order_date",
@@ -237,7 +237,11 @@ def sales_report(start: date, end: date, progress: Progress = no_progress) -> Re
         _product_sheet(products, lines_total),
         _order_sheet(order_rows, lines_by_order, total, lines_total),
     ]
-    differing = [row[1] for row in order_rows if row[9] != lines_by_order.get(row[0], ZERO)]
+    differing = [
+        row["number"]
+        for row in order_rows
+        if row["grand_total"] != lines_by_order.get(row["pk"], ZERO)
+    ]
     report = Report(
         title=f"Sales {start} – {end}",
         title_zh=f"销售报表 {start} 至 {end}",
@@ -306,31 +310,31 @@ def _product_sheet(products: list[dict[str, Any]], lines_total: Decimal) -> Shee
 
 
 def _order_sheet(
-    order_rows: list[tuple], lines_by_order: dict[int, Decimal], total: Decimal, lines_total
+    order_rows: list[dict[str, Any]],
+    lines_by_order: dict[int, Decimal],
+    total: Decimal,
+    lines_total: Decimal,
 ) -> Sheet:
-    rows = []
-    for (pk, number, order_date, code, name, name_zh, salesperson, status, currency,
-         grand_total, per_delivered, per_billed) in order_rows:  # fmt: skip
-        rows.append(
-            [
-                number,
-                order_date,
-                code,
-                Label(name_zh, name),
-                salesperson or "",
-                Label(STATUS_ZH.get(status, status), STATUS_EN.get(status, status)),
-                currency,
-                grand_total,
-                lines_by_order.get(pk, ZERO),
-                per_delivered / PERCENT,
-                per_billed / PERCENT,
-            ]
-        )
     return Sheet(
         name="Orders",
         name_zh="订单",
         columns=ORDER_COLUMNS,
-        rows=rows,
+        rows=[
+            [
+                row["number"],
+                row["order_date"],
+                row["customer__code"],
+                Label(row["customer__name_zh"], row["customer__name"]),
+                row["salesperson__username"] or "",
+                Label(STATUS_ZH.get(row["status"], row["status"]), STATUS_EN[row["status"]]),
+                row["currency"],
+                row["grand_total"],
+                lines_by_order.get(row["pk"], ZERO),
+                row["per_delivered"] / PERCENT,
+                row["per_billed"] / PERCENT,
+            ]
+            for row in order_rows
+        ],
         totals=[None, None, None, None, None, None, None, total, lines_total, None, None],
     )
 
@@ -340,7 +344,7 @@ def _summary(
     end: date,
     customers: list[dict[str, Any]],
     products: list[dict[str, Any]],
-    order_rows: list[tuple],
+    order_rows: list[dict[str, Any]],
     total: Decimal,
     lines_total: Decimal,
     differing: list[str],
@@ -372,7 +376,7 @@ def _summary(
         "orders": len(order_rows),
         "customers": len(customers),
         "products": len(products),
-        "currencies": sorted({row[8] for row in order_rows}),
+        "currencies": sorted({row["currency"] for row in order_rows}),
         "total": str(total),
         "lines_amount": str(lines_total),
         "difference": str(difference),
