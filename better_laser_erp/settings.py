@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "apps.reporting",
     "apps.inventory",
     "apps.sales",
     "apps.purchasing",
