@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 
 from apps.ai_assistant.brain import rules_entities
 from apps.ai_assistant.channel_apps import forget_channel_apps
+from apps.ai_assistant.circuits import forget_clean_circuits
 from apps.ai_assistant.tests.async_support import RedisServer, point_celery_at, worker_thread
 from devtools.platforms import start_platforms
 
@@ -90,8 +91,10 @@ def fresh_vocabulary():
 
 @pytest.fixture(autouse=True)
 def fresh_channel_apps():
-    """Each test's webhooks see that test's apps, not a cached one of a rolled-back test."""
+    """Each test's webhooks see that test's apps, not a cached one of a rolled-back test,
+    and each test's sends see that test's circuits."""
     forget_channel_apps()
+    forget_clean_circuits()
     yield
 
 

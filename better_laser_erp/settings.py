@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "apps.reporting",
     "apps.inventory",
     "apps.sales",
     "apps.purchasing",
@@ -118,6 +119,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         config("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=config("DATABASE_CONN_MAX_AGE", default=60, cast=int),
+        # A kept connection is checked once before its first query in each request or task,
+        # so one PostgreSQL dropped (a restart) is replaced instead of failing that query.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -141,6 +145,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Django's ModelBackend, with each user's permissions kept in the shared cache between chat
+# turns (apps/ai_assistant/permission_cache.py).
+AUTHENTICATION_BACKENDS = ["apps.ai_assistant.permission_cache.CachedModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

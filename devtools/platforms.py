@@ -16,7 +16,13 @@ Adding a platform is adding its standin.py.
 A control API lets tests and the demo register apps, read what was sent and inject faults:
 
     GET|POST   /_control/apps      {"platform","app_id","secret","expires_in"?,"agent_id"?}
-    GET|DELETE /_control/sent      every accepted message: {platform, app, recipient, text, ...}
+    GET|DELETE /_control/sent      every accepted message: {platform, app, recipient, text, kind,
+                                     ...}; kind "file" adds filename, size, sha256, content_type
+                                     and file_id
+    GET        /_control/files     the files uploaded (media ids, file keys...), without bytes
+    GET        /_control/files/<file_id>  one file's bytes as uploaded (404 once forgotten)
+    POST       /_control/limits    {"platform","max_file_bytes"}: the largest file the platform
+                                     takes from now on (its real limit when never set)
     GET        /_control/stats     token requests per platform:app, send requests
     GET|POST|DELETE /_control/faults  {"platform","kind","count","endpoint"?,"seconds"?,
                                      "retry_after"?,"start_in"?,"duration"?}; kind: rate_limit |
@@ -27,25 +33,33 @@ A control API lets tests and the demo register apps, read what was sent and inje
     POST       /_control/sessions  {"app_id","conversation_id","conversation_type"?,"user_id"?,
                                      "ttl"?}: a DingTalk sessionWebhook URL valid for ttl seconds
     GET        /_control/webhooks  Telegram webhooks set per bot
-    POST       /_control/reset     forget tokens, sends, stats, faults and sessions (apps stay)
+    POST       /_control/reset     forget tokens, sends, files, limits, stats, faults and
+                                     sessions (apps stay)
 
 Run it with `python -m devtools.platforms --port 9100 --app telegram:mybot:123:ABC ...`, or
 in-process with `start_platforms(port=0)` (Django set up: the channels are found through
 the channel registry). It binds loopback addresses only and bounds every collection it keeps.
+
+Uploads come as multipart/form-data (`PlatformHandler.form()`, parsed here for every
+platform); a stand-in keeps each file with `PlatformState.store_upload` under the id it
+answers (a media id, a file key) and records the message that carries it with
+`record_file_sent`, so a test reads back the very bytes a chat received.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import importlib
 import json
 import os
+import re
 import secrets
 import socket
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -54,13 +68,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 STANDIN_MODULE = "apps.ai_assistant.channels.{name}.standin"
 FAULT_KINDS = ("rate_limit", "server_error", "expired_token", "timeout")
 FAULT_ENDPOINTS = ("token", "api")
 
 MAX_BODY_BYTES = 1024 * 1024
+# A multipart upload may be larger (Telegram takes 50 MB); the files kept are bounded apart.
+MAX_UPLOAD_BODY_BYTES = 64 * 1024 * 1024
+MAX_UPLOADS = 500
+MAX_UPLOAD_STORE_BYTES = 256 * 1024 * 1024
 MAX_APPS = 1000
 MAX_FAULTS = 100
 MAX_FAULT_COUNT = 1000
@@ -127,6 +145,104 @@ class Session:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class FormPart:
+    """One part of a multipart/form-data body: a field (filename None) or a file."""
+
+    name: str
+    data: bytes
+    filename: str | None = None
+    content_type: str = ""
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+@dataclass
+class Upload:
+    """A file a platform took (a media id, a file key) and keeps for the messages that use it."""
+
+    upload_id: str
+    platform: str
+    app_id: str
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+    sha256: str = ""
+    created_at: float = 0.0
+    media_type: str = ""  # the platform's kind of upload: "file", Feishu's "xls", ...
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "file_id": self.upload_id,
+            "platform": self.platform,
+            "app": self.app_id,
+            "filename": self.filename,
+            "media_type": self.media_type,
+            "content_type": self.content_type,
+            "size": len(self.data),
+            "sha256": self.sha256,
+        }
+
+
+_PARAM = re.compile(r';\s*([\w*-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+def _header_params(value: str) -> tuple[str, dict[str, str]]:
+    """`form-data; name="media"; filename="a.xlsx"` → ("form-data", {"name": ..., ...}); an
+    RFC 5987 `filename*=UTF-8''…` wins over `filename`."""
+    main, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for key, raw in _PARAM.findall(";" + rest):
+        raw = raw.strip()
+        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params[key.lower()] = raw
+    extended = params.pop("filename*", "")
+    if "''" in extended:
+        charset, _, encoded = extended.partition("''")
+        params["filename"] = unquote(encoded, encoding=charset or "utf-8", errors="replace")
+    return main.strip().lower(), params
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, FormPart] | None:
+    """The parts of a multipart/form-data body by field name (the first of each name); None
+    when the body is not multipart or is malformed."""
+    kind, params = _header_params(content_type or "")
+    boundary = params.get("boundary", "")
+    if kind != "multipart/form-data" or not boundary:
+        return None
+    delimiter = b"--" + boundary.encode("latin-1")
+    chunks = body.split(delimiter)
+    if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
+        return None
+    parts: dict[str, FormPart] = {}
+    for chunk in chunks[1:-1]:
+        if not chunk.startswith(b"\r\n") or not chunk.endswith(b"\r\n"):
+            return None
+        head, separator, data = chunk[2:-2].partition(b"\r\n\r\n")
+        if not separator:
+            return None
+        headers: dict[str, str] = {}
+        for line in head.decode("utf-8", errors="replace").split("\r\n"):
+            name, colon, value = line.partition(":")
+            if colon:
+                headers[name.strip().lower()] = value.strip()
+        disposition, fields = _header_params(headers.get("content-disposition", ""))
+        if disposition != "form-data" or not fields.get("name"):
+            return None
+        parts.setdefault(
+            fields["name"],
+            FormPart(
+                fields["name"],
+                data,
+                fields.get("filename"),
+                headers.get("content-type", ""),
+            ),
+        )
+    return parts
+
+
 @dataclass
 class TokenCheck:
     status: str  # ok | missing | invalid | expired
@@ -151,6 +267,10 @@ class PlatformState:
     idempotency_keys: dict[tuple[str, str], str] = field(default_factory=dict)
     telegram_webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     message_seq: int = 0
+    uploads: OrderedDict[str, Upload] = field(default_factory=OrderedDict)
+    upload_bytes: int = 0
+    # Per platform, the largest file taken when a test sets one (else the platform's own).
+    file_limits: dict[str, int] = field(default_factory=dict)
 
     # --- apps ---------------------------------------------------------------------------
     def register_app(
@@ -359,6 +479,7 @@ class PlatformState:
                 "app": app,
                 "recipient": recipient,
                 "text": text,
+                "kind": "text",
                 "message_id": self.message_seq,
                 "at": datetime.now(UTC).isoformat(),
                 **extra,
@@ -380,6 +501,83 @@ class PlatformState:
             count = len(self.sent)
             self.sent.clear()
             return count
+
+    # --- files --------------------------------------------------------------------------
+    def store_upload(
+        self,
+        platform: str,
+        app_id: str,
+        filename: str,
+        content_type: str,
+        data: bytes,
+        prefix: str = "",
+        media_type: str = "",
+    ) -> Upload:
+        """Keep an uploaded file under a new id (`prefix` + random, the platform's shape);
+        the oldest files are forgotten past MAX_UPLOADS or MAX_UPLOAD_STORE_BYTES."""
+        upload = Upload(
+            upload_id=prefix + secrets.token_urlsafe(24),
+            platform=platform,
+            app_id=app_id,
+            filename=filename,
+            content_type=content_type,
+            data=data,
+            sha256=hashlib.sha256(data).hexdigest(),
+            created_at=time.time(),
+            media_type=media_type,
+        )
+        with self.lock:
+            self.uploads[upload.upload_id] = upload
+            self.upload_bytes += len(data)
+            while len(self.uploads) > MAX_UPLOADS or (
+                self.upload_bytes > MAX_UPLOAD_STORE_BYTES and len(self.uploads) > 1
+            ):
+                _, oldest = self.uploads.popitem(last=False)
+                self.upload_bytes -= len(oldest.data)
+        return upload
+
+    def find_upload(self, platform: str, upload_id: Any, app_id: str = "") -> Upload | None:
+        """The platform's upload of that id (of that app when given), or None."""
+        if not isinstance(upload_id, str):
+            return None
+        with self.lock:
+            upload = self.uploads.get(upload_id)
+        if upload is None or upload.platform != platform or (app_id and upload.app_id != app_id):
+            return None
+        return upload
+
+    def record_file_sent(
+        self, platform: str, app: str, recipient: str, upload: Upload, caption: str = "", **extra
+    ) -> int:
+        """A message carrying `upload` was accepted: recorded as kind "file"."""
+        return self.record_sent(
+            platform,
+            app,
+            recipient,
+            caption,
+            kind="file",
+            file_id=upload.upload_id,
+            filename=upload.filename,
+            media_type=upload.media_type,
+            content_type=upload.content_type,
+            size=len(upload.data),
+            sha256=upload.sha256,
+            **extra,
+        )
+
+    def file_limit(self, platform: str, default: int) -> int:
+        with self.lock:
+            return self.file_limits.get(platform, default)
+
+    def set_file_limit(self, platform: str, max_file_bytes: Any) -> None:
+        if platform not in platforms():
+            raise ControlError(f"unknown platform {platform!r}")
+        if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, int):
+            raise ControlError("max_file_bytes must be an integer")
+        if not 0 <= max_file_bytes <= MAX_UPLOAD_BODY_BYTES:
+            raise ControlError(f"max_file_bytes must be between 0 and {MAX_UPLOAD_BODY_BYTES}")
+        with self.lock:
+            self.file_limits[platform] = max_file_bytes
 
     # --- DingTalk sessions --------------------------------------------------------------
     def create_session(
@@ -446,6 +644,9 @@ class PlatformState:
             self.faults.clear()
             self.telegram_webhooks.clear()
             self.idempotency_keys.clear()
+            self.uploads.clear()
+            self.upload_bytes = 0
+            self.file_limits.clear()
 
 
 # --- the platforms' stand-ins -------------------------------------------------------------
@@ -575,10 +776,29 @@ class PlatformHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length < 0 or length > MAX_BODY_BYTES:
+        content_type = (self.headers.get("Content-Type") or "").lower()
+        limit = (
+            MAX_UPLOAD_BODY_BYTES
+            if content_type.startswith("multipart/form-data")
+            else MAX_BODY_BYTES
+        )
+        if length < 0 or length > limit:
             self.close_connection = True
-            raise ValueError(f"body larger than {MAX_BODY_BYTES} bytes")
+            raise ValueError(f"body larger than {limit} bytes")
         return self.rfile.read(length) if length else b""
+
+    def form(self) -> dict[str, FormPart] | None:
+        """The request's multipart/form-data fields and files; None when it has none."""
+        return parse_multipart(self.headers.get("Content-Type") or "", self.body)
+
+    def _bytes(self, status: int, data: bytes, content_type: str, filename: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type or "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        quoted = filename.encode("utf-8").decode("latin-1", errors="replace")
+        self.send_header("Content-Disposition", f'attachment; filename="{quoted}"')
+        self.end_headers()
+        self.wfile.write(data)
 
     def _json_body(self) -> Any:
         try:
@@ -628,6 +848,21 @@ class PlatformHandler(BaseHTTPRequestHandler):
             )
         elif name == "sent" and method == "DELETE":
             self._json(HTTPStatus.OK, {"cleared": state.clear_sent()})
+        elif name == "files" and method == "GET":
+            with state.lock:
+                files = [upload.public() for upload in state.uploads.values()]
+            self._json(HTTPStatus.OK, files)
+        elif name.startswith("files/") and method == "GET":
+            with state.lock:
+                upload = state.uploads.get(unquote(name[len("files/") :]))
+            if upload is None:
+                self._json(HTTPStatus.NOT_FOUND, {"error": "no such file (or forgotten)"})
+            else:
+                self._bytes(HTTPStatus.OK, upload.data, upload.content_type, upload.filename)
+        elif name == "limits" and method == "POST":
+            platform, limit = body.get("platform", ""), body.get("max_file_bytes")
+            state.set_file_limit(platform, limit)
+            self._json(HTTPStatus.OK, {"platform": platform, "max_file_bytes": limit})
         elif name == "stats" and method == "GET":
             self._json(HTTPStatus.OK, state.stats())
         elif name == "faults" and method == "GET":

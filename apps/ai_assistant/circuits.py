@@ -14,6 +14,7 @@ database (SendCircuit), so every worker process sees it; every change of state i
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -29,6 +30,13 @@ logger = logging.getLogger(__name__)
 STATE = SendCircuit.State
 OUTAGE_STATUS = {500, 502, 503, 504, 408}
 
+# Apps whose circuit this process saw closed and clean, until when (monotonic time): a busy
+# worker reads the circuit once a second instead of before every message. A circuit another
+# process opens is seen here within that second (a send meanwhile fails and counts as usual);
+# this process's own outage failures forget the app at once.
+CLEAN_FOR_SECONDS = 1.0
+_clean_until: dict[int, float] = {}
+
 
 def is_outage(error: PlatformError) -> bool:
     """A failure that says the platform itself is in trouble (not our request)."""
@@ -39,9 +47,14 @@ def blocked_until(app: ChannelApp) -> tuple[datetime | None, bool]:
     """(None when this app's sends may go ahead now — closed, or this caller is the probe —
     otherwise the time to look again; whether the circuit is clean: closed, no failures, so a
     success has nothing to record)."""
+    if _clean_until.get(app.pk, 0.0) > time.monotonic():
+        return None, True
     circuit = SendCircuit.objects.filter(app=app).first()
     if circuit is None or circuit.state == STATE.CLOSED:
-        return None, circuit is None or circuit.consecutive_failures == 0
+        clean = circuit is None or circuit.consecutive_failures == 0
+        if clean:
+            _clean_until[app.pk] = time.monotonic() + CLEAN_FOR_SECONDS
+        return None, clean
     now = timezone.now()
     if circuit.retry_at and circuit.retry_at > now:
         return circuit.retry_at, False
@@ -54,6 +67,11 @@ def blocked_until(app: ChannelApp) -> tuple[datetime | None, bool]:
         logger.warning("circuit of %s half open: probing with one send", app)
         return None, False
     return now + probe_lease, False
+
+
+def forget_clean_circuits() -> None:
+    """Read every circuit from the database again (tests that change circuits directly)."""
+    _clean_until.clear()
 
 
 def record_success(app: ChannelApp) -> bool:
@@ -73,6 +91,7 @@ def record_failure(app: ChannelApp, error: PlatformError) -> datetime | None:
     """Count an outage-like failure; when it opens the circuit, the time sends resume."""
     if not is_outage(error):
         return None
+    _clean_until.pop(app.pk, None)
     circuit, _ = SendCircuit.objects.get_or_create(app=app)
     SendCircuit.objects.filter(pk=circuit.pk).update(
         consecutive_failures=F("consecutive_failures") + 1, last_error=str(error)[:500]

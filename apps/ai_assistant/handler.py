@@ -149,16 +149,22 @@ class MessageHandler:
             return OutgoingMessage(content=text("text_only", language), language=language)
         if command:
             return self._command(command.group(1).lower(), conversation, language, tools)
-        pending = self._pending_action(conversation)
         word = _answer_word(content)
+        if word in YES_WORDS | NO_WORDS:
+            return self._answer_pending(word, conversation, language)
+        return self._ask_brain(message, conversation, content, language, tools)
+
+    def _answer_pending(
+        self, word: str, conversation: Conversation, language: str
+    ) -> OutgoingMessage:
+        """A yes or no: to the staged write of this conversation, if there is one."""
+        pending = self._pending_action(conversation)
         if pending and word in YES_WORDS:
             return self._confirm(pending, conversation, language)
-        if pending and word in NO_WORDS:
+        if pending:
             self._close_pending(pending, PendingAction.Status.REJECTED)
             return OutgoingMessage(content=text("cancelled", language), language=language)
-        if word in YES_WORDS | NO_WORDS:
-            return OutgoingMessage(content=text("nothing_to_confirm", language), language=language)
-        return self._ask_brain(message, conversation, content, language, tools)
+        return OutgoingMessage(content=text("nothing_to_confirm", language), language=language)
 
     def _command(
         self, name: str, conversation: Conversation, language: str, tools: list

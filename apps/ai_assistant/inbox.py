@@ -4,6 +4,8 @@ The webhook view verifies, parses and hands a message over here; the Celery task
 functions; nothing else writes InboundMessage.status or OutboundMessage.status.
 
     received ─▶ queued ─▶ processing ─▶ replied ─▶ done          (async: a worker's turn)
+                  ▲           │
+                  └─ waiting ◀┘   (an earlier message of its chat is not done yet)
           sync: processing ─▶ done | replied ─▶ done             (parts after the response)
           any unfinished state ─▶ dead (a permanent error, or too many attempts)
 
@@ -25,7 +27,7 @@ import logging
 import os
 import random
 import socket
-import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from . import circuits, metrics, turns
 from .brain.base import detect_language
 from .channels.base import ParsedWebhook, PlatformError, get_channel
 from .handler import MessageHandler
+from .heartbeats import heartbeats
 from .identity import user_for
 from .insert import insert_row
 from .messages import IncomingMessage, OutgoingMessage
@@ -61,7 +64,14 @@ INBOUND = InboundMessage.Status
 PART = OutboundMessage.Status
 EVENT = MessageEvent.Kind
 HOSTNAME = socket.gethostname()
-UNFINISHED = [INBOUND.RECEIVED, INBOUND.QUEUED, INBOUND.PROCESSING, INBOUND.REPLIED]
+UNFINISHED = [
+    INBOUND.RECEIVED,
+    INBOUND.QUEUED,
+    INBOUND.WAITING,
+    INBOUND.PROCESSING,
+    INBOUND.REPLIED,
+]
+WAITING_FOR_A_WORKER = [INBOUND.RECEIVED, INBOUND.QUEUED, INBOUND.WAITING]
 
 
 # --- intake -----------------------------------------------------------------------------
@@ -134,9 +144,9 @@ def not_queued(inbound: InboundMessage) -> None:
 
 def queued(inbound_ids: list[int]) -> None:
     """The sweeper handed these messages to the broker again."""
-    InboundMessage.objects.filter(
-        pk__in=inbound_ids, status__in=[INBOUND.RECEIVED, INBOUND.QUEUED]
-    ).update(status=INBOUND.QUEUED, queued_at=timezone.now())
+    InboundMessage.objects.filter(pk__in=inbound_ids, status__in=WAITING_FOR_A_WORKER).update(
+        status=INBOUND.QUEUED, queued_at=timezone.now()
+    )
 
 
 def stored_reply(inbound_id: int) -> dict[str, Any] | None:
@@ -191,24 +201,80 @@ def claim(inbound_id: int) -> InboundMessage | None:
     backoff) or owned by a live worker.
 
     One conditional UPDATE decides, so a status change made meanwhile (the sweeper marking
-    the message queued) can never make two workers, or none, win it."""
+    the message queued) can never make two workers, or none, win it. The message taken says
+    whether an earlier message of its chat is still unfinished (`has_earlier`: only then
+    does `catch_up` look for it) and whether a later one waits behind it for a handover
+    (`has_waiting`: only then does `deliver` look for it; one that starts to wait during
+    this claim looks again by itself, see tasks._wait_behind)."""
     now = timezone.now()
-    won = InboundMessage.objects.filter(_claimable(), pk=inbound_id).update(
-        status=Case(
-            When(status=INBOUND.REPLIED, then=Value(INBOUND.REPLIED)),
-            default=Value(INBOUND.PROCESSING),
-        ),
-        claimed_at=now,
-        claimed_by=process_name(),
-        started_at=now,
-        attempts=F("attempts") + 1,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), _claim_params(inbound_id, now))
+        won = cursor.rowcount
     if not won:
         return None
     inbound = InboundMessage.objects.select_related("app").get(pk=inbound_id)
+    inbound.has_earlier, inbound.has_waiting = _neighbours(inbound)
+    inbound.renewed_at = time.monotonic()
     if inbound.attempts > 1:
         record(inbound, EVENT.CLAIMED_AGAIN, f"attempt {inbound.attempts} by {process_name()}")
     return inbound
+
+
+# The claim's two statements are written out in SQL: built with the ORM (a Case, a Q of
+# states, two Exists over the chat) their compilation was a seventh of a worker's turn.
+
+
+def _claim_sql() -> str:
+    """Due messages that wait, and taken ones whose worker gave them back or whose lease
+    lapsed, become this worker's: processing (or still replied: only delivery is left)."""
+    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    waiting = ", ".join(["%s"] * len(WAITING_FOR_A_WORKER))
+    # Only the model's table name and placeholders go into the text; values are parameters.
+    return (
+        f"UPDATE {table} SET status = CASE WHEN status = %s THEN %s ELSE %s END,"  # noqa: S608
+        " claimed_at = %s, claimed_by = %s, started_at = %s, attempts = attempts + 1"
+        " WHERE id = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+        f" AND (status IN ({waiting})"
+        " OR (status IN (%s, %s) AND (claimed_at IS NULL OR claimed_at < %s)))"
+    )
+
+
+def _claim_params(inbound_id: int, now) -> list[Any]:
+    at = connection.ops.adapt_datetimefield_value
+    return [
+        INBOUND.REPLIED,
+        INBOUND.REPLIED,
+        INBOUND.PROCESSING,
+        at(now),
+        process_name(),
+        at(now),
+        inbound_id,
+        at(now),
+        *WAITING_FOR_A_WORKER,
+        INBOUND.PROCESSING,
+        INBOUND.REPLIED,
+        at(_lease_start()),
+    ]
+
+
+def _neighbours(inbound: InboundMessage) -> tuple[bool, bool]:
+    """(an earlier message of the chat is unfinished, a later one waits behind this one)."""
+    if not inbound.conversation_key:
+        return False, False
+    table = connection.ops.quote_name(InboundMessage._meta.db_table)
+    chat = "app_id = %s AND conversation_key = %s"
+    unfinished = ", ".join(["%s"] * len(UNFINISHED))
+    sql = (
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {chat} AND id < %s"  # noqa: S608
+        f" AND status IN ({unfinished})),"
+        f" EXISTS (SELECT 1 FROM {table} WHERE {chat} AND id > %s AND status = %s)"
+    )
+    key = [inbound.app_id, inbound.conversation_key]
+    params = [*key, inbound.pk, *UNFINISHED, *key, inbound.pk, INBOUND.WAITING]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        earlier, waiting = cursor.fetchone()
+    return bool(earlier), bool(waiting)
 
 
 def process_name() -> str:
@@ -221,51 +287,45 @@ def record(inbound: InboundMessage, kind: str, detail: str = "", actor: Any = No
     MessageEvent.objects.create(inbound_id=inbound.pk, kind=kind, detail=detail[:2000], actor=actor)
 
 
-def _claimable() -> Q:
-    """Due messages that wait, and taken ones whose worker gave them back or died."""
-    now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    released_or_lapsed = Q(claimed_at__isnull=True) | Q(claimed_at__lt=_lease_start())
-    return due & (
-        Q(status__in=[INBOUND.RECEIVED, INBOUND.QUEUED])
-        | (Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED]) & released_or_lapsed)
-    )
-
-
 @contextmanager
 def heartbeat(inbound: InboundMessage) -> Iterator[None]:
     """Renew the claim while the turn runs, so the lease can be short: a worker that dies
-    stops renewing and its chat is taken over within the lease."""
-    stop = threading.Event()
-    interval = settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS / 3
-
-    def renew() -> None:
-        try:
-            while not stop.wait(interval):
-                if not still_owned(inbound):
-                    return
-        except Exception:
-            logger.exception("renewing the claim of inbound %s failed", inbound.pk)
-        finally:
-            connection.close()
-
-    beat = threading.Thread(target=renew, name=f"heartbeat-{inbound.pk}", daemon=True)
-    beat.start()
+    stops renewing and its chat is taken over within the lease. A turn still running after
+    the task's hard time limit is hung (a thread pool cannot kill it): renewing stops, so
+    another worker takes the chat over, and fencing keeps the hung one from sending."""
+    key = heartbeats.start(
+        f"the turn of inbound {inbound.pk}",
+        lambda: still_owned(inbound),
+        every=settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS / 3,
+        for_at_most=settings.CELERY_TASK_TIME_LIMIT,
+    )
     try:
         yield
     finally:
-        stop.set()
-        beat.join(timeout=5)
+        heartbeats.stop(key)
 
 
 def still_owned(inbound: InboundMessage) -> bool:
     """Renew this worker's claim; False when another worker has taken the message over (its
     claim counted another attempt), so this one must not send anything more."""
-    return bool(
-        InboundMessage.objects.filter(
-            pk=inbound.pk, attempts=inbound.attempts, claimed_at__isnull=False
-        ).update(claimed_at=timezone.now())
-    )
+    renewing_at = time.monotonic()
+    renewed = InboundMessage.objects.filter(
+        pk=inbound.pk, attempts=inbound.attempts, claimed_at__isnull=False
+    ).update(claimed_at=timezone.now())
+    if renewed:
+        inbound.renewed_at = renewing_at
+    return bool(renewed)
+
+
+def _owned(inbound: InboundMessage) -> bool:
+    """still_owned(), unless this worker renewed its claim a moment ago: no other worker
+    can take a message over before a whole lease has passed since the last renewal, so a
+    renewal within the last fifth of one is as good as a new one."""
+    renewed_at = getattr(inbound, "renewed_at", None)
+    fresh_for = settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS / 5
+    if renewed_at is not None and time.monotonic() - renewed_at < fresh_for:
+        return True
+    return still_owned(inbound)
 
 
 def release(inbound: InboundMessage) -> None:
@@ -290,14 +350,15 @@ def earlier_unfinished(inbound: InboundMessage) -> InboundMessage | None:
 
 
 def next_waiting_in_chat(inbound: InboundMessage) -> InboundMessage | None:
-    """The chat's next message after this one that waits for a worker."""
+    """The chat's next message after this one that waits behind it (one merely queued is
+    on its way to a worker already)."""
     if not inbound.conversation_key:
         return None
     return (
         InboundMessage.objects.filter(
             app_id=inbound.app_id,
             conversation_key=inbound.conversation_key,
-            status__in=[INBOUND.RECEIVED, INBOUND.QUEUED],
+            status=INBOUND.WAITING,
             pk__gt=inbound.pk,
         )
         .order_by("pk")
@@ -310,6 +371,8 @@ def catch_up(inbound: InboundMessage) -> InboundMessage | None:
     live worker holds, so one user's turns run and arrive in the order they were sent.
     None when nothing earlier is left; otherwise the earlier message this one must wait for
     (in another worker's hands, or waiting for its retry)."""
+    if not getattr(inbound, "has_earlier", True):
+        return None
     while (earlier := earlier_unfinished(inbound)) is not None:
         taken = claim(earlier.pk)
         if taken is None:
@@ -326,28 +389,38 @@ def wait_behind(inbound: InboundMessage, blocker: InboundMessage) -> None:
     delivered: not before that one's next attempt (delivering it hands over to this one,
     and the sweeper looks too)."""
     InboundMessage.objects.filter(pk=inbound.pk).update(
-        status=INBOUND.QUEUED,
+        status=INBOUND.WAITING,
+        queued_at=timezone.now(),
         claimed_at=None,
         attempts=F("attempts") - 1,
         next_attempt_at=blocker.next_attempt_at,
     )
 
 
+class TakenOver(Exception):
+    """Another worker took the message over while this one was answering it."""
+
+
 def answer_and_deliver(inbound: InboundMessage) -> Outcome:
+    parts = None
     if inbound.status != INBOUND.REPLIED:
-        answer(inbound)
-    return deliver(inbound)
+        try:
+            parts = answer(inbound)
+        except TakenOver:
+            logger.warning("inbound %s was taken over mid-turn; this worker stops", inbound.pk)
+            return Outcome()
+    return deliver(inbound, parts=parts)
 
 
-def answer(inbound: InboundMessage) -> None:
-    """Run the handler and store its reply as parts to send, all in one transaction. A turn
-    that fails (an error in the assistant, or workers dying in it again and again) gets a
-    short apology with a reference instead of silence; a database error is raised for the
-    task to retry."""
+def answer(inbound: InboundMessage) -> list[OutboundMessage]:
+    """Run the handler and store its reply as parts to send, all in one transaction; the
+    parts, in order. A turn that fails (an error in the assistant, or workers dying in it
+    again and again) gets a short apology with a reference instead of silence; a database
+    error is raised for the task to retry, and TakenOver when the claim was lost meanwhile
+    (nothing of this turn is kept: the new owner answers)."""
     message = IncomingMessage.from_dict(inbound.message_data)
     if inbound.attempts > settings.AI_ASSISTANT_MAX_DELIVERY_ATTEMPTS:
-        _apologise(inbound, message, f"the turn was started {inbound.attempts} times")
-        return
+        return _apologise(inbound, message, f"the turn was started {inbound.attempts} times")
     try:
         with transaction.atomic():
             if inbound.user_id is not None:
@@ -357,15 +430,17 @@ def answer(inbound: InboundMessage) -> None:
                 inbound.user = user_for(inbound.channel, message.external_user_id)
             with turns.answering(inbound.pk):
                 reply = MessageHandler(inbound.user).handle_message(message)
-            _store_reply(inbound, reply)
-    except DatabaseError:
+            return _store_reply(inbound, reply)
+    except (DatabaseError, TakenOver):
         raise
     except Exception as error:
         logger.exception("the turn of inbound %s failed", inbound.pk)
-        _apologise(inbound, message, f"{type(error).__name__}: {error}")
+        return _apologise(inbound, message, f"{type(error).__name__}: {error}")
 
 
-def _apologise(inbound: InboundMessage, message: IncomingMessage, error: str) -> None:
+def _apologise(
+    inbound: InboundMessage, message: IncomingMessage, error: str
+) -> list[OutboundMessage]:
     language = detect_language(message.content[:200])
     reference = f"E{inbound.pk}"
     apology = OutgoingMessage(
@@ -373,21 +448,34 @@ def _apologise(inbound: InboundMessage, message: IncomingMessage, error: str) ->
     )
     with transaction.atomic():
         inbound.error = f"turn failed ({reference}): {error}"[:2000]
-        _store_reply(inbound, apology, extra_fields=["error"])
+        return _store_reply(inbound, apology, error=inbound.error)
 
 
 def _store_reply(
-    inbound: InboundMessage, reply: OutgoingMessage, extra_fields: list[str] | None = None
-) -> None:
-    store_parts(inbound, get_channel(inbound.channel).split(reply.content))
-    inbound.reply = reply.to_dict()
-    inbound.status = INBOUND.REPLIED
-    inbound.save(update_fields=["user", "reply", "status", *(extra_fields or [])])
+    inbound: InboundMessage, reply: OutgoingMessage, **extra_fields: Any
+) -> list[OutboundMessage]:
+    """Store the reply and its parts, and renew the claim, if this worker still holds it
+    (the claim's attempt number is unchanged); otherwise TakenOver."""
+    now = timezone.now()
+    kept = InboundMessage.objects.filter(pk=inbound.pk, attempts=inbound.attempts).update(
+        user=inbound.user,
+        reply=reply.to_dict(),
+        status=INBOUND.REPLIED,
+        claimed_at=now,
+        **extra_fields,
+    )
+    if not kept:
+        raise TakenOver(inbound.pk)
+    inbound.reply, inbound.status, inbound.claimed_at = reply.to_dict(), INBOUND.REPLIED, now
+    inbound.renewed_at = time.monotonic()
+    return store_parts(inbound, get_channel(inbound.channel).split(reply.content))
 
 
-def store_parts(inbound: InboundMessage, parts: list[str], first_index: int = 0) -> None:
+def store_parts(
+    inbound: InboundMessage, parts: list[str], first_index: int = 0
+) -> list[OutboundMessage]:
     """Reply parts to send, each with its idempotency key ("<inbound>:<part index>")."""
-    OutboundMessage.objects.bulk_create(
+    return OutboundMessage.objects.bulk_create(
         OutboundMessage(
             inbound=inbound,
             app_id=inbound.app_id,
@@ -400,22 +488,27 @@ def store_parts(inbound: InboundMessage, parts: list[str], first_index: int = 0)
     )
 
 
-def deliver(inbound: InboundMessage, claimed: bool = True) -> Outcome:
-    """Send every part not sent yet, in order. A failure stops at the failing part and
-    decides by time what happens next (see `_after_failure`); an open circuit defers the
-    whole message without counting it as a failure. A `claimed` message (a worker's) is
-    fenced: before each part the claim is checked and renewed, so a worker that lost it
-    (stalled past its lease, taken over) never sends a part the new owner sends too."""
+def deliver(
+    inbound: InboundMessage, claimed: bool = True, parts: list[OutboundMessage] | None = None
+) -> Outcome:
+    """Send every part not sent yet, in order (`parts`: the ones the turn just stored, so
+    they need not be read back). A failure stops at the failing part and decides by time
+    what happens next (see `_after_failure`); an open circuit defers the whole message
+    without counting it as a failure. A `claimed` message (a worker's) is fenced: before
+    each part the claim is checked and renewed, so a worker that lost it (stalled past its
+    lease, taken over) never sends a part the new owner sends too."""
     channel = get_channel(inbound.channel)
     paused_until, circuit_clean = circuits.blocked_until(inbound.app)
     if paused_until is not None:
         return _defer(inbound, paused_until, "circuit open: the platform is failing")
     message = IncomingMessage.from_dict(inbound.message_data)
-    unsent = list(
-        inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).order_by("part_index")
-    )
+    if parts is None:
+        parts = inbound.outbound.filter(status__in=[PART.PENDING, PART.FAILED]).order_by(
+            "part_index"
+        )
+    unsent = list(parts)
     for number, part in enumerate(unsent, start=1):
-        if claimed and not still_owned(inbound):
+        if claimed and not _owned(inbound):
             logger.warning("inbound %s was taken over; this worker stops", inbound.pk)
             return Outcome()
         try:
@@ -445,7 +538,8 @@ def deliver(inbound: InboundMessage, claimed: bool = True) -> Outcome:
         _done(inbound)
     if not circuit_clean and circuits.record_success(inbound.app):
         resume_after_outage(inbound.app)
-    return Outcome(delivered=True, next_in_chat=next_waiting_in_chat(inbound))
+    waiting = next_waiting_in_chat(inbound) if getattr(inbound, "has_waiting", True) else None
+    return Outcome(delivered=True, next_in_chat=waiting)
 
 
 def _done(inbound: InboundMessage) -> None:
@@ -599,7 +693,7 @@ def stale(broker_queue_empty: bool, limit: int = 500) -> list[InboundMessage]:
         | due
         & (
             Q(status=INBOUND.RECEIVED, received_at__lt=not_queued_since)
-            | Q(status=INBOUND.QUEUED, queued_at__lt=lost_in_queue)
+            | Q(status__in=[INBOUND.QUEUED, INBOUND.WAITING], queued_at__lt=lost_in_queue)
             | Q(status__in=[INBOUND.PROCESSING, INBOUND.REPLIED], claimed_at__lt=_lease_start())
             | Q(status=INBOUND.REPLIED, claimed_at__isnull=True, received_at__lt=not_queued_since)
         )

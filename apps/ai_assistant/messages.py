@@ -1,4 +1,5 @@
-"""The plain data that flows between channels, dispatch and the handler.
+"""The plain data that flows between channels, dispatch and the handler (and the files
+sent to chats, `OutgoingFile`).
 
 `IncomingMessage.to_dict()` is exactly the seed's `message_data`, the payload of the
 `process_message_async` task, so it must stay JSON-serialisable and round-trip unchanged.
@@ -116,3 +117,14 @@ class OutgoingMessage:
 
     def __str__(self) -> str:
         return self.content
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file for the user: a report, sent as the platform's file message where it has one."""
+
+    filename: str  # e.g. "sales-2026-12.xlsx"
+    content: bytes
+    content_type: str  # e.g. "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    download_url: str = ""  # a signed, expiring link to the same file on the ERP (may be "")
+    caption: str = ""  # a short text shown with the file (the report's summary line)

@@ -237,6 +237,7 @@ class InboundMessage(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
         QUEUED = "queued", "Queued"
+        WAITING = "waiting", "Waiting for an earlier message of its chat"
         PROCESSING = "processing", "Processing"
         REPLIED = "replied", "Replied, delivering"
         DONE = "done", "Done"

@@ -86,18 +86,28 @@ def platform_request(
     params: dict[str, Any] | None = None,
     json: Any = None,
     data: dict[str, Any] | None = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> PlatformResponse:
     """One call to a platform API: its HTTP status and decoded JSON body (None if not JSON).
 
-    Network errors and timeouts raise PlatformError(retryable=True); interpreting the status
-    and the platform's error fields is the caller's job. Timeouts come from
-    AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS.
+    `files` ({field: (filename, bytes, content type)}) makes the body multipart/form-data,
+    with `data` as its plain fields. Network errors and timeouts raise
+    PlatformError(retryable=True); interpreting the status and the platform's error fields is
+    the caller's job. Timeouts come from AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS (httpx applies
+    them to each read and write, so an upload is not cut off for its size).
     """
     timeout = settings.AI_ASSISTANT_PLATFORM_TIMEOUT_SECONDS
     try:
         response = client().request(
-            method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            headers=headers,
+            timeout=timeout,
         )
     except httpx.HTTPError as error:
         logger.warning("%s %s failed: %s", method, redact_url(url), type(error).__name__)

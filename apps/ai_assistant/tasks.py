@@ -91,7 +91,7 @@ def _wait_behind(waiting: InboundMessage, blocker: InboundMessage, waited: int) 
     inbox.wait_behind(waiting, blocker)
     if blocker.next_attempt_at is None:
         dispatch.publish(
-            waiting, waited=waited + 1, countdown=min(0.5 * 2**waited, MAX_TURN_WAIT_SECONDS)
+            waiting, waited=waited + 1, countdown=min(0.2 * 2**waited, MAX_TURN_WAIT_SECONDS)
         )
 
 

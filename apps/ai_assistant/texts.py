@@ -1,4 +1,5 @@
-"""User-facing texts of the handler's own answers (binding, commands, confirmations)."""
+"""User-facing texts of the handler's own answers (binding, commands, confirmations) and of
+the channels' notes on files sent as a link."""
 
 TEXTS = {
     "unbound": {
@@ -70,6 +71,12 @@ TEXTS = {
         "请把参考号 {reference} 告诉管理员。",
         "en": "Sorry, something went wrong with your message and nothing was changed. Please "
         "try again later; if you need help, give an administrator the reference {reference}.",
+    },
+    # A file sent as its link: one line per language, the channel cannot tell which one.
+    "file_too_large": {
+        "zh": "文件太大，无法通过{platform}直接发送（{size}，上限 {limit}），请用链接下载：",
+        "en": "The file is too large for {platform} ({size}, limit {limit}); "
+        "download it from the link:",
     },
     "unknown_command": {
         "zh": "不认识的命令 /{command}。发送 /help 查看可用命令。",

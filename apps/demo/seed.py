@@ -17,10 +17,12 @@ from apps.inventory.models import Item, ReorderRule, SerialNumber, StockLevel, W
 from apps.inventory.services import post_stock_move, reserve_stock
 from apps.production.models import WorkOrder, WorkOrderOperation
 from apps.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from apps.reporting.models import AREAS, bump
 from apps.sales.models import Customer, SalesOrder, SalesOrderLine
 from apps.service.models import ServiceTicket
 
 from . import data
+from .history import seed_history
 from .roles import DEMO_OPERATORS, DEMO_USERS, OPERATORS_GROUP, ROLE_PERMISSIONS, demo_password
 
 CENT = Decimal("0.01")
@@ -39,11 +41,16 @@ def seed() -> list[str]:
         customers = seed_customers(users)
         orders = seed_sales_orders(customers, items, users)
         seed_purchase_orders(items, warehouses)
+        seed_default_suppliers(items)
         serials = seed_serials(items, warehouses, customers, orders)
         seed_work_orders(items, orders)
         seed_service_tickets(customers, serials, items, users)
         seed_stock(items, warehouses)
         sync_ordered_qty()
+        seed_history(items, warehouses)
+        # The seed writes rows directly, not through the services: cached reports are stale.
+        for area in AREAS:
+            bump(area)
     return created_users
 
 
@@ -147,7 +154,7 @@ def seed_reorder_rules(items, warehouses) -> None:
 
 def seed_customers(users) -> dict[str, Customer]:
     customers = {}
-    for code, row in data.CUSTOMERS.items():
+    for code, row in {**data.CUSTOMERS, **data.HISTORY_CUSTOMERS}.items():
         name, name_zh, territory, owner, credit_limit, contact_name, contact_phone = row
         customers[code], _ = Customer.objects.update_or_create(
             code=code,
@@ -259,6 +266,15 @@ def seed_purchase_orders(items, warehouses) -> None:
         order.lines.exclude(pk__in=keep).delete()
         order.grand_total = total
         order.save(update_fields=["grand_total"])
+
+
+def seed_default_suppliers(items) -> None:
+    suppliers = Supplier.objects.in_bulk(list(data.SUPPLIERS), field_name="code")
+    for sku, item in items.items():
+        supplier = suppliers.get(data.DEFAULT_SUPPLIERS.get(sku))
+        if item.default_supplier_id != (supplier.pk if supplier else None):
+            item.default_supplier = supplier
+            item.save(update_fields=["default_supplier"])
 
 
 def seed_serials(items, warehouses, customers, orders) -> dict[str, SerialNumber]:

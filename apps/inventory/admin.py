@@ -41,6 +41,7 @@ class ItemAdmin(admin.ModelAdmin):
     list_filter = ["item_type", "category", "has_serial_no", "is_stock_item", "active"]
     search_fields = ["sku", "name", "name_zh", "search_text", "brand", "model"]
     readonly_fields = ["search_text"]
+    autocomplete_fields = ["default_supplier"]
     inlines = [ReorderRuleInline]
 
 

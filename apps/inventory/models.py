@@ -56,6 +56,15 @@ class Item(models.Model):
     list_price = models.DecimalField(**MONEY, default=ZERO)
     standard_cost = models.DecimalField(**MONEY, default=ZERO)
     currency = models.CharField(max_length=3, default="CNY")
+    # Who the item is bought from when it runs short (apps.purchasing.reports.reorder_plan);
+    # empty for items made in-house or not yet bought.
+    default_supplier = models.ForeignKey(
+        "purchasing.Supplier",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="default_items",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -1,12 +1,15 @@
 """The only way stock quantities change: post a move to the ledger, or reserve stock.
 
 Each call runs in one transaction and locks the StockLevel row, so concurrent posts to the
-same item and warehouse queue up instead of losing an update.
+same item and warehouse queue up instead of losing an update. Each also raises the inventory
+data version (apps.reporting.models.bump) first, in the same transaction.
 """
 
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+
+from apps.reporting.models import INVENTORY, bump
 
 from .models import Item, StockLevel, StockMove, Warehouse
 
@@ -44,6 +47,7 @@ def post_stock_move(
     if not item.is_stock_item:
         raise StockError(f"{item.sku} is not a stock item.")
     with transaction.atomic():
+        bump(INVENTORY)
         level = _locked_level(item, warehouse)
         new_actual = level.actual_qty + qty
         committed = level.reserved_qty + level.reserved_for_production
@@ -74,6 +78,7 @@ def reserve_stock(*, item: Item, warehouse: Warehouse, qty: Decimal | int | str)
     if qty == 0:
         raise StockError("A reservation needs a non-zero quantity.")
     with transaction.atomic():
+        bump(INVENTORY)
         level = _locked_level(item, warehouse)
         if qty > level.available_qty:
             raise StockError(

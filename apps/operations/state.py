@@ -16,7 +16,7 @@ from .models import Heartbeat
 
 logger = logging.getLogger(__name__)
 
-UNFINISHED = ["received", "queued", "processing", "replied"]
+UNFINISHED = ["received", "queued", "waiting", "processing", "replied"]
 QUEUES = ("messages", "tools", "maintenance")
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import PurchaseOrder, PurchaseOrderLine, Supplier
+from .models import DraftOrderRequest, PurchaseOrder, PurchaseOrderLine, Supplier
 
 
 @admin.register(Supplier)
@@ -33,6 +33,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "supplier__code", "supplier__name", "supplier__name_zh"]
     date_hierarchy = "order_date"
     autocomplete_fields = ["supplier"]
+    readonly_fields = ["request"]
     list_select_related = ["supplier"]
     inlines = [PurchaseOrderLineInline]
 
@@ -44,3 +45,18 @@ class PurchaseOrderLineAdmin(admin.ModelAdmin):
     search_fields = ["order__number", "item__sku", "item__name_zh", "item__search_text"]
     autocomplete_fields = ["order", "item", "warehouse"]
     list_select_related = ["order", "item", "warehouse"]
+
+
+@admin.register(DraftOrderRequest)
+class DraftOrderRequestAdmin(admin.ModelAdmin):
+    """Who turned which reorder plan into draft orders; made only by the service."""
+
+    list_display = ["idempotency_key", "created_by", "created_at"]
+    search_fields = ["idempotency_key", "orders__number"]
+    readonly_fields = ["idempotency_key", "lines_digest", "created_by", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,6 +27,25 @@ class Supplier(models.Model):
         return f"{self.code} {self.name_zh or self.name}"
 
 
+class DraftOrderRequest(models.Model):
+    """One request to turn a reorder plan into draft purchase orders, kept by its idempotency
+    key so the same request made twice creates its orders once (services.py)."""
+
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    # The plan's lines, normalised and hashed: the same key for another plan is refused.
+    lines_digest = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
 class PurchaseOrder(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -45,6 +65,13 @@ class PurchaseOrder(models.Model):
     expected_date = models.DateField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="CNY")
     grand_total = models.DecimalField(**MONEY, default=Decimal("0"))
+    request = models.ForeignKey(
+        DraftOrderRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
 
     class Meta:
         ordering = ["-order_date", "-number"]

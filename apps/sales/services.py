@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.inventory.models import Item
+from apps.reporting.models import SALES, bump
 from better_laser_erp.numbering import create_numbered
 
 from .models import Customer, SalesOrder, SalesOrderLine
@@ -47,6 +48,7 @@ def create_quote(
 ) -> SalesOrder:
     """A draft quote with these lines, its total summed from them, under the next QT number."""
     with transaction.atomic():
+        bump(SALES)
         quote = create_numbered(
             SalesOrder,
             "QT",

@@ -107,7 +107,11 @@ class Entities:
 VOCABULARY_VERSION_KEY = "ai_assistant:vocabulary_version"
 # Changes made without model signals (bulk updates, other tools) show up within this long.
 VOCABULARY_MAX_AGE_SECONDS = 300
-_cached_vocabulary: tuple[object, float, Vocabulary] | None = None
+# A change made in another process shows up within this long (the version is not read from
+# the shared cache for every turn of a busy worker).
+VOCABULARY_VERSION_CHECK_SECONDS = 1.0
+# (version, built at, version last read at, vocabulary), monotonic times.
+_cached_vocabulary: tuple[object, float, float, Vocabulary] | None = None
 KIND_ORDER = ("item", "warehouse", "customer", "supplier")
 # An English word that may be a misspelt word of an item's name ("protectve", "nozle").
 UNKNOWN_WORD = re.compile(r"(?<![a-z0-9.-])[a-z]{5,}(?![a-z0-9-])")
@@ -116,17 +120,22 @@ RESPELT_AT_MOST = 3
 
 def current_vocabulary() -> Vocabulary:
     """The warehouses, customers and suppliers, read once per process and again when one of
-    them changes (a version in the shared cache, bumped on save and delete) or when they
-    are older than VOCABULARY_MAX_AGE_SECONDS. Items are not held: they are many."""
+    them changes (a version in the shared cache, bumped on save and delete, read at most
+    once a second) or when they are older than VOCABULARY_MAX_AGE_SECONDS. Items are not
+    held: they are many."""
     global _cached_vocabulary
-    version = cache.get(VOCABULARY_VERSION_KEY)
     now = time.monotonic()
     if _cached_vocabulary is not None:
-        cached_version, built_at, vocabulary = _cached_vocabulary
-        if cached_version == version and now - built_at < VOCABULARY_MAX_AGE_SECONDS:
-            return vocabulary
+        cached_version, built_at, checked_at, vocabulary = _cached_vocabulary
+        if now - built_at < VOCABULARY_MAX_AGE_SECONDS:
+            if now - checked_at < VOCABULARY_VERSION_CHECK_SECONDS:
+                return vocabulary
+            if cache.get(VOCABULARY_VERSION_KEY) == cached_version:
+                _cached_vocabulary = (cached_version, built_at, now, vocabulary)
+                return vocabulary
+    version = cache.get(VOCABULARY_VERSION_KEY)
     vocabulary = Vocabulary()
-    _cached_vocabulary = (version, now, vocabulary)
+    _cached_vocabulary = (version, now, now, vocabulary)
     return vocabulary
 
 

@@ -17,6 +17,10 @@ A channel is one module in this package holding one `Channel` subclass decorated
                                              which parts must go through send()
     later send(app, message, text, reply_context) → platform message id; raises PlatformError
           split(text)                        text cut to the platform's length limit, in order
+          send_file(app, message, document, reply_context)
+                                             a file (OutgoingFile) to the chat of `message`: the
+                                             platform's file message (`send_file_message`) up to
+                                             `max_file_bytes`, else its link as text
 
 Everything a channel needs between parse and send (encrypted or not, the account id to
 answer from, a chat id, a session webhook) travels in `ParsedWebhook.reply_context`, a
@@ -50,15 +54,24 @@ from apps.ai_assistant import platform_http
 from apps.ai_assistant.channels.chunking import split_text, utf8_length
 from apps.ai_assistant.errors import PlatformError, WebhookRejected
 from apps.ai_assistant.models import REGISTERED_CHANNELS
-from apps.ai_assistant.platform_http import RETRYABLE_STATUS
+from apps.ai_assistant.platform_http import RETRYABLE_STATUS, platform_request
+from apps.ai_assistant.texts import text as user_text
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+    from apps.ai_assistant.messages import IncomingMessage, OutgoingFile, OutgoingMessage
     from apps.ai_assistant.models import ChannelApp
 
 logger = logging.getLogger(__name__)
+
+# PlatformError codes of send_file: the platform has no file message (and there is no link to
+# send instead); the file is larger than the platform takes (and there is no link).
+NO_FILE_MESSAGES = "no_file_messages"
+FILE_TOO_LARGE = "file_too_large"
+# ... and the file is smaller than the platform takes (an empty report is a bug upstream).
+FILE_TOO_SMALL = "file_too_small"
+MEBIBYTE = 1024 * 1024
 
 
 @dataclass
@@ -127,6 +140,10 @@ class Channel:
     default_api_base: str = ""
     # Whether the platform's API wants an access token fetched with the app's secret.
     fetches_access_tokens: bool = False
+    # The platform's limit for a file message; 0 = no file messages.
+    max_file_bytes: int = 0
+    # The smallest file the platform takes (they refuse empty files; WeCom wants 5 bytes).
+    min_file_bytes: int = 1
 
     def api_base(self) -> str:
         """The platform API's base URL: this channel's setting (or environment variable),
@@ -219,8 +236,138 @@ class Channel:
         """`text` in order, in parts each within this platform's limit."""
         return split_text(text, self.text_limit, self.measure)
 
+    # --- files ----------------------------------------------------------------------------
+
+    def send_file(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        document: OutgoingFile,
+        reply_context: dict[str, Any],
+        idempotency_key: str = "",
+    ) -> str:
+        """Send `document` to the chat of `message`; return the platform's message id.
+
+        A platform with file messages gets one (`send_file_message`) while the file is within
+        `max_file_bytes`; a larger file, one the platform refuses as too large, and every file
+        on a platform without file messages go as a text with the caption and the download
+        link (`send_file_link`). Without a link that is PlatformError NO_FILE_MESSAGES or
+        FILE_TOO_LARGE, never retryable: a file is never dropped silently. A file under
+        `min_file_bytes` (empty) is PlatformError FILE_TOO_SMALL, never retryable either.
+        """
+        if not self.max_file_bytes:
+            return self.send_file_link(app, message, document, reply_context, idempotency_key)
+        if len(document.content) > self.max_file_bytes:
+            return self.send_file_link(
+                app, message, document, reply_context, idempotency_key, too_large=True
+            )
+        if len(document.content) < self.min_file_bytes:
+            raise PlatformError(
+                FILE_TOO_SMALL,
+                f"{document.filename} has {len(document.content)} bytes; {self.label or self.name} "
+                f"takes files of at least {self.min_file_bytes}",
+                retryable=False,
+            )
+        try:
+            return self.send_file_message(app, message, document, reply_context, idempotency_key)
+        except PlatformError as error:
+            if error.code != FILE_TOO_LARGE:
+                raise
+            logger.info("%s refused %s as too large; sending its link", self.name, app)
+            return self.send_file_link(
+                app, message, document, reply_context, idempotency_key, too_large=True
+            )
+
+    def send_file_message(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        document: OutgoingFile,
+        reply_context: dict[str, Any],
+        idempotency_key: str = "",
+    ) -> str:
+        """The platform's own file message for a file within `max_file_bytes` (a channel that
+        sets `max_file_bytes` implements it). A refusal for the file's size must be raised as
+        PlatformError(FILE_TOO_LARGE, ...): send_file then sends the link."""
+        raise NotImplementedError
+
+    def send_file_link(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        document: OutgoingFile,
+        reply_context: dict[str, Any],
+        idempotency_key: str = "",
+        too_large: bool = False,
+    ) -> str:
+        """The caption and the download link as text through `send` (with a note when the file
+        is `too_large` for the platform); returns the first part's message id."""
+        if not document.download_url:
+            raise self._undeliverable(document, too_large)
+        note_limit = self.max_file_bytes if too_large else 0
+        parts = self.split(file_link_text(document, self.label or self.name, note_limit))
+        message_ids = [
+            self.send(app, message, part, reply_context, part_key(idempotency_key, index))
+            for index, part in enumerate(parts)
+        ]
+        return message_ids[0] if message_ids else ""
+
+    def _undeliverable(self, document: OutgoingFile, too_large: bool) -> PlatformError:
+        platform = self.label or self.name
+        if too_large:
+            return PlatformError(
+                FILE_TOO_LARGE,
+                f"{document.filename} is {size_text(len(document.content))}, more than the "
+                f"{size_text(self.max_file_bytes)} {platform} takes, and has no download link "
+                "to send instead",
+                retryable=False,
+            )
+        return PlatformError(
+            NO_FILE_MESSAGES,
+            f"{platform} cannot send files and {document.filename} has no download link",
+            retryable=False,
+        )
+
     def __repr__(self) -> str:
         return f"<Channel {self.name}>"
+
+
+def size_text(size: int) -> str:
+    """A file size as the notes show it: "20 MB", "25.3 MB", "1.7 KB" (binary units)."""
+    unit, name = (MEBIBYTE, "MB") if size >= MEBIBYTE else (1024, "KB")
+    if size % unit == 0:
+        return f"{size // unit} {name}"
+    return f"{size / unit:.1f} {name}"
+
+
+def file_link_text(document: OutgoingFile, platform: str = "", limit: int = 0) -> str:
+    """What a chat shows for a file sent as its link: the caption, with a `limit` the note (zh
+    and en) that the file is too large for `platform`, then "<filename>: <link>". The web chat
+    shows a file this way too: it is the text of the file's reply part."""
+    lines = [document.caption.strip()] if document.caption.strip() else []
+    if limit:
+        sizes = {"platform": platform, "size": size_text(len(document.content))}
+        sizes["limit"] = size_text(limit)
+        lines += [
+            user_text("file_too_large", "zh", **sizes),
+            user_text("file_too_large", "en", **sizes),
+        ]
+    lines.append(f"{document.filename}: {document.download_url}")
+    return "\n".join(lines)
+
+
+def part_key(idempotency_key: str, index: int) -> str:
+    """The idempotency key of part `index` of something sent in several parts (the first part
+    keeps the key itself)."""
+    if not idempotency_key or index == 0:
+        return idempotency_key
+    return f"{idempotency_key}:{index}"
+
+
+def file_extension(filename: str) -> str:
+    """ "xlsx" for "sales-2026-12.xlsx" (lowercase, without the dot; "" when there is none)."""
+    stem, dot, extension = filename.rpartition(".")
+    return extension.lower() if dot and stem else ""
 
 
 CHANNELS: dict[str, Channel] = {}
@@ -354,3 +501,31 @@ def post_json(
     if not isinstance(data, dict):
         raise PlatformError("bad_response", "answer is not a JSON object", retryable=False)
     return data
+
+
+def post_multipart(
+    url: str,
+    files: dict[str, tuple[str, bytes, str]],
+    data: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST multipart/form-data (an upload) to a platform API; the decoded JSON answer.
+
+    Errors as post_json, and HTTP 413 (a gateway refusing the body) is FILE_TOO_LARGE. The
+    platform's own error fields are the caller's to check.
+    """
+    response = platform_request("POST", url, params=params, data=data, files=files, headers=headers)
+    if response.status_code == 413:
+        raise PlatformError(FILE_TOO_LARGE, "HTTP 413: the upload is too large", retryable=False)
+    if response.status_code >= 300:
+        retry_after = response.headers.get("Retry-After")
+        raise PlatformError(
+            response.status_code,
+            f"HTTP {response.status_code}",
+            retryable=response.status_code in RETRYABLE_STATUS,
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        )
+    if not isinstance(response.data, dict):
+        raise PlatformError("bad_response", "answer is not a JSON object", retryable=True)
+    return response.data

@@ -395,7 +395,8 @@ def test_a_worker_killed_mid_turn_still_gives_exactly_one_reply(
             timeout=60,
             what="the first worker to claim the message",
         )
-        time.sleep(2)  # well inside the model's 60 s delay: the turn is under way
+        # The turn is under way once the model has the first request (it answers in 60 s).
+        wait_for(lambda: llm.completions, timeout=60, what="the first worker's model call")
         first.kill()
     finally:
         first.stop()
@@ -443,7 +444,8 @@ def test_after_a_kill_9_the_chat_is_answered_soon_after_a_worker_comes_back(
             timeout=60,
             what="the first worker to claim the message",
         )
-        time.sleep(3)  # the heartbeat has renewed the claim: the turn is under way
+        # The turn is under way once the model has the first request (it answers in 60 s).
+        wait_for(lambda: llm.completions, timeout=60, what="the first worker's model call")
         first.kill()
     finally:
         first.stop()

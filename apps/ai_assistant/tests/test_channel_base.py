@@ -155,3 +155,54 @@ def test_post_json_treats_an_unreachable_platform_as_retryable():
     with pytest.raises(PlatformError) as raised:
         post_json(f"http://127.0.0.1:{closed_port}/api", {})
     assert raised.value.retryable
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (20 * 1024 * 1024, "20 MB"),
+        (int(25.3 * 1024 * 1024), "25.3 MB"),
+        (1737, "1.7 KB"),
+        (1024, "1 KB"),
+        (0, "0 KB"),
+    ],
+)
+def test_sizes_are_shown_in_binary_units(size, shown):
+    assert base.size_text(size) == shown
+
+
+def test_the_link_text_has_the_caption_the_note_in_both_languages_and_the_link():
+    from apps.ai_assistant.tests.file_helpers import DOWNLOAD_URL, report
+
+    document = report(content=b"x" * (21 * 1024 * 1024))
+    assert (
+        base.file_link_text(report()) == f"{report().caption}\nsales-2026-12.xlsx: {DOWNLOAD_URL}"
+    )
+    lines = base.file_link_text(document, "WeCom", 20 * 1024 * 1024).split("\n")
+    assert lines == [
+        document.caption,
+        "文件太大，无法通过WeCom直接发送（21 MB，上限 20 MB），请用链接下载：",
+        "The file is too large for WeCom (21 MB, limit 20 MB); download it from the link:",
+        f"sales-2026-12.xlsx: {DOWNLOAD_URL}",
+    ]
+    assert base.file_link_text(report(caption="  ")) == f"sales-2026-12.xlsx: {DOWNLOAD_URL}"
+
+
+def test_part_keys_and_file_extensions():
+    assert [base.part_key("7:1:0", i) for i in range(3)] == ["7:1:0", "7:1:0:1", "7:1:0:2"]
+    assert base.part_key("", 2) == ""
+    assert [base.file_extension(n) for n in ("a.XLSX", "report", ".env", "a.tar.gz")] == [
+        "xlsx",
+        "",
+        "",
+        "gz",
+    ]
+
+
+def test_every_channel_with_file_messages_implements_them():
+    for channel in CHANNELS.values():
+        overrides = type(channel).send_file_message is not Channel.send_file_message
+        assert overrides == bool(channel.max_file_bytes), channel

@@ -78,14 +78,25 @@ def busy(retry_after=None, code=503):
 
 def test_a_delivered_message_is_done_and_hands_over_to_the_chats_next(app, sends):
     first = replied(app, "m1")
-    waiting = replied(app, "m2", status="queued")
-    InboundMessage.objects.filter(pk=waiting.pk).update(status="queued", reply=None)
+    waiting = replied(app, "m2")
+    InboundMessage.objects.filter(pk=waiting.pk).update(status="waiting", reply=None)
 
     outcome = inbox.deliver(first)
 
     assert outcome.delivered and outcome.next_in_chat.pk == waiting.pk
     assert InboundMessage.objects.get(pk=first.pk).status == "done"
     assert sends.texts == ["hello"]
+
+
+def test_a_message_merely_queued_behind_is_not_handed_over_again(app, sends):
+    # Its task is in the broker already: publishing it again would only cost a worker a look.
+    first = replied(app, "m1")
+    queued = replied(app, "m2")
+    InboundMessage.objects.filter(pk=queued.pk).update(status="queued", reply=None)
+
+    outcome = inbox.deliver(first)
+
+    assert outcome.delivered and outcome.next_in_chat is None
 
 
 def test_a_transient_failure_waits_for_a_backoff_and_counts(app, sends, settings):
@@ -202,6 +213,20 @@ def test_the_heartbeat_keeps_a_long_turn_claimed(app, settings, transactional_db
         time.sleep(1.5)
 
     assert InboundMessage.objects.get(pk=inbound.pk).claimed_at > before
+
+
+def test_a_turn_hung_past_the_time_limit_lets_its_claim_lapse(app, settings, transactional_db):
+    # A thread pool cannot kill a hung turn: its heartbeat stops, another worker takes over.
+    settings.AI_ASSISTANT_CLAIM_LEASE_SECONDS = 1.5
+    settings.CELERY_TASK_TIME_LIMIT = 1
+    inbound = replied(app, claimed_at=timezone.now())
+
+    with inbox.heartbeat(inbound):
+        time.sleep(3)
+        hung_claim = InboundMessage.objects.get(pk=inbound.pk).claimed_at
+
+    assert hung_claim < timezone.now() - timedelta(seconds=1.5)
+    assert inbox.claim(inbound.pk) is not None
 
 
 # --- the circuit breaker ------------------------------------------------------------------

@@ -6,7 +6,13 @@ import time
 import httpx
 import pytest
 
-from devtools.platforms import PlatformServer, PlatformState, start_platforms
+from devtools.platforms import (
+    MAX_UPLOADS,
+    PlatformServer,
+    PlatformState,
+    parse_multipart,
+    start_platforms,
+)
 
 APPS = [
     {"platform": "wechat", "app_id": "wx-test", "secret": "wechat-secret"},
@@ -417,6 +423,106 @@ def test_control_api_validates_and_clears(client):
 def test_it_refuses_large_bodies(client):
     response = client.post("/_control/apps", content=b"x" * (1024 * 1024 + 1))
     assert response.status_code == 413
+
+
+# --- files: multipart uploads, what was received, limits ------------------------------------
+
+
+def multipart_as_httpx_sends(fields, files):
+    """The exact body and Content-Type httpx (the adapters' client) sends."""
+    request = httpx.Request("POST", "http://stand-in/upload", data=fields, files=files)
+    return request.headers["Content-Type"], request.read()
+
+
+def test_parse_multipart_reads_what_httpx_sends_including_a_chinese_filename():
+    data = b"PK\x03\x04" + bytes(range(256)) * 4 + b"\r\n--not-a-boundary\r\n"
+    content_type, body = multipart_as_httpx_sends(
+        {"file_type": "xls", "file_name": "销售-2026-12.xlsx"},
+        {"file": ("销售-2026-12.xlsx", data, "application/vnd.ms-excel")},
+    )
+    parts = parse_multipart(content_type, body)
+    assert parts["file_type"].text() == "xls" and parts["file_type"].filename is None
+    assert parts["file_name"].text() == "销售-2026-12.xlsx"
+    assert parts["file"].data == data
+    assert parts["file"].filename == "销售-2026-12.xlsx"
+    assert parts["file"].content_type == "application/vnd.ms-excel"
+
+
+def test_parse_multipart_reads_the_wecom_sample_and_an_rfc5987_filename():
+    # WeCom's own request sample (media/upload), and a client that sends filename*=.
+    body = (
+        b"--acebdf13572468\r\n"
+        b'Content-Disposition: form-data; name="media";filename="wework.txt"; filelength=6\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+        b"mytext\r\n"
+        b"--acebdf13572468\r\n"
+        b'Content-Disposition: form-data; name="other"; filename="x.bin"; '
+        b"filename*=UTF-8''%E6%8A%A5%E8%A1%A8.xlsx\r\n\r\n"
+        b"\x00\x01\r\n"
+        b"--acebdf13572468--\r\n"
+    )
+    parts = parse_multipart("multipart/form-data; boundary=acebdf13572468", body)
+    assert (parts["media"].filename, parts["media"].data) == ("wework.txt", b"mytext")
+    assert (parts["other"].filename, parts["other"].data) == ("报表.xlsx", b"\x00\x01")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b"{}"),
+        ("multipart/form-data", b"--x\r\n\r\n--x--"),
+        ("multipart/form-data; boundary=x", b"--x\r\nno blank line\r\n--x--\r\n"),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data\r\n\r\na\r\n--x--",
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\nb",
+        ),
+    ],
+)
+def test_parse_multipart_refuses_what_is_not_a_whole_form(content_type, body):
+    assert parse_multipart(content_type, body) is None
+
+
+def test_stored_files_are_listed_fetched_back_byte_for_byte_and_bounded(client, platforms):
+    state = platforms.state
+    data = bytes(range(256)) * 3
+    upload = state.store_upload("wecom", "corp-test", "报表.xlsx", "application/x-test", data)
+    state.record_file_sent("wecom", "corp-test", "wh1.zhang", upload, "caption")
+    [entry] = client.get("/_control/sent").json()
+    assert entry["kind"] == "file" and entry["text"] == "caption"
+    assert (entry["filename"], entry["size"], entry["file_id"]) == (
+        "报表.xlsx",
+        len(data),
+        upload.upload_id,
+    )
+    listed = client.get("/_control/files").json()
+    assert [f["sha256"] for f in listed] == [entry["sha256"]]
+    fetched = client.get(f"/_control/files/{upload.upload_id}")
+    assert fetched.status_code == 200 and fetched.content == data
+    assert fetched.headers["Content-Type"] == "application/x-test"
+    assert client.get("/_control/files/nope").status_code == 404
+    for number in range(MAX_UPLOADS):
+        state.store_upload("wecom", "corp-test", f"{number}.bin", "", b"12345")
+    assert len(client.get("/_control/files").json()) == MAX_UPLOADS
+    assert client.get(f"/_control/files/{upload.upload_id}").status_code == 404
+    assert state.find_upload("wecom", upload.upload_id) is None
+
+
+def test_file_limits_are_set_checked_and_reset(client, platforms):
+    answer = client.post("/_control/limits", json={"platform": "wecom", "max_file_bytes": 100})
+    assert answer.json() == {"platform": "wecom", "max_file_bytes": 100}
+    assert platforms.state.file_limit("wecom", 20) == 100
+    assert platforms.state.file_limit("telegram", 20) == 20
+    for bad in (
+        {"platform": "x", "max_file_bytes": 1},
+        {"platform": "wecom", "max_file_bytes": -1},
+    ):
+        assert client.post("/_control/limits", json=bad).status_code == 400
+    client.post("/_control/reset")
+    assert platforms.state.file_limit("wecom", 20) == 20
 
 
 def test_it_binds_loopback_only():

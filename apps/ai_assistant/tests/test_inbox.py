@@ -104,3 +104,26 @@ def test_an_earlier_unfinished_message_of_the_same_chat_is_found_first():
 
     assert inbox.earlier_unfinished(later) == earlier
     assert inbox.earlier_unfinished(earlier) is None
+
+
+def test_a_claim_says_whether_an_earlier_message_of_its_chat_is_unfinished():
+    stored_message("m1", status="done")
+    first_done = inbox.claim(stored_message("m2", status="queued").pk)
+    stored_message("m3", status="queued")
+    behind_an_open_one = inbox.claim(stored_message("m4", status="queued").pk)
+    alone = inbox.claim(stored_message("m5", conversation_key="", status="queued").pk)
+
+    assert not first_done.has_earlier
+    assert behind_an_open_one.has_earlier
+    assert not alone.has_earlier
+
+
+def test_a_claim_says_whether_a_later_message_waits_behind_it():
+    earlier = stored_message("m1", status="queued")
+    stored_message("m2", status="queued")  # on its way to a worker: no handover needed
+    assert not inbox.claim(earlier.pk).has_waiting
+
+    inbox.release(earlier)
+    stored_message("m3", status="waiting")
+    InboundMessage.objects.filter(pk=earlier.pk).update(status="queued")
+    assert inbox.claim(earlier.pk).has_waiting

@@ -18,6 +18,11 @@
   does.
 - In groups the answer @-mentions the sender (atUserIds, and "@staffId" in the text, which
   DingTalk needs to render the mention).
+- Files: uploaded with the legacy API (POST oapi.dingtalk.com/media/upload?type=file,
+  multipart field `media`, the same access token) → media_id, then the robot OpenAPI message
+  msgKey "sampleFile" with msgParam {"mediaId", "fileName", "fileType"} on the routes the text
+  OpenAPI send takes (a sessionWebhook carries no files); the caption goes first as text.
+  Files up to 20 MB; DingTalk's size errcodes send the link instead.
 """
 
 from __future__ import annotations
@@ -31,10 +36,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from decouple import config
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.ai_assistant.channels import tokens
 from apps.ai_assistant.channels.base import (
+    FILE_TOO_LARGE,
+    MEBIBYTE,
     Channel,
     Credentials,
     ParsedWebhook,
@@ -42,13 +51,16 @@ from apps.ai_assistant.channels.base import (
     WebhookRejected,
     check_timestamp,
     datetime_from,
+    file_extension,
     get_channel,
     parse_json,
+    part_key,
+    post_multipart,
     register,
     secret_field,
 )
 from apps.ai_assistant.channels.chunking import DINGTALK_TEXT_CHARS, char_length
-from apps.ai_assistant.messages import IncomingMessage
+from apps.ai_assistant.messages import IncomingMessage, OutgoingFile
 from apps.ai_assistant.models import ChannelApp
 from apps.ai_assistant.platform_http import RETRYABLE_STATUS, PlatformResponse, platform_request
 
@@ -117,6 +129,15 @@ def _now_ms() -> int:
 
 # DingTalk answers a refused access token with 401 and code InvalidAuthentication.
 TOKEN_ERRORS = {401, "401", "InvalidAuthentication"}
+# Media upload is on the legacy host, which answers {"errcode", "errmsg"}: token errcodes (as
+# DingTalk's own SDKs refresh on them), busy ones, and the file's size (40006 不合法的文件大小,
+# 45001 多媒体文件大小超过限制).
+OAPI_BASE_SETTING = "AI_ASSISTANT_DINGTALK_OAPI_BASE"
+DEFAULT_OAPI_BASE = "https://oapi.dingtalk.com"
+OAPI_TOKEN_ERRCODES = {33001, 40001, 40014, 42001}
+OAPI_RETRYABLE_ERRCODES = {-1, 90018}
+FILE_SIZE_ERRCODES = {40006, 45001}
+MAX_FILE_BYTES = 20 * MEBIBYTE
 
 
 def dingtalk_error(response: PlatformResponse) -> PlatformError:
@@ -150,6 +171,15 @@ class DingTalkChannel(Channel):
     api_base_setting = "AI_ASSISTANT_DINGTALK_API_BASE"
     default_api_base = "https://api.dingtalk.com"
     fetches_access_tokens = True
+    max_file_bytes = MAX_FILE_BYTES
+
+    def oapi_base(self) -> str:
+        """The legacy API host (media upload): its own setting, else the development
+        stand-in, else oapi.dingtalk.com."""
+        configured = getattr(settings, OAPI_BASE_SETTING, "") or config(
+            OAPI_BASE_SETTING, default=""
+        )
+        return configured or settings.AI_ASSISTANT_PLATFORMS_STAND_IN or DEFAULT_OAPI_BASE
 
     def fetch_access_token(self, app: ChannelApp, force: bool) -> tuple[Any, Any]:
         if not app.credentials.app_secret:
@@ -165,7 +195,7 @@ class DingTalkChannel(Channel):
         return data.get("accessToken"), data.get("expireIn")
 
     def is_token_error(self, error: PlatformError) -> bool:
-        return error.code in TOKEN_ERRORS
+        return error.code in TOKEN_ERRORS or error.code in OAPI_TOKEN_ERRCODES
 
     def verify(self, request: HttpRequest, app: ChannelApp) -> None:
         timestamp = request.headers.get("timestamp", "")
@@ -301,12 +331,24 @@ class DingTalkChannel(Channel):
     def _send_by_openapi(
         self, app: ChannelApp, message: IncomingMessage, text: str, context: dict[str, Any]
     ) -> str:
+        return self._send_robot_message(app, message, context, "sampleText", {"content": text})
+
+    def _send_robot_message(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        context: dict[str, Any],
+        msg_key: str,
+        msg_param: dict[str, Any],
+    ) -> str:
+        """A robot OpenAPI message: groupMessages/send in a group, else oToMessages/batchSend
+        to the sender; returns the processQueryKey."""
         base = self.api_base()
         robot_code = context.get("robot_code") or app.app_id
         payload: dict[str, Any] = {
             "robotCode": robot_code,
-            "msgKey": "sampleText",
-            "msgParam": json.dumps({"content": text}, ensure_ascii=False),
+            "msgKey": msg_key,
+            "msgParam": json.dumps(msg_param, ensure_ascii=False),
         }
         if self._group(message, context):
             url = f"{base}/v1.0/robot/groupMessages/send"
@@ -330,5 +372,48 @@ class DingTalkChannel(Channel):
                 raise dingtalk_error(response)
             data = response.data if isinstance(response.data, dict) else {}
             return str(data.get("processQueryKey", ""))
+
+        return tokens.call_with_token(app, attempt)
+
+    def send_file_message(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        document: OutgoingFile,
+        reply_context: dict[str, Any],
+        idempotency_key: str = "",
+    ) -> str:
+        """Upload the file, the caption as text, then a sampleFile robot message."""
+        context = reply_context or {}
+        media_id = self._upload(app, document)
+        for index, part in enumerate(self.split(document.caption)):
+            self.send(app, message, part, context, part_key(idempotency_key, index + 1))
+        msg_param = {
+            "mediaId": media_id,
+            "fileName": document.filename,
+            "fileType": file_extension(document.filename) or "file",
+        }
+        return self._send_robot_message(app, message, context, "sampleFile", msg_param)
+
+    def _upload(self, app: ChannelApp, document: OutgoingFile) -> str:
+        """POST {oapi}/media/upload?type=file; the media_id."""
+        url = f"{self.oapi_base()}/media/upload"
+        files = {"media": (document.filename, document.content, document.content_type)}
+
+        def attempt(access_token: str) -> str:
+            data = post_multipart(url, files, params={"access_token": access_token, "type": "file"})
+            errcode = data.get("errcode")
+            if errcode in FILE_SIZE_ERRCODES:
+                raise PlatformError(FILE_TOO_LARGE, str(data.get("errmsg", ""))[:200])
+            if errcode not in (0, None):
+                raise PlatformError(
+                    errcode,
+                    str(data.get("errmsg", ""))[:200],
+                    retryable=errcode in OAPI_RETRYABLE_ERRCODES or errcode in OAPI_TOKEN_ERRCODES,
+                )
+            media_id = data.get("media_id")
+            if not isinstance(media_id, str) or not media_id:
+                raise PlatformError("bad_response", "the upload answer has no media_id", True)
+            return media_id
 
         return tokens.call_with_token(app, attempt)

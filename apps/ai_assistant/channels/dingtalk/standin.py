@@ -4,10 +4,13 @@
     POST /v1.0/robot/oToMessages/batchSend     header x-acs-dingtalk-access-token
     POST /v1.0/robot/groupMessages/send        header x-acs-dingtalk-access-token
     POST /robot/sendBySession?session=         the sessionWebhook of an inbound message
+    POST /media/upload?access_token=&type=     the legacy (oapi) host's upload, multipart `media`
 
 The OpenAPI answers errors with an HTTP status and {"code", "message"}; the session webhook
-with {"errcode", "errmsg"} (see docs/channels.md). Session webhooks are made through the
-control API (POST /_control/sessions).
+and the legacy upload with {"errcode", "errmsg"} (see docs/channels.md). Session webhooks are
+made through the control API (POST /_control/sessions). The robot messages take msgKey
+sampleText, sampleMarkdown and sampleFile (msgParam {"mediaId", "fileName", "fileType"}, the
+mediaId of one of the robot's uploads).
 """
 
 from __future__ import annotations
@@ -20,7 +23,16 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from devtools.platforms import PlatformHandler, TokenCheck
+    from devtools.platforms import PlatformHandler, TokenCheck, Upload
+
+# Legacy media upload: the limits per type, and the extensions a "file" may have.
+DINGTALK_MEDIA_LIMITS = {
+    "image": 20 * 1024 * 1024,
+    "voice": 2 * 1024 * 1024,
+    "video": 20 * 1024 * 1024,
+    "file": 20 * 1024 * 1024,
+}
+DINGTALK_FILE_EXTENSIONS = {"doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "pdf", "rar"}
 
 
 def _errcode(self: PlatformHandler, errcode: int, errmsg: str, status: int = HTTPStatus.OK) -> None:
@@ -97,8 +109,8 @@ def _dingtalk_token_check(self: PlatformHandler) -> TokenCheck | None:
 
 def _dingtalk_message(
     self: PlatformHandler, body: dict[str, Any], app_id: str
-) -> tuple[str, str] | None:
-    """(msgKey, text) of a robot OpenAPI body; answers 400 and None when it is off."""
+) -> tuple[str, str, Upload | None] | None:
+    """(msgKey, text, file) of a robot OpenAPI body; answers 400 and None when it is off."""
     if body.get("robotCode") != app_id:
         _dingtalk_error(
             self, HTTPStatus.BAD_REQUEST, "invalidParameter.robotCode", "robotCode不合法"
@@ -109,18 +121,47 @@ def _dingtalk_message(
         param = json.loads(msg_param) if isinstance(msg_param, str) else None
     except ValueError:
         param = None
-    if msg_key not in ("sampleText", "sampleMarkdown") or not isinstance(param, dict):
+    if msg_key not in ("sampleText", "sampleMarkdown", "sampleFile") or not isinstance(param, dict):
         _dingtalk_error(
             self, HTTPStatus.BAD_REQUEST, "invalidParameter.msgParam", "msgKey或msgParam不合法"
         )
         return None
+    if msg_key == "sampleFile":
+        upload = self.state.find_upload("dingtalk", param.get("mediaId"), app_id)
+        names = (param.get("fileName"), param.get("fileType"))
+        if upload is None or not all(isinstance(n, str) and n for n in names):
+            _dingtalk_error(
+                self, HTTPStatus.BAD_REQUEST, "invalidParameter.msgParam", "文件消息参数不合法"
+            )
+            return None
+        return msg_key, "", upload
     text = param.get("content") if msg_key == "sampleText" else param.get("text")
     if not isinstance(text, str) or not text:
         _dingtalk_error(
             self, HTTPStatus.BAD_REQUEST, "invalidParameter.msgParam", "消息内容不能为空"
         )
         return None
-    return msg_key, text
+    return msg_key, text, None
+
+
+def _record(
+    self: PlatformHandler, app_id: str, recipient: str, message: tuple, body: dict, **extra
+) -> None:
+    msg_key, text, upload = message
+    if upload is None:
+        self.state.record_sent("dingtalk", app_id, recipient, text, msgKey=msg_key, **extra)
+        return
+    param = json.loads(body["msgParam"])
+    self.state.record_file_sent(
+        "dingtalk",
+        app_id,
+        recipient,
+        upload,
+        msgKey=msg_key,
+        file_name=param["fileName"],
+        file_type=param["fileType"],
+        **extra,
+    )
 
 
 def dingtalk_batch_send(self: PlatformHandler) -> None:
@@ -144,14 +185,7 @@ def dingtalk_batch_send(self: PlatformHandler) -> None:
     if message is None:
         return
     for user_id in user_ids:
-        self.state.record_sent(
-            "dingtalk",
-            check.token.app_id,
-            user_id,
-            message[1],
-            via="batchSend",
-            msgKey=message[0],
-        )
+        _record(self, check.token.app_id, user_id, message, body, via="batchSend")
     self._json(
         HTTPStatus.OK,
         {
@@ -179,14 +213,7 @@ def dingtalk_group_send(self: PlatformHandler) -> None:
     message = _dingtalk_message(self, body, check.token.app_id)
     if message is None:
         return
-    self.state.record_sent(
-        "dingtalk",
-        check.token.app_id,
-        conversation,
-        message[1],
-        via="groupMessages",
-        msgKey=message[0],
-    )
+    _record(self, check.token.app_id, conversation, message, body, via="groupMessages")
     self._json(HTTPStatus.OK, {"processQueryKey": secrets.token_urlsafe(16)})
 
 
@@ -240,7 +267,78 @@ def dingtalk_send_by_session(self: PlatformHandler) -> None:
     _errcode(self, 0, "ok")
 
 
+def _oapi_token_check(self: PlatformHandler) -> TokenCheck | None:
+    """The legacy host's ?access_token= (the same tokens as the OpenAPI's), answered with
+    its errcodes: 41001 missing, 40014 invalid or expired."""
+    token = self.query.get("access_token")
+    fault = self.state.take_fault("dingtalk", "api")
+    if fault is not None:
+        if fault.kind == "timeout":
+            self._hang(fault)
+        elif fault.kind == "rate_limit":
+            _errcode(self, 90018, "当前企业调用该接口超过每分钟调用次数上限")
+        elif fault.kind == "server_error":
+            _errcode(self, -1, "系统繁忙", HTTPStatus.SERVICE_UNAVAILABLE)
+        else:
+            if token:
+                self.state.expire_token(token)
+            _errcode(self, 40014, "不合法的access_token")
+        return None
+    check = self.state.check_token("dingtalk", token)
+    if check.status == "missing":
+        _errcode(self, 41001, "缺少access_token参数")
+    elif check.status != "ok":
+        _errcode(self, 40014, "不合法的access_token")
+    else:
+        return check
+    return None
+
+
+def dingtalk_media_upload(self: PlatformHandler) -> None:
+    check = _oapi_token_check(self)
+    if check is None:
+        return
+    media_type = self.query.get("type", "")
+    if media_type not in DINGTALK_MEDIA_LIMITS:
+        _errcode(self, 40004, "不合法的媒体文件类型")
+        return
+    media = (self.form() or {}).get("media")
+    if media is None or media.filename is None:
+        _errcode(self, 41005, "缺少多媒体文件数据")
+        return
+    if not media.data:
+        _errcode(self, 44001, "多媒体文件为空")
+        return
+    extension = media.filename.rpartition(".")[2].lower() if "." in media.filename else ""
+    if media_type == "file" and extension not in DINGTALK_FILE_EXTENSIONS:
+        _errcode(self, 40005, "不合法的文件类型")
+        return
+    if len(media.data) > self.state.file_limit("dingtalk", DINGTALK_MEDIA_LIMITS[media_type]):
+        _errcode(self, 40006, "不合法的文件大小")
+        return
+    upload = self.state.store_upload(
+        "dingtalk",
+        check.token.app_id,
+        media.filename,
+        media.content_type or "application/octet-stream",
+        media.data,
+        prefix="@lAzPD",
+        media_type=media_type,
+    )
+    self._json(
+        HTTPStatus.OK,
+        {
+            "errcode": 0,
+            "errmsg": "ok",
+            "type": media_type,
+            "media_id": upload.upload_id,
+            "created_at": int(upload.created_at * 1000),
+        },
+    )
+
+
 ROUTES: dict[tuple[str, str], Callable[[PlatformHandler], None]] = {
+    ("POST", "/media/upload"): dingtalk_media_upload,
     ("POST", "/v1.0/oauth2/accessToken"): dingtalk_access_token,
     ("POST", "/v1.0/robot/oToMessages/batchSend"): dingtalk_batch_send,
     ("POST", "/v1.0/robot/groupMessages/send"): dingtalk_group_send,

@@ -19,6 +19,10 @@
 - Feishu repeats an event it got no 200 for (after 15 s, 5 min, 1 h and 6 h) with the original
   headers. The signature covers the body, so a replayed request is that same event, which the
   inbox de-duplicates: the timestamp window here is 7 hours.
+- Files: POST /open-apis/im/v1/files (multipart: file_type — "xls" for a spreadsheet, "stream"
+  for a type Feishu does not list —, file_name, file) → file_key, then a message of msg_type
+  "file" with content {"file_key"} where text goes (new message or reply), its uuid the
+  idempotency key; the caption goes first as text. 1 byte to 30 MB.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.ai_assistant.channels import tokens
 from apps.ai_assistant.channels.base import (
+    FILE_TOO_LARGE,
+    MEBIBYTE,
     Channel,
     Credentials,
     ParsedWebhook,
@@ -43,12 +49,13 @@ from apps.ai_assistant.channels.base import (
     WebhookRejected,
     check_timestamp,
     datetime_from,
+    file_extension,
     parse_json,
     register,
     secret_field,
 )
 from apps.ai_assistant.channels.chunking import char_length
-from apps.ai_assistant.messages import IncomingMessage
+from apps.ai_assistant.messages import IncomingMessage, OutgoingFile
 from apps.ai_assistant.models import ChannelApp
 from apps.ai_assistant.platform_http import RETRYABLE_STATUS, PlatformResponse, platform_request
 
@@ -63,6 +70,23 @@ REPLAY_WINDOW_SECONDS = 7 * 3600
 # Error codes: the tenant_access_token is invalid or expired; Feishu is rate limiting.
 TOKEN_ERRORS = {99991663, 99991664, 99991665, 99991666, 99991668}
 RATE_LIMITED = {99991402, 11020, 11021}
+# im/v1/files: at most 30 MB and never empty; file_type is one of opus, mp4, pdf, doc, xls, ppt
+# or stream (anything else). 234006 is its "file too large" answer [unverified].
+MAX_FILE_BYTES = 30 * MEBIBYTE
+FILE_TYPES = {
+    "opus": "opus",
+    "mp4": "mp4",
+    "pdf": "pdf",
+    "doc": "doc",
+    "docx": "doc",
+    "xls": "xls",
+    "xlsx": "xls",
+    "ppt": "ppt",
+    "pptx": "ppt",
+}
+FILE_SIZE_ERRORS = {234006}
+# Feishu de-duplicates messages by a uuid of at most 50 characters.
+UUID_CHARS = 50
 
 
 def _key(encrypt_key: str) -> bytes:
@@ -144,6 +168,7 @@ class FeishuChannel(Channel):
     api_base_setting = "AI_ASSISTANT_FEISHU_API_BASE"
     default_api_base = "https://open.feishu.cn"
     fetches_access_tokens = True
+    max_file_bytes = MAX_FILE_BYTES
 
     # --- the webhook ----------------------------------------------------------------------
 
@@ -260,11 +285,24 @@ class FeishuChannel(Channel):
         idempotency_key: str = "",
     ) -> str:
         """A direct chat gets a new message, a group a reply to the asker's message."""
+        # Feishu sends one message per uuid within an hour: a resend is not doubled.
+        uuid = idempotency_key[:UUID_CHARS]
+        return self._send_message(app, message, reply_context, "text", {"text": text}, uuid)
+
+    def _send_message(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        reply_context: dict[str, Any],
+        msg_type: str,
+        content: dict[str, Any],
+        uuid: str = "",
+    ) -> str:
+        """POST a message of `msg_type`: a reply in a group, else a new message to the chat."""
         context = reply_context or {}
-        body: dict[str, Any] = {"msg_type": "text", "content": json.dumps({"text": text})}
-        if idempotency_key:
-            # Feishu sends one message per uuid within an hour: a resend is not doubled.
-            body["uuid"] = idempotency_key[:50]
+        body: dict[str, Any] = {"msg_type": msg_type, "content": json.dumps(content)}
+        if uuid:
+            body["uuid"] = uuid
         if context.get("chat_type") == "group" and context.get("message_id"):
             url = f"{self.api_base()}/open-apis/im/v1/messages/{context['message_id']}/reply"
             params = None
@@ -288,6 +326,65 @@ class FeishuChannel(Channel):
             return str(sent.get("message_id", ""))
 
         return tokens.call_with_token(app, attempt)
+
+    def send_file_message(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        document: OutgoingFile,
+        reply_context: dict[str, Any],
+        idempotency_key: str = "",
+    ) -> str:
+        """Upload the file, the caption as text, then a message of msg_type "file"."""
+        file_key = self._upload(app, document)
+        for index, part in enumerate(self.split(document.caption)):
+            caption_key = (
+                short_uuid(f"{idempotency_key}:caption:{index}") if idempotency_key else ""
+            )
+            self.send(app, message, part, reply_context, caption_key)
+        content = {"file_key": file_key}
+        uuid = idempotency_key[:UUID_CHARS]
+        return self._send_message(app, message, reply_context, "file", content, uuid)
+
+    def _upload(self, app: ChannelApp, document: OutgoingFile) -> str:
+        """POST /open-apis/im/v1/files; the file_key."""
+        url = f"{self.api_base()}/open-apis/im/v1/files"
+        fields = {"file_type": feishu_file_type(document.filename), "file_name": document.filename}
+        files = {"file": (document.filename, document.content, document.content_type)}
+
+        def attempt(access_token: str) -> str:
+            response = platform_request(
+                "POST",
+                url,
+                data=fields,
+                files=files,
+                headers={"Authorization": f"Bearer {access_token}"},
+            )
+            data = response.data if isinstance(response.data, dict) else {}
+            if response.status_code == 413 or data.get("code") in FILE_SIZE_ERRORS:
+                raise PlatformError(FILE_TOO_LARGE, str(data.get("msg") or "HTTP 413")[:200])
+            if response.status_code >= 300 or data.get("code") != 0:
+                raise feishu_error(response)
+            uploaded = data.get("data") if isinstance(data.get("data"), dict) else {}
+            file_key = uploaded.get("file_key")
+            if not isinstance(file_key, str) or not file_key:
+                raise PlatformError("bad_response", "the upload answer has no file_key", True)
+            return file_key
+
+        return tokens.call_with_token(app, attempt)
+
+
+def feishu_file_type(filename: str) -> str:
+    """The file_type im/v1/files wants for `filename` ("xls" for .xlsx, else "stream")."""
+    return FILE_TYPES.get(file_extension(filename), "stream")
+
+
+def short_uuid(key: str) -> str:
+    """`key` as a uuid Feishu takes: itself when short enough, else a digest of it (cutting
+    would make the keys of a caption and its file the same)."""
+    if len(key) <= UUID_CHARS:
+        return key
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:UUID_CHARS]
 
 
 def _object(fields: dict[str, Any], name: str) -> dict[str, Any]:

@@ -13,18 +13,25 @@
   message_type, which answers that only text is understood.
 - Reply: in the webhook answer as `{"method":"sendMessage",...}` when it fits 4096 UTF-16
   units; a longer reply carries part 1 there and the rest goes through `send`
-  (POST /bot<token>/sendMessage). Nothing to say: an empty 200.
+  (POST /bot<token>/sendMessage). Nothing to say: an empty 200. In a group the reply quotes
+  the asker's message; in a forum topic it goes to that topic (message_thread_id).
+- Files: sendDocument, multipart/form-data with the file as `document` (its filename kept),
+  addressed and threaded as the text replies; bots send up to 50 MB (a larger file, or
+  Telegram's 413, goes as its link). A caption over 1024 characters goes first as text.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.ai_assistant.channels.base import (
+    FILE_TOO_LARGE,
+    MEBIBYTE,
     Channel,
     Credentials,
     ParsedWebhook,
@@ -32,11 +39,12 @@ from apps.ai_assistant.channels.base import (
     WebhookRejected,
     datetime_from,
     parse_json,
+    part_key,
     register,
     secret_field,
 )
 from apps.ai_assistant.channels.chunking import TELEGRAM_TEXT_UNITS, utf16_length
-from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+from apps.ai_assistant.messages import IncomingMessage, OutgoingFile, OutgoingMessage
 from apps.ai_assistant.models import ChannelApp
 from apps.ai_assistant.platform_http import platform_request
 
@@ -59,6 +67,9 @@ OTHER_KINDS = (
 COMMAND_WITH_BOT = re.compile(r"^(/\w+)@\w+")
 START_WITH_PAYLOAD = re.compile(r"^/start\s+([A-Za-z0-9_-]{1,64})\s*$")
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+# Bot API limits of sendDocument: the file, and its caption after entity parsing.
+MAX_DOCUMENT_BYTES = 50 * MEBIBYTE
+CAPTION_UNITS = 1024
 
 
 def _integer(value: Any, name: str) -> int:
@@ -97,6 +108,7 @@ class TelegramChannel(Channel):
     credentials = TelegramCredentials
     api_base_setting = "AI_ASSISTANT_TELEGRAM_API_BASE"
     default_api_base = "https://api.telegram.org"
+    max_file_bytes = MAX_DOCUMENT_BYTES
 
     def static_access_token(self, app: ChannelApp) -> str | None:
         bot_token = app.credentials.bot_token
@@ -156,6 +168,9 @@ class TelegramChannel(Channel):
             "chat_type": chat.get("type", ""),
             "reply_to_message_id": tg_message.get("message_id"),
         }
+        thread_id = tg_message.get("message_thread_id")
+        if tg_message.get("is_topic_message") is True and isinstance(thread_id, int):
+            reply_context["message_thread_id"] = thread_id
         return ParsedWebhook(message=message, external_id=external_id, reply_context=reply_context)
 
     def _content(self, tg_message: dict[str, Any]) -> tuple[str, str]:
@@ -182,18 +197,24 @@ class TelegramChannel(Channel):
     def _payload(
         self, context: dict[str, Any], message: IncomingMessage, text: str
     ) -> dict[str, Any]:
+        return {"method": "sendMessage", **self._address(context, message), "text": text}
+
+    def _address(self, context: dict[str, Any], message: IncomingMessage) -> dict[str, Any]:
+        """chat_id, and in a group reply_parameters (and a forum topic's message_thread_id)."""
         chat_id = context.get("chat_id")
         if chat_id is None:
             chat_id = int(message.conversation_id) if message.conversation_id else None
-        payload: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": text}
+        address: dict[str, Any] = {"chat_id": chat_id}
+        if isinstance(context.get("message_thread_id"), int):
+            address["message_thread_id"] = context["message_thread_id"]
         reply_to = context.get("reply_to_message_id")
         if context.get("chat_type") in ("group", "supergroup") and reply_to:
             # In a group, answer as a reply so the asker sees it is theirs.
-            payload["reply_parameters"] = {
+            address["reply_parameters"] = {
                 "message_id": reply_to,
                 "allow_sending_without_reply": True,
             }
-        return payload
+        return address
 
     def send(
         self,
@@ -212,6 +233,43 @@ class TelegramChannel(Channel):
         if response.status_code == 200 and data.get("ok") is True:
             result = data.get("result") if isinstance(data.get("result"), dict) else {}
             return str(result.get("message_id", ""))
+        raise telegram_error(response.status_code, data)
+
+    def send_file_message(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        document: OutgoingFile,
+        reply_context: dict[str, Any],
+        idempotency_key: str = "",
+    ) -> str:
+        """POST /bot<token>/sendDocument as multipart/form-data; returns the message_id."""
+        context = reply_context or {}
+        caption = document.caption.strip()
+        if utf16_length(caption) > CAPTION_UNITS:
+            for index, part in enumerate(self.split(caption)):
+                self.send(app, message, part, context, part_key(idempotency_key, index + 1))
+            caption = ""
+        fields = {
+            name: json.dumps(value) if isinstance(value, dict) else str(value)
+            for name, value in self._address(context, message).items()
+        }
+        if caption:
+            fields["caption"] = caption
+        url = f"{self.api_base()}/bot{self.static_access_token(app)}/sendDocument"
+        response = platform_request(
+            "POST",
+            url,
+            data=fields,
+            files={"document": (document.filename, document.content, document.content_type)},
+        )
+        data = response.data if isinstance(response.data, dict) else {}
+        if response.status_code == 200 and data.get("ok") is True:
+            result = data.get("result") if isinstance(data.get("result"), dict) else {}
+            return str(result.get("message_id", ""))
+        if response.status_code == 413 or data.get("error_code") == 413:
+            # Telegram (or the nginx in front of it) refuses the body as too large.
+            raise PlatformError(FILE_TOO_LARGE, "Telegram: Request Entity Too Large")
         raise telegram_error(response.status_code, data)
 
 

@@ -1,9 +1,13 @@
 """The Telegram Bot API as the platform stand-in (devtools/platforms.py) serves it:
 
-    POST /bot<token>/sendMessage | setWebhook | getWebhookInfo | deleteWebhook | getMe
+    POST /bot<token>/sendMessage | sendDocument | setWebhook | getWebhookInfo | deleteWebhook
+                    | getMe
 
-Parameters come as a query, a form or a JSON body; every answer is {"ok": ...}, errors with
-"error_code" and "description" (see docs/channels.md). The bot token is the app's secret.
+Parameters come as a query, a form, multipart/form-data or a JSON body; every answer is
+{"ok": ...}, errors with "error_code" and "description" (see docs/channels.md). The bot token
+is the app's secret. sendDocument takes an uploaded file (or the file_id of one sent before),
+refuses an empty one (400) and one over the bots' 50 MB (413 Request Entity Too Large), and
+keeps it for /_control/files.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ if TYPE_CHECKING:
     from devtools.platforms import App, PlatformHandler
 
 TELEGRAM_MAX_TEXT_UNITS = 4096
+TELEGRAM_MAX_CAPTION_UNITS = 1024
+TELEGRAM_MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 TELEGRAM_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -43,6 +49,9 @@ def _telegram_params(self: PlatformHandler) -> dict[str, Any]:
         body = self._json_body()
         if isinstance(body, dict):
             params.update(body)
+    elif content_type == "multipart/form-data":
+        form = self.form() or {}
+        params.update({name: part.text() for name, part in form.items() if part.filename is None})
     elif self.body:
         try:
             form = parse_qs(self.body.decode("utf-8"))
@@ -117,9 +126,8 @@ def telegram_send_message(self: PlatformHandler, app: App, params: dict[str, Any
         reply_to=reply.get("message_id")
         if isinstance(reply := params.get("reply_parameters"), dict)
         else None,
+        message_thread_id=params.get("message_thread_id"),
     )
-    chat: dict[str, Any] = {"id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else chat_id}
-    chat["type"] = "private" if not str(chat_id).startswith("-") else "group"
     self._json(
         HTTPStatus.OK,
         {
@@ -127,12 +135,108 @@ def telegram_send_message(self: PlatformHandler, app: App, params: dict[str, Any
             "result": {
                 "message_id": message_id,
                 "from": _telegram_bot(self, app),
-                "chat": chat,
+                "chat": _chat(chat_id),
                 "date": int(time.time()),
                 "text": text,
             },
         },
     )
+
+
+def _chat(chat_id: Any) -> dict[str, Any]:
+    chat: dict[str, Any] = {"id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else chat_id}
+    chat["type"] = "private" if not str(chat_id).startswith("-") else "group"
+    return chat
+
+
+def _reply_parameters(value: Any) -> dict[str, Any] | None:
+    """reply_parameters as sent: an object in JSON, a JSON-serialised string in a form."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def telegram_send_document(self: PlatformHandler, app: App, params: dict[str, Any]) -> None:
+    chat_id = params.get("chat_id")
+    if chat_id in (None, ""):
+        _telegram_error(self, HTTPStatus.BAD_REQUEST, "Bad Request: chat_id is empty")
+        return
+    uploaded = (self.form() or {}).get("document")
+    if uploaded is not None and uploaded.filename is not None:
+        if not uploaded.data:
+            _telegram_error(self, HTTPStatus.BAD_REQUEST, "Bad Request: file must be non-empty")
+            return
+        limit = self.state.file_limit("telegram", TELEGRAM_MAX_DOCUMENT_BYTES)
+        if len(uploaded.data) > limit:
+            _telegram_error(self, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large")
+            return
+        upload = self.state.store_upload(
+            "telegram",
+            app.app_id,
+            uploaded.filename or "document",
+            uploaded.content_type or "application/octet-stream",
+            uploaded.data,
+            prefix="BQACAgIAAxkBAA",
+            media_type="document",
+        )
+    elif isinstance(params.get("document"), str) and params["document"]:
+        upload = self.state.find_upload("telegram", params["document"], app.app_id)
+        if upload is None:
+            _telegram_error(
+                self,
+                HTTPStatus.BAD_REQUEST,
+                "Bad Request: wrong file identifier/HTTP URL specified",
+            )
+            return
+    else:
+        _telegram_error(
+            self, HTTPStatus.BAD_REQUEST, "Bad Request: there is no document in the request"
+        )
+        return
+    caption = params.get("caption") or ""
+    if _utf16_units(str(caption)) > TELEGRAM_MAX_CAPTION_UNITS:
+        _telegram_error(self, HTTPStatus.BAD_REQUEST, "Bad Request: message caption is too long")
+        return
+    reply = None
+    if params.get("reply_parameters") not in (None, ""):
+        reply = _reply_parameters(params["reply_parameters"])
+        if reply is None:
+            _telegram_error(
+                self,
+                HTTPStatus.BAD_REQUEST,
+                "Bad Request: can't parse reply parameters JSON object",
+            )
+            return
+    thread_id = params.get("message_thread_id")
+    message_id = self.state.record_file_sent(
+        "telegram",
+        app.app_id,
+        str(chat_id),
+        upload,
+        str(caption),
+        via="sendDocument",
+        reply_to=reply.get("message_id") if reply else None,
+        message_thread_id=int(thread_id) if str(thread_id or "").isdigit() else None,
+    )
+    result: dict[str, Any] = {
+        "message_id": message_id,
+        "from": _telegram_bot(self, app),
+        "chat": _chat(chat_id),
+        "date": int(time.time()),
+        "document": {
+            "file_name": upload.filename,
+            "mime_type": upload.content_type,
+            "file_id": upload.upload_id,
+            "file_unique_id": upload.sha256[:16],
+            "file_size": len(upload.data),
+        },
+    }
+    if caption:
+        result["caption"] = caption
+    self._json(HTTPStatus.OK, {"ok": True, "result": result})
 
 
 def telegram_set_webhook(self: PlatformHandler, app: App, params: dict[str, Any]) -> None:
@@ -215,6 +319,7 @@ def telegram_get_me(self: PlatformHandler, app: App, params: dict[str, Any]) -> 
 
 METHODS: dict[str, Callable[[PlatformHandler, App, dict[str, Any]], None]] = {
     "sendmessage": telegram_send_message,
+    "senddocument": telegram_send_document,
     "setwebhook": telegram_set_webhook,
     "deletewebhook": telegram_delete_webhook,
     "getwebhookinfo": telegram_get_webhook_info,

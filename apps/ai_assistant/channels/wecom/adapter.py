@@ -7,6 +7,10 @@
 - Messages and events map as for the Official Account (user = UserID); the passive reply is
   always encrypted, and parts beyond the first go through message/send.
 - Nothing to say: an empty body.
+- Files: POST /cgi-bin/media/upload?type=file (multipart field `media`, the filename in its
+  Content-Disposition) → media_id (valid 3 days), then message/send with msgtype "file" to the
+  same user, as the same agent, after the caption as text. WeCom takes files of 5 bytes to
+  20 MB; its size errcodes (40006, 45001) send the link instead. Tokens as for text.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
+from apps.ai_assistant.channels import tokens
 from apps.ai_assistant.channels.base import (
+    FILE_TOO_LARGE,
+    MEBIBYTE,
     Channel,
     Credentials,
     ParsedWebhook,
@@ -25,6 +32,8 @@ from apps.ai_assistant.channels.base import (
     check_timestamp,
     option_field,
     parse_xml,
+    part_key,
+    post_multipart,
     register,
     secret_field,
     xml_text,
@@ -33,6 +42,7 @@ from apps.ai_assistant.channels.chunking import WECOM_TEXT_BYTES, utf8_length
 from apps.ai_assistant.channels.tencent import (
     TOKEN_ERRCODES,
     call_platform,
+    check_errcode,
     crypto_for,
     message_from_fields,
     rejected,
@@ -42,9 +52,15 @@ from apps.ai_assistant.channels.tencent import (
     xml_response,
 )
 from apps.ai_assistant.channels.tencent_crypto import CryptoError
-from apps.ai_assistant.messages import IncomingMessage, OutgoingMessage
+from apps.ai_assistant.messages import IncomingMessage, OutgoingFile, OutgoingMessage
 from apps.ai_assistant.models import ChannelApp
 from apps.ai_assistant.platform_http import platform_request
+
+# Temporary media of type file: 5 bytes to 20 MB. Errcodes about the size: 40006 (invalid file
+# size) and 45001 (media over the size limit).
+MAX_FILE_BYTES = 20 * MEBIBYTE
+MIN_FILE_BYTES = 5
+FILE_SIZE_ERRCODES = {40006, 45001}
 
 
 class WeComCredentials(Credentials):
@@ -76,6 +92,8 @@ class WeComChannel(Channel):
     api_base_setting = "AI_ASSISTANT_WECOM_API_BASE"
     default_api_base = "https://qyapi.weixin.qq.com"
     fetches_access_tokens = True
+    max_file_bytes = MAX_FILE_BYTES
+    min_file_bytes = MIN_FILE_BYTES
 
     def fetch_access_token(self, app: ChannelApp, force: bool) -> tuple[Any, Any]:
         if not app.credentials.secret:
@@ -148,17 +166,61 @@ class WeComChannel(Channel):
         idempotency_key: str = "",
     ) -> str:
         """message/send to the user, as the app's agent."""
-        agent_id = app.credentials.agent_id
         payload = {
-            "touser": message.external_user_id,
+            **self._addressee(app, message),
             "msgtype": "text",
-            "agentid": int(agent_id) if agent_id.isdigit() else agent_id,
             "text": {"content": text},
             "safe": 0,
         }
         url = f"{self.api_base()}/cgi-bin/message/send"
         data = call_platform(app, url, payload)
         return str(data.get("msgid", ""))
+
+    def _addressee(self, app: ChannelApp, message: IncomingMessage) -> dict[str, Any]:
+        agent_id = app.credentials.agent_id
+        return {
+            "touser": message.external_user_id,
+            "agentid": int(agent_id) if agent_id.isdigit() else agent_id,
+        }
+
+    def send_file_message(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        document: OutgoingFile,
+        reply_context: dict[str, Any],
+        idempotency_key: str = "",
+    ) -> str:
+        """Upload the file as temporary media, the caption as text, then a file message."""
+        media_id = self._upload(app, document)
+        for index, part in enumerate(self.split(document.caption)):
+            self.send(app, message, part, reply_context, part_key(idempotency_key, index + 1))
+        payload = {
+            **self._addressee(app, message),
+            "msgtype": "file",
+            "file": {"media_id": media_id},
+            "safe": 0,
+        }
+        data = call_platform(app, f"{self.api_base()}/cgi-bin/message/send", payload)
+        return str(data.get("msgid", ""))
+
+    def _upload(self, app: ChannelApp, document: OutgoingFile) -> str:
+        """POST /cgi-bin/media/upload?type=file; the media_id."""
+        url = f"{self.api_base()}/cgi-bin/media/upload"
+        files = {"media": (document.filename, document.content, document.content_type)}
+
+        def attempt(access_token: str) -> str:
+            params = {"access_token": access_token, "type": "file"}
+            data = post_multipart(url, files, params=params)
+            if data.get("errcode") in FILE_SIZE_ERRCODES:
+                raise PlatformError(FILE_TOO_LARGE, str(data.get("errmsg", ""))[:200])
+            check_errcode(data)
+            media_id = data.get("media_id")
+            if not isinstance(media_id, str) or not media_id:
+                raise PlatformError("bad_response", "the upload answer has no media_id", True)
+            return media_id
+
+        return tokens.call_with_token(app, attempt)
 
     def _signed_query(self, request: HttpRequest) -> tuple[str, str, str]:
         msg_signature = request.GET.get("msg_signature", "")

@@ -1,10 +1,13 @@
 """The WeCom (WeChat Work) API as the platform stand-in (devtools/platforms.py) serves it:
 
     GET  /cgi-bin/gettoken?corpid=&corpsecret=
-    POST /cgi-bin/message/send?access_token=   {touser, agentid, msgtype, text}
+    POST /cgi-bin/media/upload?access_token=&type=   multipart, the file as `media`
+    POST /cgi-bin/message/send?access_token=   {touser, agentid, msgtype: text | file, ...}
 
 Errors are {"errcode", "errmsg"} as WeCom answers them (see docs/channels.md); text longer
-than WECOM_MAX_TEXT_BYTES is truncated, as WeCom does, and recorded as truncated.
+than WECOM_MAX_TEXT_BYTES is truncated, as WeCom does, and recorded as truncated. Uploads:
+40005 a bad type, 44001 no media, 40006 under 5 bytes, 45001 over the type's limit (file
+20 MB); a file message with a media_id the corp never uploaded is 40007.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ if TYPE_CHECKING:
     from devtools.platforms import PlatformHandler
 
 WECOM_MAX_TEXT_BYTES = 2048
+# Temporary media limits per type (WeCom's "上传的媒体文件限制"); every file at least 5 bytes.
+WECOM_MEDIA_LIMITS = {
+    "image": 10 * 1024 * 1024,
+    "voice": 2 * 1024 * 1024,
+    "video": 10 * 1024 * 1024,
+    "file": 20 * 1024 * 1024,
+}
+WECOM_MIN_MEDIA_BYTES = 5
 
 
 def _truncate_utf8(text: str, limit: int) -> str:
@@ -51,6 +62,45 @@ def wecom_gettoken(self: PlatformHandler) -> None:
     )
 
 
+def wecom_media_upload(self: PlatformHandler) -> None:
+    check = _tencent_token_check(self, "wecom")
+    if check is None:
+        return
+    media_type = self.query.get("type", "")
+    if media_type not in WECOM_MEDIA_LIMITS:
+        _errcode(self, 40005, "invalid media type")
+        return
+    media = (self.form() or {}).get("media")
+    if media is None or media.filename is None or not media.data:
+        _errcode(self, 44001, "empty media data")
+        return
+    if len(media.data) < WECOM_MIN_MEDIA_BYTES:
+        _errcode(self, 40006, "invalid file size")
+        return
+    if len(media.data) > self.state.file_limit("wecom", WECOM_MEDIA_LIMITS[media_type]):
+        _errcode(self, 45001, "media size out of limit")
+        return
+    upload = self.state.store_upload(
+        "wecom",
+        check.token.app_id,
+        media.filename or "media",
+        media.content_type or "application/octet-stream",
+        media.data,
+        prefix="3",
+        media_type=media_type,
+    )
+    self._json(
+        HTTPStatus.OK,
+        {
+            "errcode": 0,
+            "errmsg": "",
+            "type": media_type,
+            "media_id": upload.upload_id,
+            "created_at": str(int(upload.created_at)),
+        },
+    )
+
+
 def wecom_message_send(self: PlatformHandler) -> None:
     check = _tencent_token_check(self, "wecom")
     if check is None:
@@ -68,6 +118,9 @@ def wecom_message_send(self: PlatformHandler) -> None:
     users = [u for u in touser.split("|") if u] if isinstance(touser, str) else []
     if not users:
         _errcode(self, 81013, "user & party & tag all invalid")
+        return
+    if body.get("msgtype") == "file":
+        _wecom_file_send(self, check.token.app_id, body, users, agentid)
         return
     if body.get("msgtype") != "text":
         _errcode(self, 40008, "invalid message type")
@@ -99,7 +152,30 @@ def wecom_message_send(self: PlatformHandler) -> None:
     )
 
 
+def _wecom_file_send(
+    self: PlatformHandler, corp_id: str, body: dict, users: list[str], agentid: str
+) -> None:
+    file = body.get("file") if isinstance(body.get("file"), dict) else {}
+    if not file.get("media_id"):
+        _errcode(self, 41006, "media_id missing")
+        return
+    # A media_id is shared by every app of the corp that uploaded it.
+    upload = self.state.find_upload("wecom", file["media_id"], corp_id)
+    if upload is None:
+        _errcode(self, 40007, "invalid media_id")
+        return
+    for user in users:
+        self.state.record_file_sent(
+            "wecom", corp_id, user, upload, via="message_send", agentid=agentid
+        )
+    self._json(
+        HTTPStatus.OK,
+        {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": secrets.token_hex(16)},
+    )
+
+
 ROUTES: dict[tuple[str, str], Callable[[PlatformHandler], None]] = {
     ("GET", "/cgi-bin/gettoken"): wecom_gettoken,
+    ("POST", "/cgi-bin/media/upload"): wecom_media_upload,
     ("POST", "/cgi-bin/message/send"): wecom_message_send,
 }
