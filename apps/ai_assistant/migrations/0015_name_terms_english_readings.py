@@ -12,7 +12,7 @@ def rebuild_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ai_assistant', '0013_name_terms_compact_codes'),
+        ('ai_assistant', '0014_inbound_waiting'),
     ]
 
     operations = [migrations.RunPython(rebuild_names, migrations.RunPython.noop)]

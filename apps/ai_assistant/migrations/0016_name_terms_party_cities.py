@@ -11,7 +11,7 @@ def rebuild_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ai_assistant', '0014_name_terms_english_readings'),
+        ('ai_assistant', '0015_name_terms_english_readings'),
     ]
 
     operations = [migrations.RunPython(rebuild_names, migrations.RunPython.noop)]
