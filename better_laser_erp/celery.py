@@ -12,10 +12,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "better_laser_erp.settings")
 
 app = Celery("better_laser_erp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# A worker started without -Q consumes all three, polled in this order (priority).
+# A worker started without -Q consumes all of them, polled in this order (priority). Reports
+# are long: give them a worker of their own (-Q reports) so chat turns never wait behind one.
 app.conf.task_queues = tuple(
     Queue(name, Exchange(name, type="direct"), routing_key=name)
-    for name in ("messages", "tools", "maintenance")
+    for name in ("messages", "tools", "maintenance", "reports")
 )
 app.autodiscover_tasks()
 # Celery's Django fixup closes every database connection before and after each task unless
@@ -41,6 +42,12 @@ app.conf.beat_schedule = {
     "sweep-inbound-messages": {
         "task": "apps.ai_assistant.tasks.sweep_inbound_messages",
         "schedule": 5.0,
+    },
+    # every 30 seconds: report jobs cancelled past their grace period, stuck with a dead
+    # worker, or lost by the broker
+    "sweep-report-jobs": {
+        "task": "apps.ai_assistant.tasks.sweep_report_jobs",
+        "schedule": 30.0,
     },
     # every minute, in beat's own process (apps/operations/beat.py): backlog and failure
     # alerts to the operators

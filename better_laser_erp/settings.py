@@ -170,6 +170,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Files the ERP makes (report spreadsheets); served only through signed, expiring links.
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -263,6 +265,34 @@ AI_ASSISTANT_CHANNEL_APP_CACHE_SECONDS = config(
 # Platform access tokens are refreshed this many seconds before they expire.
 AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS = config(
     "AI_ASSISTANT_TOKEN_REFRESH_MARGIN_SECONDS", default=300, cast=int
+)
+
+# --- Reports (long-running jobs) ------------------------------------------------------------
+# Where the ERP is reached from outside: signed download links to report files start with it
+# (WeChat Official Accounts have no file message; every platform gets the link when a file is
+# too large for it). Empty: no links (in development: the local server).
+AI_ASSISTANT_PUBLIC_BASE_URL = config(
+    "AI_ASSISTANT_PUBLIC_BASE_URL",
+    default="http://127.0.0.1:8000" if ENVIRONMENT == "development" else "",
+)
+# A download link works this long after the report was made.
+AI_ASSISTANT_REPORT_LINK_HOURS = config("AI_ASSISTANT_REPORT_LINK_HOURS", default=72, cast=float)
+# Sync mode (no worker): a report that takes longer than this to make while the platform
+# waits is not made; the user is told it needs async mode.
+AI_ASSISTANT_SYNC_REPORT_SECONDS = config(
+    "AI_ASSISTANT_SYNC_REPORT_SECONDS", default=2.0, cast=float
+)
+# A job still running this long after it started tells the user how far it is (at most
+# AI_ASSISTANT_REPORT_PROGRESS_NOTICES times; edited in place where the platform can).
+AI_ASSISTANT_REPORT_PROGRESS_AFTER_SECONDS = config(
+    "AI_ASSISTANT_REPORT_PROGRESS_AFTER_SECONDS", default=5.0, cast=float
+)
+AI_ASSISTANT_REPORT_PROGRESS_NOTICES = config(
+    "AI_ASSISTANT_REPORT_PROGRESS_NOTICES", default=3, cast=int
+)
+# A running job asked to cancel stops at its next step; after this long it is terminated.
+AI_ASSISTANT_REPORT_CANCEL_GRACE_SECONDS = config(
+    "AI_ASSISTANT_REPORT_CANCEL_GRACE_SECONDS", default=30, cast=int
 )
 
 # --- Celery (async mode) ------------------------------------------------------------------
@@ -381,6 +411,11 @@ CELERY_TASK_DEFAULT_QUEUE = "messages"
 CELERY_TASK_ROUTES = {
     "apps.ai_assistant.tasks.process_message_async": {"queue": "messages"},
     "apps.ai_assistant.tasks.execute_tool_async": {"queue": "tools"},
+    # Reports (seconds to minutes each) have their own queue and their own worker, so a chat
+    # turn never waits behind one (README "Deployment": sizing workers per queue).
+    "apps.ai_assistant.tasks.run_report_job": {"queue": "reports"},
+    "apps.ai_assistant.tasks.report_part": {"queue": "reports"},
+    "apps.ai_assistant.tasks.merge_report_parts": {"queue": "reports"},
     "apps.ai_assistant.tasks.*": {"queue": "maintenance"},
 }
 # Task events cost a broker publish each; off unless monitoring wants them (Flower turns

@@ -487,6 +487,25 @@ class PlatformState:
             self.sent.append(entry)
             return self.message_seq
 
+    def edit_sent(
+        self, platform: str, app: str, recipient: str, message_id: int, text: str
+    ) -> dict[str, Any] | None:
+        """Change the text of a message sent before (its edits are counted and kept in
+        order); None when no such message went to that chat."""
+        with self.lock:
+            self.api_requests[f"{platform}:{app[:100]}"] += 1
+            for entry in self.sent:
+                if (entry["platform"], entry["app"], entry["recipient"]) != (
+                    platform,
+                    app,
+                    recipient,
+                ) or entry["message_id"] != message_id:
+                    continue
+                entry.setdefault("edits", []).append(text)
+                entry["text"] = text
+                return dict(entry)
+            return None
+
     def sent_messages(self, platform: str = "", app: str = "") -> list[dict[str, Any]]:
         with self.lock:
             return [

@@ -13,12 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections, transaction
 
-from . import inbox
-from .models import InboundMessage
+from . import inbox, jobs
+from .models import InboundMessage, ReportJob
 
 logger = logging.getLogger(__name__)
 
 PROCESS_MESSAGE_TASK = "apps.ai_assistant.tasks.process_message_async"
+RUN_REPORT_TASK = "apps.ai_assistant.tasks.run_report_job"
 
 # Publishing happens beside the request, not in it: a slow or dead broker (redis-py retries
 # a refused connection for seconds) must never hold up the webhook's answer.
@@ -71,6 +72,32 @@ def publish(inbound: InboundMessage, waited: int = 0, countdown: float | None = 
     return True
 
 
+def publish_job(job: ReportJob) -> bool:
+    """Send a queued report job to the reports queue (with its own task id, so a cancel can
+    revoke it); False (logged) when the broker is unreachable: the job sweeper tries again."""
+    from better_laser_erp.celery import app
+
+    try:
+        app.send_task(
+            RUN_REPORT_TASK,
+            args=(job.pk,),
+            task_id=job.celery_task_id or None,
+            ignore_result=True,
+        )
+    except Exception as error:  # the job stays queued; sweep_report_jobs finds it
+        logger.warning(
+            "broker unavailable, %s kept queued: %s", job.reference, type(error).__name__
+        )
+        return False
+    return True
+
+
+def publish_jobs(job_ids: list[int]) -> int:
+    """Publish these report jobs (the ones a turn queued) if they are still queued."""
+    queued = ReportJob.objects.filter(pk__in=job_ids, status=ReportJob.Status.QUEUED)
+    return sum(publish_job(job) for job in queued)
+
+
 def send_direct(message_data: dict, user_id: int | None) -> None:
     """Hand a message that is not stored yet straight to the task (the seed's two-argument
     `_process_message_async(user, message)`); the worker stores it (inbox.receive_direct)."""
@@ -88,11 +115,12 @@ def requeue_stale(limit: int = 500) -> int:
     return len(published)
 
 
-def _broker_queue_is_empty() -> bool:
-    """True when the broker answers and holds no chat turn waiting for a worker."""
+def _broker_queue_is_empty(task: str = PROCESS_MESSAGE_TASK) -> bool:
+    """True when the broker answers and holds nothing in the queue of `task` (by default
+    the chat turns') waiting for a worker."""
     from better_laser_erp.celery import app
 
-    queue_name = settings.CELERY_TASK_ROUTES[PROCESS_MESSAGE_TASK]["queue"]
+    queue_name = settings.CELERY_TASK_ROUTES[task]["queue"]
     queue = next(q for q in app.conf.task_queues if q.name == queue_name)
     try:
         with app.connection_for_write() as connection:
@@ -100,3 +128,13 @@ def _broker_queue_is_empty() -> bool:
     except Exception as error:  # broker down: the rules that need no broker still apply
         logger.warning("sweeper could not read the broker queue: %s", type(error).__name__)
         return False
+
+
+def requeue_lost_jobs(after_seconds: float = 60) -> int:
+    """Queued report jobs no worker took for a while, published again once the reports
+    queue is empty (the broker never got them, or lost them): never a second copy of a
+    job still waiting its turn there. Running twice is harmless: jobs.start decides."""
+    lost = jobs.lost_in_queue(after_seconds)
+    if not lost or not _broker_queue_is_empty(RUN_REPORT_TASK):
+        return 0
+    return sum(publish_job(job) for job in lost)

@@ -18,13 +18,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import identity, metrics, rate_limit
+from . import identity, jobs, metrics, rate_limit
 from .brain import get_brain
 from .brain.base import BrainReply, BrainTurn, detect_language
 from .channels.base import CHANNELS
 from .messages import IncomingMessage, OutgoingMessage
 from .models import Conversation, ConversationTurn, PendingAction
-from .replies import greeting, help_text, render_result
+from .pending import cancel as cancel_pending
+from .pending import stage as stage_pending
+from .replies import greeting, help_text, jobs_text, render_result
 from .texts import text
 from .tools.registry import STATUS, ToolContext, ToolResult, execute_tool, tools_for
 
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 YES_WORDS = {"是", "是的", "确认", "确定", "好", "好的", "对", "yes", "y", "ok", "confirm"}
 NO_WORDS = {"否", "不", "不要", "取消", "算了", "no", "n", "cancel"}
+# Of those, the ones that also stop a report being made when nothing waits for a yes.
+CANCEL_WORDS = {"取消", "cancel"}
 BIND_COMMAND = re.compile(r"^/bind(?:@\w+)?\s+(\S+)\s*$", re.IGNORECASE)
 COMMAND = re.compile(r"^/(\w+)(?:@\w+)?\b", re.IGNORECASE)
 COMMAND_ECHO_CHARS = 20
@@ -157,14 +161,26 @@ class MessageHandler:
     def _answer_pending(
         self, word: str, conversation: Conversation, language: str
     ) -> OutgoingMessage:
-        """A yes or no: to the staged write of this conversation, if there is one."""
+        """A yes or no: to the staged write of this conversation, if there is one; without
+        one, 取消 / cancel stops the user's report being made."""
         pending = self._pending_action(conversation)
         if pending and word in YES_WORDS:
             return self._confirm(pending, conversation, language)
         if pending:
             self._close_pending(pending, PendingAction.Status.REJECTED)
             return OutgoingMessage(content=text("cancelled", language), language=language)
+        if word in CANCEL_WORDS:
+            return self._cancel_job(language)
         return OutgoingMessage(content=text("nothing_to_confirm", language), language=language)
+
+    def _cancel_job(self, language: str) -> OutgoingMessage:
+        job = jobs.cancel_latest(self.user)
+        if job is None:
+            return OutgoingMessage(content=text("nothing_to_cancel", language), language=language)
+        key = "job_cancelled" if job.status == job.Status.CANCELLED else "job_cancelling"
+        return OutgoingMessage(
+            content=text(key, language, reference=job.reference), language=language
+        )
 
     def _command(
         self, name: str, conversation: Conversation, language: str, tools: list
@@ -176,9 +192,13 @@ class MessageHandler:
             conversation.context = {}
             return OutgoingMessage(content=text("new_conversation", language), language=language)
         if name == "cancel":
-            cancelled = self._cancel_pending(conversation)
-            key = "cancelled" if cancelled else "nothing_to_cancel"
-            return OutgoingMessage(content=text(key, language), language=language)
+            if self._cancel_pending(conversation):
+                return OutgoingMessage(content=text("cancelled", language), language=language)
+            return self._cancel_job(language)
+        if name == "jobs":
+            return OutgoingMessage(
+                content=jobs_text(jobs.recent_for(self.user), language), language=language
+            )
         # The name is the user's own text: echo a short piece of it, never all of it.
         shown = name if len(name) <= COMMAND_ECHO_CHARS else name[:COMMAND_ECHO_CHARS] + "…"
         return OutgoingMessage(
@@ -197,10 +217,14 @@ class MessageHandler:
             user=self.user, channel=message.channel, conversation=conversation, language=language
         )
 
+        attachments: list[int] = []
+
         def call_tool(name: str, params: dict[str, Any]) -> ToolResult:
             result = execute_tool(tool_context, name, params)
             if result.status == STATUS.STAGED:
                 self._stage(result, conversation, message.channel)
+            if result.ok and result.data.get("attachment"):
+                attachments.append(result.data["attachment"])  # a report's file, ready
             return result
 
         turn = BrainTurn(
@@ -213,7 +237,8 @@ class MessageHandler:
         )
         reply: BrainReply = self._brain().respond(turn)
         conversation.context = {**conversation.context, **reply.context_updates}
-        return OutgoingMessage(content=reply.text, parts=reply.parts, language=language)
+        files = [{"type": "file", "job": job_id} for job_id in dict.fromkeys(attachments)]
+        return OutgoingMessage(content=reply.text, parts=[*reply.parts, *files], language=language)
 
     def _brain(self):
         if self.brain is None:
@@ -230,20 +255,10 @@ class MessageHandler:
         )
 
     def _stage(self, result: ToolResult, conversation: Conversation, channel: str) -> None:
-        self._cancel_pending(conversation)
-        PendingAction.objects.create(
-            user=self.user,
-            conversation=conversation,
-            channel=channel,
-            tool=result.tool,
-            resolved_args=result.data["resolved_args"],
-            target_repr=result.data["target_repr"],
-        )
+        stage_pending(self.user, conversation, channel, result)
 
     def _cancel_pending(self, conversation: Conversation) -> int:
-        return conversation.pending_actions.filter(status=PendingAction.Status.PENDING).update(
-            status=PendingAction.Status.REJECTED, decided_at=timezone.now()
-        )
+        return cancel_pending(conversation)
 
     def _close_pending(self, pending: PendingAction, status: str) -> bool:
         """Move a pending action out of `pending` exactly once; False if someone else did."""

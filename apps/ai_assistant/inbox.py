@@ -8,6 +8,7 @@ functions; nothing else writes InboundMessage.status or OutboundMessage.status.
                   └─ waiting ◀┘   (an earlier message of its chat is not done yet)
           sync: processing ─▶ done | replied ─▶ done             (parts after the response)
           any unfinished state ─▶ dead (a permanent error, or too many attempts)
+          done ─▶ replied   (a report job of this message finished: its file is one more part)
 
 Celery delivers at least once; these functions make the effect exactly once (docs/design.md §5):
 - a message is stored before it goes to the broker (the unique key makes a platform retry a
@@ -30,7 +31,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -40,7 +41,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from . import circuits, metrics, turns
+from . import circuits, jobs, metrics, turns
 from .brain.base import detect_language
 from .channels.base import ParsedWebhook, PlatformError, get_channel
 from .handler import MessageHandler
@@ -54,6 +55,7 @@ from .models import (
     InboundMessage,
     MessageEvent,
     OutboundMessage,
+    ReportJob,
 )
 from .storable import storable_message
 from .texts import text
@@ -156,17 +158,20 @@ def stored_reply(inbound_id: int) -> dict[str, Any] | None:
 # --- the webhook's own answer (sync mode) --------------------------------------------------
 
 
-def replied_in_webhook(inbound: InboundMessage, reply: OutgoingMessage, rest: list[str]) -> None:
+def replied_in_webhook(inbound: InboundMessage, reply: OutgoingMessage, rest: list[str]) -> bool:
     """Record the reply answered in the HTTP response; the parts beyond the passive one
-    (`rest`) become reply parts to send right after it."""
+    (`rest`) and the reply's files become parts to send right after it. True when there
+    are such parts."""
     with transaction.atomic():
         # Index 0 is the passive answer's part (empty where only send() can answer).
-        store_parts(inbound, rest, first_index=1)
+        later = store_parts(inbound, rest, first_index=1)
+        later += store_files(inbound, reply, first_index=1 + len(rest))
         inbound.reply = reply.to_dict()
-        inbound.status = INBOUND.REPLIED if rest else INBOUND.DONE
+        inbound.status = INBOUND.REPLIED if later else INBOUND.DONE
         inbound.claimed_at = None
-        inbound.finished_at = None if rest else timezone.now()
+        inbound.finished_at = None if later else timezone.now()
         inbound.save(update_fields=["reply", "status", "claimed_at", "finished_at"])
+    return bool(later)
 
 
 def failed_in_webhook(app: ChannelApp, channel: str, external_id: str) -> None:
@@ -190,6 +195,8 @@ class Outcome:
     delivered: bool = False
     retry_in: float | None = None
     next_in_chat: InboundMessage | None = None
+    # Report jobs the turn queued: published once it is committed.
+    queued_jobs: list[int] = field(default_factory=list)
 
 
 def _lease_start():
@@ -373,12 +380,14 @@ def catch_up(inbound: InboundMessage) -> InboundMessage | None:
     (in another worker's hands, or waiting for its retry)."""
     if not getattr(inbound, "has_earlier", True):
         return None
+    inbound.caught_up_jobs = []
     while (earlier := earlier_unfinished(inbound)) is not None:
         taken = claim(earlier.pk)
         if taken is None:
             return earlier
         with heartbeat(taken):
             outcome = answer_and_deliver(taken)
+        inbound.caught_up_jobs += outcome.queued_jobs  # for the task to publish
         if not outcome.delivered and taken.status != INBOUND.DEAD:
             return InboundMessage.objects.get(pk=taken.pk)
     return None
@@ -409,7 +418,9 @@ def answer_and_deliver(inbound: InboundMessage) -> Outcome:
         except TakenOver:
             logger.warning("inbound %s was taken over mid-turn; this worker stops", inbound.pk)
             return Outcome()
-    return deliver(inbound, parts=parts)
+    outcome = deliver(inbound, parts=parts)
+    outcome.queued_jobs = getattr(inbound, "queued_jobs", [])
+    return outcome
 
 
 def answer(inbound: InboundMessage) -> list[OutboundMessage]:
@@ -428,8 +439,9 @@ def answer(inbound: InboundMessage) -> list[OutboundMessage]:
             else:
                 # The async webhook leaves finding the bound user to the worker.
                 inbound.user = user_for(inbound.channel, message.external_user_id)
-            with turns.answering(inbound.pk):
+            with turns.answering(inbound.pk) as queued_jobs:
                 reply = MessageHandler(inbound.user).handle_message(message)
+            inbound.queued_jobs = queued_jobs
             return _store_reply(inbound, reply)
     except (DatabaseError, TakenOver):
         raise
@@ -468,7 +480,71 @@ def _store_reply(
         raise TakenOver(inbound.pk)
     inbound.reply, inbound.status, inbound.claimed_at = reply.to_dict(), INBOUND.REPLIED, now
     inbound.renewed_at = time.monotonic()
-    return store_parts(inbound, get_channel(inbound.channel).split(reply.content))
+    texts = store_parts(inbound, get_channel(inbound.channel).split(reply.content))
+    return texts + store_files(inbound, reply, first_index=len(texts))
+
+
+def store_files(
+    inbound: InboundMessage, reply: OutgoingMessage, first_index: int
+) -> list[OutboundMessage]:
+    """The reply's files (a report ready at once) as parts after its text, each sent as the
+    platform's file message; the part's text is the caption and link the web chat shows."""
+    job_ids = [part["job"] for part in reply.parts if part.get("type") == "file"]
+    found = ReportJob.objects.in_bulk(job_ids)
+    files = [found[job_id] for job_id in job_ids if job_id in found]
+    return OutboundMessage.objects.bulk_create(
+        OutboundMessage(
+            inbound=inbound,
+            app_id=inbound.app_id,
+            idempotency_key=f"{inbound.pk}:{index}",
+            recipient=inbound.conversation_key,
+            part_index=index,
+            content=jobs.link_text(job),
+            job=job,
+        )
+        for index, job in enumerate(files, start=first_index)
+    )
+
+
+def attach_job_result(job: ReportJob, note: str = "", then: str = "") -> InboundMessage | None:
+    """A finished job's file (or, with `note`, that text: why there is no file) becomes one
+    more part of the message that asked for it (and `then`, a text after it), in one
+    transaction with the message going back to `replied` — only once that message is done
+    (a worker still delivering it would otherwise finish it without these parts). Returns
+    the message to hand to a worker; None when it is not done yet (try again shortly)."""
+    with transaction.atomic():
+        reopened = InboundMessage.objects.filter(pk=job.inbound_id, status=INBOUND.DONE).update(
+            status=INBOUND.REPLIED, finished_at=None, claimed_at=None, next_attempt_at=None
+        )
+        if not reopened:
+            return None
+        inbound = InboundMessage.objects.select_related("app").get(pk=job.inbound_id)
+        last = inbound.outbound.order_by("-part_index").values_list("part_index", flat=True)
+        first_index = (last.first() or 0) + 1
+        contents = [(note or jobs.link_text(job), None if note else job)]
+        if then:
+            contents.append((then, None))
+        OutboundMessage.objects.bulk_create(
+            OutboundMessage(
+                inbound=inbound,
+                app_id=inbound.app_id,
+                idempotency_key=f"{inbound.pk}:job:{job.pk}:{number}",
+                recipient=inbound.conversation_key,
+                part_index=first_index + number,
+                content=content,
+                job=file_of,
+            )
+            for number, (content, file_of) in enumerate(contents)
+        )
+    return inbound
+
+
+def request_is_closed(job: ReportJob) -> bool:
+    """The message that asked for the job can take no more parts (a dead letter, discarded):
+    the job's outcome is in /jobs and the console only."""
+    return not InboundMessage.objects.filter(
+        pk=job.inbound_id, status__in=[*UNFINISHED, INBOUND.DONE]
+    ).exists()
 
 
 def store_parts(
@@ -512,13 +588,7 @@ def deliver(
             logger.warning("inbound %s was taken over; this worker stops", inbound.pk)
             return Outcome()
         try:
-            platform_message_id = channel.send(
-                inbound.app,
-                message,
-                part.content,
-                inbound.reply_context,
-                idempotency_key=f"{inbound.app_id}:{part.idempotency_key}",
-            )
+            platform_message_id = _send_part(channel, inbound, message, part)
         except PlatformError as error:
             part.status = PART.FAILED
             part.attempts += 1
@@ -540,6 +610,23 @@ def deliver(
         resume_after_outage(inbound.app)
     waiting = next_waiting_in_chat(inbound) if getattr(inbound, "has_waiting", True) else None
     return Outcome(delivered=True, next_in_chat=waiting)
+
+
+def _send_part(
+    channel: Any, inbound: InboundMessage, message: IncomingMessage, part: OutboundMessage
+) -> str:
+    """One part through the platform's send API: text, or a report's file."""
+    key = f"{inbound.app_id}:{part.idempotency_key}"
+    if part.job_id is None:
+        return channel.send(
+            inbound.app, message, part.content, inbound.reply_context, idempotency_key=key
+        )
+    job = ReportJob.objects.filter(pk=part.job_id, status=ReportJob.Status.SUCCEEDED).first()
+    if job is None or not job.file or not job.file.storage.exists(job.file.name):
+        raise PlatformError("file_missing", f"the file of job J-{part.job_id} is gone", False)
+    return channel.send_file(
+        inbound.app, message, jobs.outgoing_file(job), inbound.reply_context, idempotency_key=key
+    )
 
 
 def _done(inbound: InboundMessage) -> None:

@@ -36,6 +36,20 @@ DEAD_LETTERS = Counter("ble_dead_letters_total", "Messages given up on.", ["chan
 CIRCUIT_OPENED = Counter(
     "ble_circuit_opened_total", "Times a chat app's sends were paused.", ["platform"]
 )
+REPORT_CACHE = Counter(
+    "ble_report_cache_total",
+    "Report requests answered from the cache (hit) or made anew (miss).",
+    ["report", "result"],
+)
+REPORT_JOBS = Counter(
+    "ble_report_jobs_total", "Report jobs finished, by how they ended.", ["report", "status"]
+)
+REPORT_SECONDS = Histogram(
+    "ble_report_seconds",
+    "Seconds from a report job's start to its file.",
+    ["report"],
+    buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
+)
 
 
 def known(value: str, names) -> str:

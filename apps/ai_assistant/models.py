@@ -342,8 +342,80 @@ class SendCircuit(models.Model):
         return f"circuit of {self.app}: {self.state}"
 
 
+class ReportJob(models.Model):
+    """A long-running request (a report) from a user: what, with which parameters, how far it
+    is, and the file it made. A job answered from the cache is a job too (from_cache, the
+    file of the job it repeats), so /jobs and the console show every request."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_jobs"
+    )
+    # The chat message that asked for it: the file goes back to that chat (none: nowhere).
+    inbound = models.ForeignKey(
+        "InboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    channel = models.CharField(max_length=20, blank=True)
+    report = models.CharField(max_length=60)  # the report tool's name
+    parameters = models.JSONField(default=dict)
+    language = models.CharField(max_length=8, default="zh")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=120, blank=True)
+    # Same report, same parameters, same data versions, same language: the same file.
+    cache_key = models.CharField(max_length=64, db_index=True)
+    data_versions = models.JSONField(default=dict)
+    from_cache = models.BooleanField(default=False)
+    repeats = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeated_by"
+    )
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    summary_text = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    queue = models.CharField(max_length=30, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The progress notice sent to the chat (edited in place where the platform can).
+    progress_message_id = models.CharField(max_length=128, blank=True)
+    progress_notices = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "status"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.report} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        """How the user and the operators name the job: "J-12"."""
+        return f"J-{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (
+            self.Status.SUCCEEDED,
+            self.Status.FAILED,
+            self.Status.CANCELLED,
+        )
+
+
 class OutboundMessage(models.Model):
-    """One reply part sent through a platform's send API; the key makes a resend a no-op."""
+    """One reply part sent through a platform's send API; the key makes a resend a no-op. A
+    part with a job is that job's file (sent as the platform's file message)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -359,6 +431,9 @@ class OutboundMessage(models.Model):
     recipient = models.CharField(max_length=190)
     part_index = models.PositiveSmallIntegerField(default=0)
     content = models.TextField()
+    job = models.ForeignKey(
+        ReportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="parts"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -7,26 +7,27 @@ data, and this module words refusals, ask-backs, errors and confirmation prompts
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from django.utils import timezone
+
+from apps.ai_assistant.texts import text
 from apps.ai_assistant.tools.registry import STATUS, Tool, ToolResult, get_tool
-
-CONFIRM_SUFFIX = {
-    "zh": "回复“是”确认，回复“否”取消。",
-    "en": "Reply yes to confirm or no to cancel.",
-}
 
 COMMANDS = {
     "zh": [
         "/help 显示本帮助",
         "/bind 绑定码 绑定您的ERP账号",
         "/new 开始新的对话",
-        "/cancel 取消待确认的操作",
+        "/cancel 取消待确认的操作或正在生成的报表",
+        "/jobs 查看最近的报表任务",
     ],
     "en": [
         "/help show this help",
         "/bind CODE link your ERP account",
         "/new start a new conversation",
-        "/cancel cancel a pending action",
+        "/cancel cancel a pending action or a report being made",
+        "/jobs your recent report jobs",
     ],
 }
 
@@ -76,9 +77,7 @@ def tool_error(message: str, language: str) -> str:
 
 
 def confirmation(target_repr: str, language: str) -> str:
-    language = _lang(language)
-    lead = "请确认以下操作：" if language == "zh" else "Please confirm:"
-    return f"{lead}\n{target_repr}\n{CONFIRM_SUFFIX[language]}"
+    return text("confirm", _lang(language), target=target_repr)
 
 
 def render_result(result: ToolResult, language: str) -> str:
@@ -246,3 +245,32 @@ def ambiguous(mention: str, candidates: list[str], language: str, total: int = 0
     else:
         head = f"“{mention}”对应多个结果。" if zh else f"“{mention}” matches several records."
     return ask_back(head, candidates, language)
+
+
+JOB_STATUS = {
+    "queued": ("排队中", "queued"),
+    "running": ("生成中", "running"),
+    "succeeded": ("已完成", "done"),
+    "failed": ("失败", "failed"),
+    "cancelled": ("已取消", "cancelled"),
+}
+
+
+def jobs_text(jobs: Iterable[Any], language: str) -> str:
+    """/jobs: the user's recent report jobs, newest first, with how far each one is."""
+    language = _lang(language)
+    lines = []
+    for job in jobs:
+        status = JOB_STATUS[job.status][0 if language == "zh" else 1]
+        if job.status == "running":
+            status += f" {job.percent}%" + (f" · {job.stage}" if job.stage else "")
+        if job.from_cache:
+            status += "（缓存）" if language == "zh" else " (from the cache)"
+        when = timezone.localtime(job.created_at).strftime("%m-%d %H:%M")
+        title = topic(job.report, language)
+        lines.append(f"{job.reference} {when} {title}：{status}" if language == "zh"
+                     else f"{job.reference} {when} {title}: {status}")  # fmt: skip
+    if not lines:
+        return "最近没有报表任务。" if language == "zh" else "You have no recent report jobs."
+    header = "最近的报表任务：" if language == "zh" else "Your recent report jobs:"
+    return "\n".join([header, *lines])

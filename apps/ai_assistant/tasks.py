@@ -10,14 +10,14 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from celery import shared_task
+from celery import chord, shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import dispatch, inbox, retention
+from . import dispatch, inbox, job_runner, jobs, retention
 from .channels import CHANNELS
 from .errors import PlatformError
 from .handler import MessageHandler
@@ -81,6 +81,9 @@ def process_message_async(
         logger.error("database error on inbound %s; the sweeper retries it: %s", inbound.pk, error)
         return None
     _follow_up(outcome, inbound)
+    queued_jobs = [*getattr(inbound, "caught_up_jobs", []), *outcome.queued_jobs]
+    if queued_jobs:
+        dispatch.publish_jobs(queued_jobs)
     return inbound.reply
 
 
@@ -101,6 +104,70 @@ def _follow_up(outcome: inbox.Outcome, inbound: InboundMessage) -> None:
         dispatch.publish(inbound, countdown=outcome.retry_in)
     if outcome.next_in_chat is not None:
         dispatch.publish(outcome.next_in_chat)
+
+
+@shared_task
+def run_report_job(job_id: int) -> dict[str, Any] | None:
+    """Make a report job (on the reports queue): in this task, or, for a report made piece
+    by piece, as a chord of one task per piece and a merge (job_runner.py)."""
+    if job_runner.made_in_parts(job_id):
+        started = job_runner.start_parts(job_id, inbox.process_name())
+        if started is None:
+            return None
+        job, parts = started
+        chord(report_part.s(job.pk, part) for part in parts)(merge_report_parts.s(job.pk))
+        return {"job": job.pk, "parts": len(parts)}
+    return _hand_over(job_runner.run(job_id, inbox.process_name()))
+
+
+@shared_task
+def report_part(job_id: int, part: str) -> dict[str, Any] | None:
+    """One piece of a report made in parallel (a chord's header)."""
+    return job_runner.make_part(job_id, part)
+
+
+@shared_task
+def merge_report_parts(parts: list[dict[str, Any] | None], job_id: int) -> dict[str, Any] | None:
+    """The chord's body: merge the pieces, write the file, hand it to the chat."""
+    return _hand_over(job_runner.finish_parts(job_id, parts))
+
+
+@shared_task
+def attach_report_job(job_id: int, tries: int = 0) -> dict[str, Any] | None:
+    """Hand a finished job's file to its message, which was still being delivered before."""
+    return _hand_over(job_runner.attach_again(job_id), tries)
+
+
+# A finished job's message still being delivered is looked at again this often, this long.
+ATTACH_AGAIN_SECONDS = 2
+ATTACH_TRIES = 150
+
+
+def _hand_over(outcome: job_runner.Outcome, tries: int = 0) -> dict[str, Any] | None:
+    if outcome.deliver is not None:
+        dispatch.publish(outcome.deliver)
+    elif outcome.retry_attach and tries < ATTACH_TRIES:
+        attach_report_job.apply_async((outcome.job.pk, tries + 1), countdown=ATTACH_AGAIN_SECONDS)
+    if outcome.job is None:
+        return None
+    return {"job": outcome.job.pk, "status": outcome.job.status}
+
+
+@shared_task
+def sweep_report_jobs() -> dict[str, int]:
+    """Jobs no worker will finish by itself: cancelled past their grace period (terminated),
+    stuck with a dead worker (queued again, three tries), lost by the broker (published)."""
+    terminated = 0
+    for job in jobs.overdue_cancellations():
+        jobs.revoke(job, terminate=True)
+        terminated += jobs.terminated(job)
+    again = 0
+    for job in jobs.stuck():
+        if job.attempts < 3 and jobs.queue_again(job):
+            again += dispatch.publish_job(job)
+        else:
+            jobs.failed(job, "its worker stopped three times", job_runner.gave_up_note(job))
+    return {"terminated": terminated, "queued_again": again, "lost": dispatch.requeue_lost_jobs()}
 
 
 @shared_task(bind=True, max_retries=2)

@@ -47,7 +47,42 @@ TEXTS = {
         "zh": "好的，已取消，没有做任何修改。",
         "en": "OK, cancelled. Nothing was changed.",
     },
-    "nothing_to_cancel": {"zh": "当前没有待确认的操作。", "en": "There is nothing to cancel."},
+    "nothing_to_cancel": {
+        "zh": "当前没有待确认的操作，也没有正在生成的报表。",
+        "en": "There is nothing to cancel: no pending action and no report being made.",
+    },
+    "confirm": {
+        "zh": "请确认以下操作：\n{target}\n回复“是”确认，回复“否”取消。",
+        "en": "Please confirm:\n{target}\nReply yes to confirm or no to cancel.",
+    },
+    "job_progress": {
+        "zh": "报表任务 {reference} 进行中：{percent}%（{stage}）",
+        "en": "Report job {reference}: {percent}% ({stage})",
+    },
+    "job_progress_done": {
+        "zh": "报表任务 {reference} 已完成，文件马上发给你。",
+        "en": "Report job {reference} is done; the file is on its way.",
+    },
+    "job_failed": {
+        "zh": "抱歉，报表没有生成：{reason}",
+        "en": "Sorry, the report could not be made: {reason}",
+    },
+    "job_internal": {
+        "zh": "系统内部错误，已记录，运维人员会处理。",
+        "en": "an internal error; it is logged for the operators.",
+    },
+    "job_denied": {
+        "zh": "抱歉，报表没有生成：您已没有查看这类报表的权限。",
+        "en": "Sorry, the report was not made: you may no longer see reports of this kind.",
+    },
+    "job_cancelled": {
+        "zh": "已取消报表任务 {reference}，不会再发送文件。",
+        "en": "Report job {reference} is cancelled; no file will be sent.",
+    },
+    "job_cancelling": {
+        "zh": "正在停止报表任务 {reference}，不会再发送文件。",
+        "en": "Stopping report job {reference}; no file will be sent.",
+    },
     "nothing_to_confirm": {
         "zh": "当前没有待确认的操作。",
         "en": "There is nothing waiting for your confirmation.",

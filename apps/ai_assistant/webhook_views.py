@@ -43,6 +43,7 @@ from .handler import MessageHandler
 from .identity import user_for
 from .messages import OutgoingMessage
 from .models import APP_ID_PATTERN, ChannelApp, InboundMessage
+from .modes import async_mode
 from .storable import storable_webhook
 from .webhook_proofs import bind_to_body
 
@@ -74,12 +75,8 @@ def _process_message_async(user, message, inbound=None):
 
 
 def use_async_processing() -> bool:
-    """The seed's switch, read from settings at call time."""
-    return bool(
-        getattr(settings, "AI_ASSISTANT_USE_ASYNC", False)
-        and hasattr(settings, "CELERY_BROKER_URL")
-        and settings.CELERY_BROKER_URL
-    )
+    """The seed's switch, read from settings at call time (modes.py)."""
+    return async_mode()
 
 
 USE_ASYNC_PROCESSING = use_async_processing()
@@ -225,9 +222,9 @@ def _answer(
     with turns.answering(inbound.pk):
         response = _process_message_sync(user, message)
     _, rest = platform.passive_parts(response.content)
-    inbox.replied_in_webhook(inbound, response, rest)
+    sends_later = inbox.replied_in_webhook(inbound, response, rest)
     rendered = _render(platform, request, app, parsed, response)
-    if rest:
+    if sends_later:
         _deliver_after_response(rendered, inbound)
     return rendered
 

@@ -29,6 +29,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "purchasing.view_purchaseorder",
         "purchasing.view_purchaseorderline",
         "purchasing.view_supplier",
+        # The warehouse buys too: draft purchase orders from a reorder plan (approved later).
+        "purchasing.add_purchaseorder",
     ),
     "Service engineer": (
         "inventory.view_item",

@@ -21,9 +21,9 @@ QUEUES = ("messages", "tools", "maintenance")
 
 
 def async_mode() -> bool:
-    from apps.ai_assistant.webhook_views import use_async_processing
+    from apps.ai_assistant.modes import async_mode as assistant_async_mode
 
-    return use_async_processing()
+    return assistant_async_mode()
 
 
 def message_counts() -> dict[str, int]:

@@ -390,8 +390,26 @@ OWN_RULES = frozenset(
         "reserve_stock",
         "create_sales_quote",
         "open_service_ticket",
+        "sales_report",
+        "inventory_valuation_report",
+        "reorder_plan",
+        "create_draft_purchase_orders",
     }
 )
+# A report asked for as a file, and which one (tools/reports.py).
+REPORT = _any(
+    r"报表|报告|导出|明细表|汇总表|统计表|表格|excel|xlsx",
+    r"\breports?\b|\bexport\b|spreadsheet|\bexcel\b|\bxlsx\b",
+)
+REORDER_PLAN = _any(
+    r"补货计划|采购计划|采购建议|补货建议|订货计划|备货计划",
+    r"re-?order plan|purchase plan|replenishment plan|what (should|to) (we )?(re)?order",
+)
+VALUATION = _any(
+    r"估值|库存金额|库存价值|存货价值|库存总值|库存值多少钱|库存成本",
+    r"valuation|stock value|inventory value|value of (the |our )?(stock|inventory)",
+)
+SALES_FIGURES = _any(r"销售|销量|业绩|营收|卖了多少", r"\bsales?\b|revenue|turnover")
 DOCUMENT_PREFIX = {
     "sales_order": "SO",
     "purchase_order": "PO",
@@ -1122,6 +1140,21 @@ class _Parser:
     def points_back(self) -> bool:
         return bool(re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|\bone\b", self.rest))
 
+    def report(self) -> Understanding | None:
+        """A report asked for as a file: "导出本月销售报表", "stock valuation report for
+        main", "生成补货计划"."""
+        warehouses = [mention.values[0] for mention in self.entities.of("warehouse")] or None
+        if self.has(REORDER_PLAN):
+            return self.tool("reorder_plan", warehouses=warehouses)
+        if not self.has(REPORT):
+            return None
+        if self.has(VALUATION):
+            category = self.category_named()
+            return self.tool("inventory_valuation_report", warehouses=warehouses, category=category)
+        if self.has(SALES_FIGURES):
+            return self.tool("sales_report", period=self.period())
+        return None
+
     def warehouse(self) -> str | None:
         found = [m for m in self.entities.of("warehouse")]
         return found[0].values[0] if found else None
@@ -1257,6 +1290,9 @@ class _Parser:
         same = self.same_question()
         if same:
             return same
+        report = self.report()
+        if report:
+            return report
         declared = self.declared_tool()
         if declared:
             return declared

@@ -232,6 +232,21 @@ class Channel:
         Raises PlatformError."""
         raise NotImplementedError
 
+    # Whether `edit` can change a message sent before (a progress notice updated in place).
+    can_edit: bool = False
+
+    def edit(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        platform_message_id: str,
+        text: str,
+        reply_context: dict[str, Any],
+    ) -> None:
+        """Replace the text of a message this app sent to the chat of `message` (only where
+        `can_edit`); raises PlatformError."""
+        raise NotImplementedError(f"{self.name} cannot edit sent messages")
+
     def split(self, text: str) -> list[str]:
         """`text` in order, in parts each within this platform's limit."""
         return split_text(text, self.text_limit, self.measure)

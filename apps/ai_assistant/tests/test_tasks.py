@@ -156,11 +156,14 @@ def test_tasks_are_routed_by_priority_queue():
     assert queue_of("apps.ai_assistant.tasks.execute_tool_async") == "tools"
     assert queue_of("apps.ai_assistant.tasks.cleanup_old_logs") == "maintenance"
     assert queue_of("apps.ai_assistant.tasks.sweep_inbound_messages") == "maintenance"
+    for report_task in ("run_report_job", "report_part", "merge_report_parts"):
+        assert queue_of(f"apps.ai_assistant.tasks.{report_task}") == "reports"
     queues = celery_app.conf.task_queues
-    assert [queue.name for queue in queues] == ["messages", "tools", "maintenance"]
+    names = ["messages", "tools", "maintenance", "reports"]
+    assert [queue.name for queue in queues] == names
     # One binding per queue: a task routed to one queue lands in that queue only.
-    assert [queue.routing_key for queue in queues] == ["messages", "tools", "maintenance"]
-    assert len({queue.exchange.name for queue in queues}) == 3
+    assert [queue.routing_key for queue in queues] == names
+    assert len({queue.exchange.name for queue in queues}) == 4
 
 
 def test_reliability_settings_keep_time_limits_below_the_visibility_timeout(settings):

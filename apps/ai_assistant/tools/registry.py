@@ -208,6 +208,22 @@ def _finish(
     return result
 
 
+def log_run(
+    ctx: ToolContext,
+    tool_name: str,
+    params: dict[str, Any],
+    status: str,
+    message: str,
+    started: float,
+    summary: str = "",
+) -> ToolResult:
+    """Log work a tool does outside `execute_tool` (a report job made by a worker) the same
+    way: one ToolExecutionLog row, counted."""
+    return _finish(
+        ctx, tool_name, params, ToolResult(tool_name, status, message=message), started, summary
+    )
+
+
 def _prepare(
     ctx: ToolContext, tool_name: str, params: dict[str, Any]
 ) -> tuple[Tool | None, BaseModel | None, ToolResult | None]:

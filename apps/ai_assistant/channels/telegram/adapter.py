@@ -235,6 +235,25 @@ class TelegramChannel(Channel):
             return str(result.get("message_id", ""))
         raise telegram_error(response.status_code, data)
 
+    can_edit = True
+
+    def edit(
+        self,
+        app: ChannelApp,
+        message: IncomingMessage,
+        platform_message_id: str,
+        text: str,
+        reply_context: dict[str, Any],
+    ) -> None:
+        """POST /bot<token>/editMessageText: a progress notice updated in place."""
+        chat_id = (reply_context or {}).get("chat_id") or message.conversation_id
+        payload = {"chat_id": chat_id, "message_id": int(platform_message_id), "text": text}
+        url = f"{self.api_base()}/bot{self.static_access_token(app)}/editMessageText"
+        response = platform_request("POST", url, json=payload)
+        data = response.data if isinstance(response.data, dict) else {}
+        if response.status_code != 200 or data.get("ok") is not True:
+            raise telegram_error(response.status_code, data)
+
     def send_file_message(
         self,
         app: ChannelApp,

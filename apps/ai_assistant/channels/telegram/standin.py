@@ -143,6 +143,39 @@ def telegram_send_message(self: PlatformHandler, app: App, params: dict[str, Any
     )
 
 
+def telegram_edit_message_text(self: PlatformHandler, app: App, params: dict[str, Any]) -> None:
+    chat_id, text, message_id = params.get("chat_id"), params.get("text"), params.get("message_id")
+    if chat_id in (None, "") or not str(message_id or "").isdigit():
+        _telegram_error(
+            self, HTTPStatus.BAD_REQUEST, "Bad Request: message identifier is not specified"
+        )
+        return
+    if not isinstance(text, str) or not text.strip():
+        _telegram_error(self, HTTPStatus.BAD_REQUEST, "Bad Request: message text is empty")
+        return
+    if _utf16_units(text) > TELEGRAM_MAX_TEXT_UNITS:
+        _telegram_error(self, HTTPStatus.BAD_REQUEST, "Bad Request: MESSAGE_TOO_LONG")
+        return
+    edited = self.state.edit_sent("telegram", app.app_id, str(chat_id), int(message_id), text)
+    if edited is None:
+        _telegram_error(self, HTTPStatus.BAD_REQUEST, "Bad Request: message to edit not found")
+        return
+    self._json(
+        HTTPStatus.OK,
+        {
+            "ok": True,
+            "result": {
+                "message_id": int(message_id),
+                "from": _telegram_bot(self, app),
+                "chat": _chat(chat_id),
+                "date": int(time.time()),
+                "edit_date": int(time.time()),
+                "text": text,
+            },
+        },
+    )
+
+
 def _chat(chat_id: Any) -> dict[str, Any]:
     chat: dict[str, Any] = {"id": int(chat_id) if str(chat_id).lstrip("-").isdigit() else chat_id}
     chat["type"] = "private" if not str(chat_id).startswith("-") else "group"
@@ -320,6 +353,7 @@ def telegram_get_me(self: PlatformHandler, app: App, params: dict[str, Any]) -> 
 METHODS: dict[str, Callable[[PlatformHandler, App, dict[str, Any]], None]] = {
     "sendmessage": telegram_send_message,
     "senddocument": telegram_send_document,
+    "editmessagetext": telegram_edit_message_text,
     "setwebhook": telegram_set_webhook,
     "deletewebhook": telegram_delete_webhook,
     "getwebhookinfo": telegram_get_webhook_info,
