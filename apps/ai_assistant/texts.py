@@ -56,7 +56,7 @@ TEXTS = {
         "en": "Please confirm:\n{target}\nReply yes to confirm or no to cancel.",
     },
     "job_progress": {
-        "zh": "报表任务 {reference} 进行中：{percent}%（{stage}）",
+        "zh": "报表任务 {reference} 进行中：已完成 {percent}%",
         "en": "Report job {reference}: {percent}% ({stage})",
     },
     "job_progress_done": {

@@ -135,7 +135,7 @@ def point_celery_at(broker_url: str) -> None:
 
 
 def worker_thread():
-    """A real Celery worker in a thread of this process, consuming all three queues."""
+    """A real Celery worker in a thread of this process, consuming every queue."""
     return start_worker(
         celery_app,
         pool="solo",
@@ -143,5 +143,5 @@ def worker_thread():
         perform_ping_check=False,
         loglevel="WARNING",
         shutdown_timeout=15,
-        queues=["messages", "tools", "maintenance"],
+        queues=["messages", "tools", "maintenance", "reports"],
     )
