@@ -56,3 +56,18 @@ def versions(areas: Iterable[str]) -> dict[str, int]:
         raise ValueError(f"Unknown data areas {sorted(unknown)}; one of {AREAS}.")
     found = dict(DataVersion.objects.filter(area__in=wanted).values_list("area", "version"))
     return {area: found.get(area, 0) for area in wanted}
+
+
+def bump_on_change(model: type[models.Model], area: str) -> None:
+    """Raise the area's version whenever a row of `model` is saved or deleted through the
+    ORM (the admin, a shell): the services bump on their own, but an edit made beside them
+    must not leave a cached report standing. Before the write, so the version row is locked
+    before the changed row, in the order the services take them."""
+    from django.db.models.signals import pre_delete, pre_save
+
+    def changed(**_signal_arguments: object) -> None:
+        bump(area)
+
+    uid = f"data-version-{model._meta.label}"
+    pre_save.connect(changed, sender=model, weak=False, dispatch_uid=uid)
+    pre_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"{uid}-delete")

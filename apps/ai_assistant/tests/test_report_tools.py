@@ -235,3 +235,17 @@ def test_in_sync_mode_the_webhook_answers_and_the_file_follows_the_response(clie
     assert file["filename"] == job.filename and file["via"] == "sendDocument"
     with job.file.open("rb") as stored:
         assert received_bytes(platforms, file) == stored.read()
+
+
+def test_an_edit_beside_the_services_still_makes_the_report_anew():
+    from apps.inventory.models import Item
+
+    first = call("wh1", "inventory_valuation_report", {"warehouses": ["main"]})
+    item = Item.objects.get(sku="PW-D37-T7")
+    item.standard_cost += 1  # as the admin would
+    item.save()
+
+    again = call("wh1", "inventory_valuation_report", {"warehouses": ["main"]})
+
+    assert not ReportJob.objects.get(pk=again.data["job"]).from_cache
+    assert first.data["job"] != again.data["job"]

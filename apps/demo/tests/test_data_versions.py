@@ -23,4 +23,4 @@ def test_seed_scale_raises_every_data_version_when_it_adds_rows():
     before = versions(AREAS)
     call_command("seed_scale", items=5, warehouses=2, orders=3, stdout=StringIO())
     after = versions(AREAS)
-    assert all(after[area] == before[area] + 1 for area in AREAS)
+    assert all(after[area] > before[area] for area in AREAS)

@@ -5,6 +5,7 @@ import pytest
 from apps.inventory.models import Item, Warehouse
 from apps.inventory.services import StockError, post_stock_move, reserve_stock
 from apps.reporting.models import AREAS, versions
+from apps.reporting.tests.versions import assert_raised_only
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +18,14 @@ def test_posting_a_stock_move_bumps_only_the_inventory_version():
     item, warehouse = stock_of()
     before = versions(AREAS)
     post_stock_move(item=item, warehouse=warehouse, qty=5, voucher_type="receipt")
-    assert versions(AREAS) == {**before, "inventory": before["inventory"] + 1}
+    assert_raised_only(before, "inventory")
 
 
 def test_reserving_stock_bumps_the_inventory_version():
     item, warehouse = stock_of()
     before = versions(["inventory"])["inventory"]
     reserve_stock(item=item, warehouse=warehouse, qty=1)
-    assert versions(["inventory"])["inventory"] == before + 1
+    assert versions(["inventory"])["inventory"] > before
 
 
 def test_a_refused_stock_move_leaves_the_inventory_version():
