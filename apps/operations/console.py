@@ -1,5 +1,6 @@
 """The operations console, staff only: a message's timeline, an alert incident, and the
-operator's hands on dead letters (replay once, replay an incident's, discard).
+operator's hands on dead letters (replay once, replay an incident's, discard). Report jobs
+have their pages in jobs_console.py.
 
 Anyone not logged in is sent to the login page; a logged-in user who is not staff gets
 403. The actions also need the permission to change inbound messages, and are POSTs with
@@ -168,9 +169,10 @@ def replay(message_id: int, operator: Any) -> bool:
 
 @staff_only
 def overview(request: HttpRequest) -> HttpResponse:
-    """The last hour at a glance, the workers and queues, firing alerts, and the message
-    list (search by text, platform id, user or error; filter by status and channel)."""
-    since = timezone.now() - timedelta(hours=1)
+    """The last hour at a glance, the workers and queues, report jobs, firing alerts, and the
+    message list (search by text, platform id, user or error; filter by status and channel)."""
+    now = timezone.now()
+    since = now - timedelta(hours=1)
     found = search(request.GET)
     return render(
         request,
@@ -179,6 +181,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "hour": last_hour_by_channel(since),
             "counts": state.message_counts(),
             "queues": state.queue_depths(),
+            "report_jobs": state.report_jobs_at_a_glance(now),
             "worker": Heartbeat.objects.filter(name="worker").first(),
             "beat": Heartbeat.objects.filter(name="beat").first(),
             "alerts": Alert.objects.filter(state=Alert.State.FIRING),
