@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.ai_assistant import dispatch, inbox
-from apps.ai_assistant.models import InboundMessage
+from apps.ai_assistant.models import InboundMessage, ReportJob
 
 from . import state
 from .models import Alert, Heartbeat
@@ -109,10 +109,18 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dead = InboundMessage.objects.filter(
         pk__in=incident.details.get("messages", []), status=InboundMessage.Status.DEAD
     )
+    failed_jobs = ReportJob.objects.filter(pk__in=incident.details.get("jobs", [])).select_related(
+        "user"
+    )
     return render(
         request,
         "operations/alert.html",
-        {"alert": incident, "dead": dead, "can_act": request.user.has_perm(ACT_PERMISSION)},
+        {
+            "alert": incident,
+            "dead": dead,
+            "failed_jobs": failed_jobs,
+            "can_act": request.user.has_perm(ACT_PERMISSION),
+        },
     )
 
 
