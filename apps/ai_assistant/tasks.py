@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import dispatch, inbox, job_runner, jobs, retention
+from . import dispatch, inbox, job_runner, jobs, retention, turns
 from .channels import CHANNELS
 from .errors import PlatformError
 from .handler import MessageHandler
@@ -177,14 +177,20 @@ def execute_tool_async(self, tool_name: str, user_id: int, parameters: dict) -> 
     - so they do not block the main thread
 
     Runs through the registry as the user (permission check, logging); a write tool is only
-    staged, never executed, since no one has confirmed it. Returns ToolResult.to_dict().
+    staged, never executed, since no one has confirmed it. A report tool queues its job for
+    the reports worker (no chat to send the file to: /jobs and the console show it).
+    Returns ToolResult.to_dict().
     """
     user = _user(user_id)
     context = ToolContext(user=user, channel="celery")
     try:
-        return execute_tool(context, tool_name, parameters).to_dict()
+        with turns.answering(None) as queued_jobs:
+            result = execute_tool(context, tool_name, parameters)
     except DatabaseError as error:
         raise self.retry(exc=error, countdown=settings.AI_ASSISTANT_RETRY_DELAY_SECONDS) from error
+    if queued_jobs:  # a report tool: its job goes to the reports queue (see /jobs, the console)
+        dispatch.publish_jobs(queued_jobs)
+    return result.to_dict()
 
 
 @shared_task

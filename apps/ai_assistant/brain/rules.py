@@ -398,7 +398,7 @@ OWN_RULES = frozenset(
 )
 # A report asked for as a file, and which one (tools/reports.py).
 REPORT = _any(
-    r"报表|报告|导出|明细表|汇总表|统计表|表格|excel|xlsx",
+    r"报表|报告|导出|明细表|汇总表|统计表|表格|[出做列拉导][个一份张]?表|excel|xlsx",
     r"\breports?\b|\bexport\b|spreadsheet|\bexcel\b|\bxlsx\b",
 )
 REORDER_PLAN = _any(
@@ -1143,15 +1143,20 @@ class _Parser:
     def report(self) -> Understanding | None:
         """A report asked for as a file: "导出本月销售报表", "stock valuation report for
         main", "生成补货计划"."""
+
+        # The whole text: a warehouse's name may hold the words ("主仓库存金额").
+        def says(pattern: re.Pattern[str]) -> bool:
+            return bool(pattern.search(self.plain))
+
         warehouses = [mention.values[0] for mention in self.entities.of("warehouse")] or None
-        if self.has(REORDER_PLAN):
+        if says(REORDER_PLAN):
             return self.tool("reorder_plan", warehouses=warehouses)
-        if not self.has(REPORT):
+        if not says(REPORT):
             return None
-        if self.has(VALUATION):
+        if says(VALUATION):
             category = self.category_named()
             return self.tool("inventory_valuation_report", warehouses=warehouses, category=category)
-        if self.has(SALES_FIGURES):
+        if says(SALES_FIGURES):
             return self.tool("sales_report", period=self.period())
         return None
 

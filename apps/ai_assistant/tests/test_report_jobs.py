@@ -14,9 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from django.utils import timezone
 
+from apps.ai_assistant.channels.telegram import testkit as telegram_kit
 from apps.ai_assistant.channels.wecom import testkit as wecom_kit
 from apps.ai_assistant.models import ChannelIdentity, InboundMessage, ReportJob
 from apps.ai_assistant.tools.reports import InventoryValuationReport
+from apps.purchasing.models import PurchaseOrder
 from apps.sales.models import SalesOrder
 from apps.sales.reports import BOOKED_STATUSES, period_for
 from devtools import webhook_client
@@ -178,3 +180,59 @@ def test_jobs_lists_the_users_recent_jobs(client, platforms, wecom):
     )[0]
     job = ReportJob.objects.get(inbound__external_id="8501")
     assert f"{job.reference}" in listing and "sales report: done" in listing  # a command: English
+
+
+def test_a_reorder_plan_offers_draft_orders_and_a_yes_makes_them_once(client, platforms, wecom):
+    ask(client, wecom, WH1, "生成补货计划", "8601")
+    wait_for(lambda: file_entries(platforms, "wecom"), timeout=60, what="the plan's file")
+    offer = wait_for(
+        lambda: [e["text"] for e in sent_to(platforms, WH1) if "请确认以下操作" in e["text"]],
+        timeout=30,
+        what="the offer of draft orders",
+    )[0]
+    job = ReportJob.objects.get(inbound__external_id="8601")
+    assert f"按补货计划 {job.reference} 创建" in offer
+
+    ask(client, wecom, WH1, "是", "8602")
+    ask(client, wecom, WH1, "是", "8603")
+
+    made = wait_for(
+        lambda: [e["text"] for e in sent_to(platforms, WH1) if "已按补货计划" in e["text"]],
+        timeout=30,
+        what="the draft orders",
+    )
+    wait_for(
+        lambda: InboundMessage.objects.filter(external_id="8603", status="done").exists(),
+        timeout=30,
+        what="the second yes to be answered",
+    )
+    assert len(made) == 1 and "PO-" in made[0]
+    assert PurchaseOrder.objects.filter(request__idempotency_key=f"reorder-plan:{job.pk}").exists()
+
+
+def test_on_telegram_one_progress_notice_is_edited_in_place(client, platforms, wecom, monkeypatch):
+    real_part = InventoryValuationReport.build_part
+
+    def slow_part(self, parameters, warehouse):
+        time.sleep(0.3)
+        return real_part(self, parameters, warehouse)
+
+    monkeypatch.setattr(InventoryValuationReport, "build_part", slow_part)
+    app = make_app("telegram", platforms)
+    ChannelIdentity.objects.create(
+        channel="telegram",
+        external_user_id="5012345678",
+        user=get_user_model().objects.get(username="wh1"),
+    )
+    request = telegram_kit.telegram_text(app, 5012345678, "导出库存估值报表", update_id=8701)
+    assert webhook_client.with_test_client(client, request).status_code == 200
+
+    wait_for(lambda: file_entries(platforms, "telegram"), timeout=60, what="the file")
+    job = ReportJob.objects.get(inbound__external_id="8701")
+    notices = [
+        entry
+        for entry in platforms.state.sent_messages("telegram")
+        if entry["kind"] == "text" and entry["text"].startswith(f"报表任务 {job.reference}")
+    ]
+    assert len(notices) == 1  # one message, edited
+    assert notices[0]["edits"] and notices[0]["text"].endswith("文件马上发给你。")

@@ -11,6 +11,7 @@ from apps.ai_assistant.models import (
     Conversation,
     ConversationTurn,
     InboundMessage,
+    ReportJob,
     ToolExecutionLog,
 )
 from apps.ai_assistant.tasks import (
@@ -21,6 +22,8 @@ from apps.ai_assistant.tasks import (
 )
 from apps.inventory.models import StockLevel
 from better_laser_erp.celery import app as celery_app
+
+from .async_support import wait_for
 
 SEED_MESSAGE_DATA = {
     "message_id": "msg_001",
@@ -186,3 +189,19 @@ def test_a_message_without_an_app_is_answered_but_not_stored():
 
     assert "/help" in reply["content"]
     assert not InboundMessage.objects.exists()
+
+
+def test_execute_tool_async_queues_a_report_tools_job_for_the_reports_worker(celery_worker):
+    sales1 = user("sales1")
+
+    outcome = execute_tool_async.delay(
+        tool_name="sales_report", user_id=sales1.pk, parameters={"period": "last_month"}
+    ).get(timeout=30)
+
+    assert outcome["status"] == "success" and outcome["data"]["status"] == "queued"
+    job = wait_for(
+        lambda: ReportJob.objects.filter(pk=outcome["data"]["job"], status="succeeded").first(),
+        timeout=60,
+        what="the reports worker to make the job",
+    )
+    assert job.user == sales1 and job.inbound is None and job.size > 0
