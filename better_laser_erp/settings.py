@@ -352,6 +352,11 @@ OPERATIONS_ALERT_WORKER_SILENT_SECONDS = config(
 )
 OPERATIONS_ALERT_FAILED_SENDS = config("OPERATIONS_ALERT_FAILED_SENDS", default=10, cast=int)
 OPERATIONS_ALERT_CLEAR_SECONDS = config("OPERATIONS_ALERT_CLEAR_SECONDS", default=120, cast=int)
+# A report job that failed within this window keeps its alert firing (10 minutes: the
+# Prometheus rule's window in deploy/prometheus/alerts.yml).
+OPERATIONS_ALERT_FAILED_JOBS_WINDOW_SECONDS = config(
+    "OPERATIONS_ALERT_FAILED_JOBS_WINDOW_SECONDS", default=600, cast=int
+)
 # Alerts are also e-mailed to ADMINS (comma-separated addresses) when it is set.
 ADMINS = [("", address) for address in config("ADMINS", default="", cast=Csv())]
 EMAIL_HOST = config("EMAIL_HOST", default="localhost")

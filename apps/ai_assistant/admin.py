@@ -7,8 +7,11 @@ from typing import Any, Literal, get_args, get_origin
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils.html import format_html
 from pydantic import ValidationError as SchemaError
 
+from . import jobs
 from .channels import CHANNELS
 from .channels.base import Credentials
 from .models import (
@@ -21,6 +24,7 @@ from .models import (
     InboundMessage,
     OutboundMessage,
     PendingAction,
+    ReportJob,
     SendCircuit,
     ToolExecutionLog,
 )
@@ -277,3 +281,92 @@ class SendCircuitAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(admin.ModelAdmin):
+    """Read-only: jobs are made by the system (jobs.py); the console cancels them."""
+
+    list_display = (
+        "reference",
+        "report",
+        "user",
+        "status",
+        "progress",
+        "from_cache",
+        "created_at",
+        "duration",
+        "size",
+    )
+    list_filter = ("status", "report", "from_cache")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    fields = (
+        "reference",
+        "user",
+        "report",
+        "parameters",
+        "language",
+        "channel",
+        "inbound",
+        "status",
+        "percent",
+        "stage",
+        "from_cache",
+        "repeats",
+        "cache_key",
+        "data_versions",
+        "download",
+        "filename",
+        "size",
+        "summary_text",
+        "summary",
+        "error",
+        "celery_task_id",
+        "queue",
+        "attempts",
+        "progress_notices",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "cancel_requested_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="job", ordering="pk")
+    def reference(self, job: ReportJob) -> str:
+        return job.reference
+
+    @admin.display(description="progress")
+    def progress(self, job: ReportJob) -> str:
+        return f"{job.percent} % {job.stage}".strip()
+
+    @admin.display(description="ran")
+    def duration(self, job: ReportJob) -> str:
+        return f"{job.ran.total_seconds():.1f} s" if job.ran is not None else "—"
+
+    @admin.display(description="file")
+    def download(self, job: ReportJob) -> str:
+        if job.status != ReportJob.Status.SUCCEEDED or not job.file:
+            return "—"
+        url = jobs.download_url(job)
+        if not url:
+            return f"{job.filename} (no link: AI_ASSISTANT_PUBLIC_BASE_URL is not set)"
+        return format_html('<a href="{}">{}</a>', url, job.filename)
+
+    def get_search_results(self, request, queryset, search_term):
+        """ "J-12" (or "12") finds job 12, besides the users whose name matches."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = search_term.strip().upper().removeprefix("J-")
+        if number.isdigit():
+            found = queryset.filter(Q(pk=int(number)) | Q(pk__in=found.values("pk")))
+        return found, may_have_duplicates

@@ -5,7 +5,7 @@
                 new job, queued
     build()     make the report (the builder, then the XLSX) and keep the file: a worker does
                 it (job_runner.py), or sync mode does it inline within a time budget
-    cancel_latest(), recent_for(), record_progress(), download links
+    cancel(), cancel_latest(), recent_for(), record_progress(), download links
 
 Every state change of a ReportJob is a conditional UPDATE, so a job is run once, cancelled
 once, and never both cancelled and delivered. The report tools (tools/reports.py) describe
@@ -241,24 +241,43 @@ def cancelled(job: ReportJob) -> None:
 
 
 def cancel_latest(user: Any) -> ReportJob | None:
-    """Cancel the user's newest unfinished job: a queued one at once (and revoked from the
-    broker after commit), a running one at its next step (JobCancelled in the worker;
-    terminated after AI_ASSISTANT_REPORT_CANCEL_GRACE_SECONDS). None: nothing to cancel."""
+    """Cancel the user's newest unfinished job (see cancel); the job as it is now, or None
+    when the user has nothing to cancel."""
     job = ReportJob.objects.filter(user=user, status__in=UNFINISHED).order_by("-created_at").first()
     if job is None:
         return None
+    cancel(job.pk, user)
+    job.refresh_from_db()
+    return job
+
+
+def cancel(job_id: int, by: Any) -> ReportJob | None:
+    """Cancel one job, for `by` (its user, or an operator): a queued one at once (and revoked
+    from the broker after commit), a running one at its next step (JobCancelled in the
+    worker; terminated after AI_ASSISTANT_REPORT_CANCEL_GRACE_SECONDS). The job when this
+    call cancelled it or asked it to stop; None when it was finished, already asked to stop
+    or does not exist, so two clicks cancel once."""
     now = timezone.now()
-    if ReportJob.objects.filter(pk=job.pk, status=JOB.QUEUED).update(
+    if ReportJob.objects.filter(pk=job_id, status=JOB.QUEUED).update(
         status=JOB.CANCELLED, stage="cancelled", cancel_requested_at=now, finished_at=now
     ):
+        job = ReportJob.objects.get(pk=job_id)
         transaction.on_commit(lambda: revoke(job))
-    else:
-        ReportJob.objects.filter(
-            pk=job.pk, status=JOB.RUNNING, cancel_requested_at__isnull=True
-        ).update(cancel_requested_at=now)
-    job.refresh_from_db()
-    logger.info("%s cancelled by %s", job.reference, getattr(user, "username", user))
-    return job
+        logger.info("%s cancelled by %s (queued)", job.reference, _name(by))
+        return job
+    if ReportJob.objects.filter(
+        pk=job_id, status=JOB.RUNNING, cancel_requested_at__isnull=True
+    ).update(cancel_requested_at=now):
+        job = ReportJob.objects.get(pk=job_id)
+        logger.info(
+            "%s cancelled by %s (running: stops at its next step)", job.reference, _name(by)
+        )
+        return job
+    return None
+
+
+def _name(user: Any) -> str:
+    return user.get_username() if hasattr(user, "get_username") else str(user)
 
 
 def revoke(job: ReportJob, terminate: bool = False) -> None:

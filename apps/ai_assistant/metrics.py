@@ -8,6 +8,8 @@ platforms' own small sets.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Histogram
 
 WEBHOOK_REQUESTS = Counter(
@@ -50,6 +52,17 @@ REPORT_SECONDS = Histogram(
     ["report"],
     buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
 )
+
+
+def report_series(reports: Iterable[str]) -> None:
+    """Every report's cache and job series, at zero until something happens: a scraper sees
+    them from the start and counts the first hit or failure as an increase."""
+    for report in reports:
+        for result in ("hit", "miss"):
+            REPORT_CACHE.labels(report, result)
+        for status in ("succeeded", "failed", "cancelled"):
+            REPORT_JOBS.labels(report, status)
+        REPORT_SECONDS.labels(report)
 
 
 def known(value: str, names) -> str:

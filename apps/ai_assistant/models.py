@@ -412,6 +412,18 @@ class ReportJob(models.Model):
             self.Status.CANCELLED,
         )
 
+    @property
+    def waited(self) -> timedelta | None:
+        """From the request to a worker taking it (None: not taken)."""
+        return self.started_at - self.created_at if self.started_at else None
+
+    @property
+    def ran(self) -> timedelta | None:
+        """From a worker taking it to the end (None: not started or not finished)."""
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
 
 class OutboundMessage(models.Model):
     """One reply part sent through a platform's send API; the key makes a resend a no-op. A

@@ -1,11 +1,13 @@
 """Backlog and failure alerts inside the product, for a company without Prometheus.
 
-Every minute `evaluate()` reads four conditions against thresholds from settings:
+Every minute `evaluate()` reads five conditions against thresholds from settings:
 
     backlog       too many messages unanswered, or the oldest waiting too long
     dead_letters  messages given up on that no operator has replayed or discarded
     worker        (async mode) no Celery worker has answered a ping for a while
     sends         a chat app's sends are paused (circuit open) or many parts wait for a retry
+    report_jobs   report jobs failed within OPERATIONS_ALERT_FAILED_JOBS_WINDOW_SECONDS (a
+                  failed job is the dead letter of a request: nothing makes it again)
 
 Each condition has at most one firing incident (Alert). Crossing a threshold raises one and
 tells the operators once; staying over it only updates the incident's figures; it resolves
@@ -33,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.ai_assistant import inbox
-from apps.ai_assistant.models import InboundMessage, OutboundMessage, SendCircuit
+from apps.ai_assistant.models import InboundMessage, OutboundMessage, ReportJob, SendCircuit
 
 from . import state
 from .models import Alert, Heartbeat
@@ -46,11 +48,14 @@ NOTICE_TRIES = 10
 DEAD_LETTERS_LISTED = 5
 # An incident remembers this many of its dead letters (for "replay all" in the console).
 DEAD_LETTERS_KEPT = 500
+FAILED_JOBS_LISTED = 5
+FAILED_JOBS_KEPT = 500
 CONDITION_NAMES = {
     "backlog": "消息积压",
     "dead_letters": "死信",
     "worker": "Celery worker 无响应",
     "sends": "平台发送失败",
+    "report_jobs": "报表任务失败",
 }
 
 
@@ -138,11 +143,39 @@ def sends(now: datetime) -> Finding:
     return Finding(bool(paused) or failing >= limit, summary, details)
 
 
+def report_jobs(now: datetime) -> Finding:
+    """Firing while a job failed within the window; the incident names every job that
+    failed since it was raised, so it clears once no new failure came for a while."""
+    window = timedelta(seconds=settings.OPERATIONS_ALERT_FAILED_JOBS_WINDOW_SECONDS)
+    failed = ReportJob.objects.filter(status=ReportJob.Status.FAILED)
+    if not failed.filter(finished_at__gt=now - window).exists():
+        return Finding(False)
+    incident = Alert.objects.filter(condition="report_jobs", state=Alert.State.FIRING).first()
+    since = min(now, incident.raised_at) - window if incident else now - window
+    jobs = list(
+        failed.filter(finished_at__gt=since)
+        .select_related("user")
+        .order_by("-pk")[:FAILED_JOBS_KEPT]
+    )
+    lines = [failed_job_line(job) for job in jobs[:FAILED_JOBS_LISTED]]
+    hidden = len(jobs) - FAILED_JOBS_LISTED
+    more = f"\n…另有 {hidden} 个" if hidden > 0 else ""
+    summary = f"报表任务失败 {len(jobs)} 个：\n" + "\n".join(lines) + more
+    return Finding(True, summary, {"jobs": [job.pk for job in jobs]})
+
+
+def failed_job_line(job: ReportJob) -> str:
+    link = settings.SITE_URL.rstrip("/") + reverse("operations:job", args=[job.pk])
+    error = job.error[:120] or "无错误信息"
+    return f"· {job.reference} · {job.report} · {job.user.get_username()} · {error} · {link}"
+
+
 CONDITIONS: dict[str, Callable[[datetime], Finding]] = {
     "backlog": backlog,
     "dead_letters": dead_letters,
     "worker": worker,
     "sends": sends,
+    "report_jobs": report_jobs,
 }
 
 

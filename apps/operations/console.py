@@ -1,5 +1,6 @@
 """The operations console, staff only: a message's timeline, an alert incident, and the
-operator's hands on dead letters (replay once, replay an incident's, discard).
+operator's hands on dead letters (replay once, replay an incident's, discard). Report jobs
+have their pages in jobs_console.py.
 
 Anyone not logged in is sent to the login page; a logged-in user who is not staff gets
 403. The actions also need the permission to change inbound messages, and are POSTs with
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.ai_assistant import dispatch, inbox
-from apps.ai_assistant.models import InboundMessage
+from apps.ai_assistant.models import InboundMessage, ReportJob
 
 from . import state
 from .models import Alert, Heartbeat
@@ -108,10 +109,18 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dead = InboundMessage.objects.filter(
         pk__in=incident.details.get("messages", []), status=InboundMessage.Status.DEAD
     )
+    failed_jobs = ReportJob.objects.filter(pk__in=incident.details.get("jobs", [])).select_related(
+        "user"
+    )
     return render(
         request,
         "operations/alert.html",
-        {"alert": incident, "dead": dead, "can_act": request.user.has_perm(ACT_PERMISSION)},
+        {
+            "alert": incident,
+            "dead": dead,
+            "failed_jobs": failed_jobs,
+            "can_act": request.user.has_perm(ACT_PERMISSION),
+        },
     )
 
 
@@ -168,9 +177,10 @@ def replay(message_id: int, operator: Any) -> bool:
 
 @staff_only
 def overview(request: HttpRequest) -> HttpResponse:
-    """The last hour at a glance, the workers and queues, firing alerts, and the message
-    list (search by text, platform id, user or error; filter by status and channel)."""
-    since = timezone.now() - timedelta(hours=1)
+    """The last hour at a glance, the workers and queues, report jobs, firing alerts, and the
+    message list (search by text, platform id, user or error; filter by status and channel)."""
+    now = timezone.now()
+    since = now - timedelta(hours=1)
     found = search(request.GET)
     return render(
         request,
@@ -179,6 +189,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "hour": last_hour_by_channel(since),
             "counts": state.message_counts(),
             "queues": state.queue_depths(),
+            "report_jobs": state.report_jobs_at_a_glance(now),
             "worker": Heartbeat.objects.filter(name="worker").first(),
             "beat": Heartbeat.objects.filter(name="beat").first(),
             "alerts": Alert.objects.filter(state=Alert.State.FIRING),

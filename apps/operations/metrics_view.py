@@ -1,5 +1,6 @@
 """/metrics for Prometheus: the counts every web and worker process wrote (multiprocess mode)
-plus gauges read at scrape time from the database and the broker.
+plus gauges read at scrape time from the database and the broker. Every report's counters
+are there from the first scrape, at zero until a job counts.
 
 Protected by a setting: METRICS_TOKEN (a scraper sends "Authorization: Bearer <token>") or
 METRICS_ALLOWED_NETWORKS (comma-separated CIDRs, default loopback only).
@@ -18,7 +19,9 @@ from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
+from apps.ai_assistant import metrics as assistant_metrics
 from apps.ai_assistant.models import SendCircuit
+from apps.ai_assistant.tools.reports import report_names
 
 from . import state
 from .models import Heartbeat
@@ -28,6 +31,7 @@ from .models import Heartbeat
 def metrics(request: HttpRequest) -> HttpResponse:
     if not allowed(request):
         return HttpResponse("forbidden", status=403, content_type="text/plain")
+    assistant_metrics.report_series(report_names())
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(StateCollector())
@@ -78,6 +82,13 @@ class StateCollector:
         for name, beat_at in Heartbeat.objects.values_list("name", "beat_at"):
             heartbeats.add_metric([name], (now - beat_at).total_seconds())
         yield heartbeats
+
+        report_jobs = GaugeMetricFamily(
+            "ble_report_jobs", "Report jobs by status (every job kept).", labels=["status"]
+        )
+        for status, count in state.report_job_counts().items():
+            report_jobs.add_metric([status], count)
+        yield report_jobs
 
         depth = GaugeMetricFamily(
             "ble_queue_depth", "Tasks waiting in a broker queue.", labels=["queue"]

@@ -1,23 +1,24 @@
 """Readings of the running system, shared by /metrics, /readyz, the alerts and the console:
-messages by status, the oldest unanswered one, broker queue depths, the workers' last answer."""
+messages by status, the oldest unanswered one, report jobs by status, broker queue depths,
+the workers' last answer."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Min
 from kombu.exceptions import ChannelError
 
-from apps.ai_assistant.models import InboundMessage
+from apps.ai_assistant.models import InboundMessage, ReportJob
 
 from .models import Heartbeat
 
 logger = logging.getLogger(__name__)
 
 UNFINISHED = ["received", "queued", "waiting", "processing", "replied"]
-QUEUES = ("messages", "tools", "maintenance")
+QUEUES = ("messages", "tools", "maintenance", "reports")
 
 
 def async_mode() -> bool:
@@ -41,6 +42,27 @@ def oldest_unanswered() -> datetime | None:
     return InboundMessage.objects.filter(status__in=UNFINISHED).aggregate(first=Min("received_at"))[
         "first"
     ]
+
+
+def report_job_counts() -> dict[str, int]:
+    """Report jobs by status (every status present, zero or not)."""
+    counts = dict(ReportJob.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: counts.get(status, 0) for status in ReportJob.Status.values}
+
+
+def report_jobs_failed_since(since: datetime) -> int:
+    return ReportJob.objects.filter(status=ReportJob.Status.FAILED, finished_at__gte=since).count()
+
+
+def report_jobs_at_a_glance(now: datetime) -> dict[str, int]:
+    """What the console's overview shows of report jobs: queued and running now, and
+    failed in the last 24 hours."""
+    counts = report_job_counts()
+    return {
+        "queued": counts[ReportJob.Status.QUEUED],
+        "running": counts[ReportJob.Status.RUNNING],
+        "failed_24h": report_jobs_failed_since(now - timedelta(hours=24)),
+    }
 
 
 def queue_depths() -> dict[str, int]:

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import console, health, metrics_view, webchat
+from . import console, health, jobs_console, metrics_view, webchat
 
 app_name = "operations"
 
@@ -26,4 +26,7 @@ urlpatterns = [
     path("console/messages/<int:pk>/discard", console.discard_message, name="discard-message"),
     path("console/alerts/<int:pk>/", console.alert_detail, name="alert"),
     path("console/alerts/<int:pk>/replay", console.replay_incident, name="replay-incident"),
+    path("console/jobs/", jobs_console.job_list, name="jobs"),
+    path("console/jobs/<int:pk>/", jobs_console.job_detail, name="job"),
+    path("console/jobs/<int:pk>/cancel", jobs_console.cancel_job, name="cancel-job"),
 ]

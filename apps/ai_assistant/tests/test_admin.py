@@ -1,5 +1,6 @@
 """Admin of the assistant: pages load, secrets are write-only, access tokens never shown."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -120,3 +121,44 @@ def test_a_required_credential_left_out_is_refused(admin_client, db):
     assert response.status_code == 200
     assert "The Token is required." in response.content.decode()
     assert not ChannelApp.objects.filter(app_id="wxnew").exists()
+
+
+def test_report_jobs_are_listed_filtered_found_by_reference_and_read_only(
+    admin_client, db, settings, tmp_path
+):
+    from apps.ai_assistant.models import ReportJob
+
+    from .job_helpers import made_in_sync_mode, queued
+
+    settings.MEDIA_ROOT = tmp_path
+    made = made_in_sync_mode("sales1")
+    again = made_in_sync_mode("sales1")
+    waiting = queued("wh1")
+    changelist = "/admin/ai_assistant/reportjob/"
+
+    page = admin_client.get(changelist).content.decode()
+    for job in (made, again, waiting):
+        assert f">{job.reference}<" in page
+    assert "sales_report" in page and "reorder_plan" in page and "100 % done" in page
+    queued_only = admin_client.get(changelist, {"status": "queued"}).content.decode()
+    assert f">{waiting.reference}<" in queued_only and f">{made.reference}<" not in queued_only
+    cached = admin_client.get(changelist, {"from_cache__exact": "1"}).content.decode()
+    assert f">{again.reference}<" in cached and f">{made.reference}<" not in cached
+    by_report = admin_client.get(changelist, {"report": "reorder_plan"}).content.decode()
+    assert f">{waiting.reference}<" in by_report and f">{made.reference}<" not in by_report
+    found = admin_client.get(changelist, {"q": made.reference}).content.decode()
+    assert f">{made.reference}<" in found and f">{again.reference}<" not in found
+    by_user = admin_client.get(changelist, {"q": "wh1"}).content.decode()
+    assert f">{waiting.reference}<" in by_user and f">{made.reference}<" not in by_user
+
+    detail = admin_client.get(f"{changelist}{made.pk}/change/").content.decode()
+    link = re.search(r'href="http://127\.0\.0\.1:8000(/reports/[^"]+)">', detail)
+    assert link and f">{made.filename}</a>" in detail
+    download = admin_client.get(link.group(1))
+    with made.file.open("rb") as stored:
+        assert b"".join(download.streaming_content) == stored.read()
+    assert 'name="status"' not in detail  # nothing to edit
+    assert admin_client.get(f"{changelist}add/").status_code == 403
+    admin_client.post(f"{changelist}{waiting.pk}/change/", {"status": "succeeded"})
+    assert admin_client.post(f"{changelist}{waiting.pk}/delete/").status_code == 403
+    assert ReportJob.objects.get(pk=waiting.pk).status == "queued"

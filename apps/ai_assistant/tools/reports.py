@@ -40,6 +40,7 @@ from ..pending import stage
 from ..texts import text
 from ._reply import pick
 from .registry import (
+    REGISTRY,
     STATUS,
     Preview,
     Tool,
@@ -170,6 +171,11 @@ class ReportTool(Tool):
     def summarize(self, data: dict[str, Any]) -> str:
         cached = " from the cache" if data["from_cache"] else ""
         return f"{data['reference']} {data['status']}{cached}"
+
+
+def report_names() -> list[str]:
+    """The names of the registered report tools."""
+    return sorted(name for name, tool in REGISTRY.items() if isinstance(tool, ReportTool))
 
 
 def _count(number: int, noun: str) -> str:

@@ -1,5 +1,6 @@
-"""The front door, the web chat and the console in a real browser: Debian's Chromium driven by
-Playwright against a live server, with a real Celery worker on a real Redis in async mode.
+"""The front door, the web chat and the console (its report jobs too) in a real browser:
+Debian's Chromium driven by Playwright against a live server, with a real Celery worker on a
+real Redis in async mode.
 
 Each test saves a screenshot of what it checked, into $BROWSER_SCREENSHOTS when set (`make
 screenshots` sets docs/screenshots, the pictures README shows), else into the test's tmp dir.
@@ -15,9 +16,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from apps.ai_assistant import jobs
 from apps.ai_assistant.channels.telegram import testkit as telegram_kit
 from apps.ai_assistant.models import InboundMessage
+from apps.ai_assistant.tests.job_helpers import made_in_sync_mode, running
 from apps.ai_assistant.tests.test_async_mode import bind, dead_letter, make_app, sent_to
+from apps.ai_assistant.tools.registry import get_tool
 from apps.demo.roles import demo_password
 from apps.inventory.models import StockLevel
 from devtools import webhook_client
@@ -138,3 +142,30 @@ def test_an_operator_replays_a_dead_letter_and_it_is_replied_once(
     assert len(sent_to(platforms, "o_wh1")) == 1
     assert InboundMessage.objects.get(pk=dead.pk).status == InboundMessage.Status.DONE
     screenshot(page, "console-replayed")
+
+
+@pytest.mark.timeout(120)
+def test_the_jobs_page_shows_a_running_jobs_percent_grow_without_a_reload(
+    page, live_server, worker_db, settings, tmp_path, screenshot
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.AI_ASSISTANT_USE_ASYNC = False
+    made_in_sync_mode("sales1")
+    made_in_sync_mode("sales1")  # answered from the cache
+    job = running("wh1", parameters={"warehouses": ["main"]})
+    jobs.record_progress(job, 20, "reorder rules")
+
+    log_in(page, live_server.url, "admin", then="/console/jobs/")
+    row = page.locator(f"#job-{job.pk}")
+    expect(row.locator(".progress")).to_have_text("20 % · reorder rules")
+    page.evaluate("window.stillTheSamePage = true")
+
+    jobs.record_progress(job, 60, "open purchase orders")  # as the worker does at each step
+    expect(row.locator(".progress")).to_have_text("60 % · open purchase orders", timeout=10_000)
+    screenshot(page, "console-jobs")
+    made = jobs.build(job, get_tool("reorder_plan"))  # the worker makes the file
+    expect(row).to_contain_text("Succeeded", timeout=10_000)
+    expect(row.get_by_role("link", name=made.filename)).to_have_attribute(
+        "href", re.compile(r"/reports/")
+    )
+    assert page.evaluate("window.stillTheSamePage") is True
