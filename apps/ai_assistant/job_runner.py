@@ -23,7 +23,7 @@ from django.conf import settings
 
 from apps.reporting.report import Report, ReportError
 
-from . import inbox, jobs, metrics
+from . import inbox, jobs
 from .channels.base import PlatformError, get_channel
 from .messages import IncomingMessage
 from .models import ReportJob
@@ -174,8 +174,6 @@ def _usable_tool(job: ReportJob) -> Any:
 
 def _succeeded(job: ReportJob, started: float, notices: Notices) -> Outcome:
     seconds = time.monotonic() - started
-    metrics.REPORT_JOBS.labels(job.report, JOB.SUCCEEDED).inc()
-    metrics.REPORT_SECONDS.labels(job.report).observe(seconds)
     _log(job, STATUS.SUCCESS, job.summary_text, started)
     notices.done()
     logger.info("%s made in %.1f s (%d bytes)", job.reference, seconds, job.size)
@@ -185,7 +183,6 @@ def _succeeded(job: ReportJob, started: float, notices: Notices) -> Outcome:
 def _failed(job: ReportJob, error: str, note: str) -> Outcome:
     if not jobs.failed(job, error, note):
         return Outcome(job)  # cancelled meanwhile: nothing to say
-    metrics.REPORT_JOBS.labels(job.report, JOB.FAILED).inc()
     _log(job, STATUS.ERROR, error, time.monotonic())
     job.refresh_from_db()
     return attach(job, note)
@@ -193,7 +190,6 @@ def _failed(job: ReportJob, error: str, note: str) -> Outcome:
 
 def _cancelled(job: ReportJob) -> Outcome:
     jobs.cancelled(job)
-    metrics.REPORT_JOBS.labels(job.report, JOB.CANCELLED).inc()
     logger.info("%s stopped: cancelled", job.reference)
     return Outcome(job)
 

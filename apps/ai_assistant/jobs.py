@@ -35,6 +35,7 @@ from apps.reporting.xlsx import render_xlsx
 from . import metrics, turns
 from .messages import OutgoingFile
 from .models import ReportJob
+from .modes import async_mode
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,9 @@ def request(ctx: Any, tool: Any, parameters: dict[str, Any]) -> ReportJob:
             finished_at=now,
         )
     metrics.REPORT_CACHE.labels(tool.name, "miss").inc()
-    job = ReportJob.objects.create(**fields, celery_task_id=str(uuid.uuid4()), queue="reports")
+    # A task id of our own, so a cancel can revoke the task (none without a broker).
+    task_id = str(uuid.uuid4()) if async_mode() else ""
+    job = ReportJob.objects.create(**fields, celery_task_id=task_id, queue="reports")
     turns.job_queued(job.pk)
     return job
 
@@ -190,17 +193,23 @@ def _keep(job: ReportJob, report: Any, content: bytes, caption: str) -> ReportJo
         job.file.delete(save=False)  # cancelled while it was being written: keep nothing
         raise JobCancelled(job.reference)
     job.refresh_from_db()
+    metrics.REPORT_JOBS.labels(job.report, JOB.SUCCEEDED).inc()
+    if job.started_at:
+        metrics.REPORT_SECONDS.labels(job.report).observe(
+            (job.finished_at - job.started_at).total_seconds()
+        )
     return job
 
 
 def failed(job: ReportJob, error: str, note: str = "") -> bool:
     """The job could not be made (`error` for the operators, `note` what the user is told,
     kept as the job's summary text); False when it had been cancelled meanwhile."""
-    return bool(
-        ReportJob.objects.filter(pk=job.pk, status__in=UNFINISHED).update(
-            status=JOB.FAILED, error=error[:2000], summary_text=note, finished_at=timezone.now()
-        )
+    ended = ReportJob.objects.filter(pk=job.pk, status__in=UNFINISHED).update(
+        status=JOB.FAILED, error=error[:2000], summary_text=note, finished_at=timezone.now()
     )
+    if ended:
+        metrics.REPORT_JOBS.labels(job.report, JOB.FAILED).inc()
+    return bool(ended)
 
 
 def stuck() -> list[ReportJob]:
@@ -232,9 +241,10 @@ def cancelled(job: ReportJob) -> None:
     """A running job stopped because it was asked to; any partial file is removed."""
     if job.file:
         job.file.delete(save=False)
-    ReportJob.objects.filter(pk=job.pk, status=JOB.RUNNING).update(
+    if ReportJob.objects.filter(pk=job.pk, status=JOB.RUNNING).update(
         status=JOB.CANCELLED, file="", stage="cancelled", finished_at=timezone.now()
-    )
+    ):
+        metrics.REPORT_JOBS.labels(job.report, JOB.CANCELLED).inc()
 
 
 # --- the user's hands -------------------------------------------------------------------------
@@ -263,6 +273,7 @@ def cancel(job_id: int, by: Any) -> ReportJob | None:
     ):
         job = ReportJob.objects.get(pk=job_id)
         transaction.on_commit(lambda: revoke(job))
+        metrics.REPORT_JOBS.labels(job.report, JOB.CANCELLED).inc()
         logger.info("%s cancelled by %s (queued)", job.reference, _name(by))
         return job
     if ReportJob.objects.filter(
@@ -282,8 +293,6 @@ def _name(user: Any) -> str:
 
 def revoke(job: ReportJob, terminate: bool = False) -> None:
     """Take the job's task off the broker (terminate: and kill the process running it)."""
-    from .modes import async_mode
-
     if not async_mode() or not job.celery_task_id:
         return
     from better_laser_erp.celery import app
@@ -310,11 +319,12 @@ def terminated(job: ReportJob) -> bool:
     """Mark a job cancelled after its worker was told to stop; nothing more is sent for it."""
     if job.file:
         job.file.delete(save=False)
-    return bool(
-        ReportJob.objects.filter(pk=job.pk, status=JOB.RUNNING).update(
-            status=JOB.CANCELLED, file="", stage="terminated", finished_at=timezone.now()
-        )
+    ended = ReportJob.objects.filter(pk=job.pk, status=JOB.RUNNING).update(
+        status=JOB.CANCELLED, file="", stage="terminated", finished_at=timezone.now()
     )
+    if ended:
+        metrics.REPORT_JOBS.labels(job.report, JOB.CANCELLED).inc()
+    return bool(ended)
 
 
 # --- the file, as the chat gets it ------------------------------------------------------------

@@ -165,8 +165,8 @@ def sweep_report_jobs() -> dict[str, int]:
     for job in jobs.stuck():
         if job.attempts < 3 and jobs.queue_again(job):
             again += dispatch.publish_job(job)
-        else:
-            jobs.failed(job, "its worker stopped three times", job_runner.gave_up_note(job))
+        elif jobs.failed(job, "its worker stopped three times", job_runner.gave_up_note(job)):
+            _hand_over(job_runner.attach_again(job.pk))  # the user is told
     return {"terminated": terminated, "queued_again": again, "lost": dispatch.requeue_lost_jobs()}
 
 
