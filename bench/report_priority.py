@@ -553,6 +553,10 @@ def print_report(rounds: list[Round], args: argparse.Namespace, loads: list[str]
     print()
     for result in rounds:
         print_reports(result)
+        if args.each:
+            for ask in result.reports:
+                took = f"{ask.seconds:6.1f} s" if ask.seconds is not None else "     -  "
+                print(f"    {took}  {ask.text}")
     print_verdict(rounds)
 
 
@@ -626,6 +630,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", choices=["dedicated", "shared"], action="append")
     parser.add_argument("--report-timeout", type=float, default=900.0, help="seconds (900)")
+    parser.add_argument("--each", action="store_true", help="each report's request to file")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     args = parser.parse_args(argv)
     if not 0.01 <= args.interval <= 10:

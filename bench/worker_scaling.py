@@ -138,7 +138,7 @@ def print_table(rows: list[Row], args: argparse.Namespace, loads: list[str]) -> 
         f"chat; reports: {args.reports} different ones in a burst; workers at nice {args.nice}"
     )
     header = (
-        f"{'queue':<9}{'pool':<9}{'-c':>4}{'done':>10}{'seconds':>9}{'throughput':>16}"
+        f"{'queue':<9}{'pool':<9}{'-c':>4}{'done':>10}{'seconds':>9}{'throughput':>22}"
         f"{'p50 s':>8}{'p95 s':>8}  note"
     )
     print(header)
@@ -147,7 +147,7 @@ def print_table(rows: list[Row], args: argparse.Namespace, loads: list[str]) -> 
         unit = "reports/min" if row.queue == "reports" else "msg/s"
         print(
             f"{row.queue:<9}{row.pool:<9}{row.concurrency:>4}{f'{row.done}/{row.asked}':>10}"
-            f"{row.seconds:>9.1f}{row.throughput:>10.1f} {unit:<5}{row.p50:>8.2f}{row.p95:>8.2f}"
+            f"{row.seconds:>9.1f}{row.throughput:>10.1f} {unit:<11}{row.p50:>8.2f}{row.p95:>8.2f}"
             f"  {row.note}"
         )
     print("p50/p95: a message's (a report's) time from its send to its reply (file).")
