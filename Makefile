@@ -45,7 +45,8 @@ lint: install
 	$(BIN)/lint-imports
 
 # Async mode on this machine: Redis (started if not answering), the platforms stand-in with the
-# demo chat apps, gunicorn, a Celery worker and beat, all in the foreground; Ctrl-C stops them.
+# demo chat apps, gunicorn, Celery workers (chat, reports) and beat, all in the foreground; Ctrl-C
+# stops them.
 PLATFORMS_PORT ?= 9100
 ASYNC_ENV := CELERY_BROKER_URL=redis://127.0.0.1:6379/0 AI_ASSISTANT_USE_ASYNC=true \
 	AI_ASSISTANT_PLATFORMS_STAND_IN=http://127.0.0.1:$(PLATFORMS_PORT)

@@ -143,6 +143,44 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def start_redis(children: Children, tmp: Path) -> str:
+    """A private redis-server on a free loopback port (no persistence); its URL, once it
+    answers a ping."""
+    import redis
+
+    port = free_port()
+    proc = children.start(
+        "redis-server",
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--loglevel", "warning", "--maxclients", "1000"],
+        dict(os.environ),
+        tmp / "redis.log",
+    )  # fmt: skip
+    wait_for(lambda: _ping(redis, port), 10, f"redis-server on port {port}", proc=proc)
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def start_gunicorn(
+    children: Children,
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    workers: int = 2,
+    threads: int = 8,
+    name: str = "gunicorn",
+) -> subprocess.Popen:
+    """gunicorn serving the project on 127.0.0.1:port (gthread workers), as the benches run it."""
+    return children.start(
+        name,
+        [str(Path(PYTHON).parent / "gunicorn"), "better_laser_erp.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+         "--threads", str(threads), "--backlog", "2048", "--keep-alive", "5",
+         "--graceful-timeout", "5", "--timeout", "60", "--log-level", "warning"],
+        env,
+        log,
+    )  # fmt: skip
+
+
 # --- the platforms' stand-in (child process mode) -------------------------------------------
 
 
@@ -163,6 +201,22 @@ def serve_platforms(port: int, max_sent: int) -> None:
         pass
     finally:
         server.stop()
+
+
+def start_stand_in(children: Children, tmp: Path, max_sent: int) -> str:
+    """The platforms' stand-in with the bench's Telegram bot (serve_platforms) in a child
+    process on a free port, keeping `max_sent` sends; its URL, once it answers."""
+    port = free_port()
+    proc = children.start(
+        "platform stand-in",
+        [PYTHON, str(Path(__file__).resolve()), "--serve-platforms", str(port),
+         "--max-sent", str(max_sent)],
+        dict(os.environ),
+        tmp / "platforms.log",
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: http_ok(f"{url}/_control/apps"), 20, "the stand-in", proc=proc)
+    return url
 
 
 # --- database ------------------------------------------------------------------------------
@@ -402,32 +456,14 @@ def run_target(target: str, args, env_base: dict, children: Children, tmp: Path,
         worker = start_worker()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    gunicorn = children.start(
-        f"gunicorn ({target})",
-        [
-            str(Path(PYTHON).parent / "gunicorn"),
-            "better_laser_erp.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.gunicorn_workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(args.gunicorn_threads),
-            "--backlog",
-            "2048",
-            "--keep-alive",
-            "5",
-            "--graceful-timeout",
-            "5",
-            "--timeout",
-            "60",
-            "--log-level",
-            "warning",
-        ],
+    gunicorn = start_gunicorn(
+        children,
         env,
+        port,
         tmp / f"gunicorn-{target}.log",
+        workers=args.gunicorn_workers,
+        threads=args.gunicorn_threads,
+        name=f"gunicorn ({target})",
     )
     wait_for(lambda: http_ok(f"{base_url}/bench/ok/"), 30, "gunicorn", proc=gunicorn)
     if worker is not None:
@@ -715,54 +751,12 @@ def main(argv: list[str] | None = None) -> int:
     results: list[LoadResult] = []
     status = 0
     try:
-        redis_port = free_port()
-        redis_proc = children.start(
-            "redis-server",
-            [
-                "redis-server",
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--loglevel",
-                "warning",
-                "--maxclients",
-                "1000",
-            ],
-            dict(os.environ),
-            tmp / "redis.log",
+        redis_url = start_redis(children, tmp)
+        redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+        stand_in_url = start_stand_in(
+            children, tmp, max_sent=max(args.requests, args.sync_requests) * 2 + 1000
         )
-        redis_url = f"redis://127.0.0.1:{redis_port}/0"
-        import redis
-
-        wait_for(
-            lambda: _ping(redis, redis_port),
-            10,
-            f"redis-server on port {redis_port}",
-            proc=redis_proc,
-        )
-        stand_in_port = free_port()
-        stand_in_url = f"http://127.0.0.1:{stand_in_port}"
-        stand_in = children.start(
-            "platform stand-in",
-            [
-                PYTHON,
-                str(Path(__file__).resolve()),
-                "--serve-platforms",
-                str(stand_in_port),
-                "--max-sent",
-                str(max(args.requests, args.sync_requests) * 2 + 1000),
-            ],
-            dict(os.environ),
-            tmp / "platforms.log",
-        )
-        wait_for(
-            lambda: http_ok(f"{stand_in_url}/_control/apps"), 20, "the stand-in", proc=stand_in
-        )
+        stand_in_port = int(stand_in_url.rsplit(":", 1)[1])
 
         db.create()
         env = {

@@ -5,7 +5,10 @@
 Starts, each as a child process with its output prefixed by its name:
   platforms  python -m devtools.platforms --port 9100 with the demo apps (devtools/demo.py)
   web        gunicorn better_laser_erp.wsgi:application on 127.0.0.1:8000
-  worker     celery -A better_laser_erp worker -l info -E (task events for Flower)
+  worker     celery -A better_laser_erp worker -Q messages,tools,maintenance (chat turns,
+             tools, periodic tasks) -l info -E (task events for Flower)
+  reports    celery -A better_laser_erp worker -Q reports -c 1: report jobs, on a worker of
+             their own so a chat turn never waits behind one (README "Sizing workers")
   beat       celery -A better_laser_erp beat -l info, schedule file under var/
   flower     celery -A better_laser_erp flower on 127.0.0.1:5555 (FLOWER_BASIC_AUTH)
 
@@ -33,6 +36,8 @@ from devtools import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 GRACE_SECONDS = 20
+# The chat worker's queues; report jobs ("reports") have a worker of their own.
+CHAT_QUEUES = "messages,tools,maintenance"
 # Flower's login in the local demo (user:password) unless FLOWER_BASIC_AUTH is set.
 DEMO_FLOWER_AUTH = "admin:demo-flower-2026"
 
@@ -129,7 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         Child(
             "worker",
             # -E: task events for Flower (the worker sends them; the webhook's ack is untouched)
-            [str(bin_dir / "celery"), "-A", "better_laser_erp", "worker", "-l", "info", "-E"],
+            [str(bin_dir / "celery"), "-A", "better_laser_erp", "worker", "-l", "info", "-E"]
+            + ["-Q", CHAT_QUEUES, "-n", "chat@%h"],
+            env,
+        ),
+        Child(
+            "reports",
+            # Long CPU work: one process, at the lowest priority, so the chat's turns and the
+            # web get the CPU first.
+            ["nice", "-n", "19", str(bin_dir / "celery"), "-A", "better_laser_erp", "worker"]
+            + ["-l", "info", "-E", "-Q", "reports", "-c", "1", "-n", "reports@%h"],
             env,
         ),
         Child(
@@ -179,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         stopping.wait(0.5)
 
-    print("Stopping web, worker, beat and the platforms stand-in…", flush=True)
+    print("Stopping web, workers, beat and the platforms stand-in…", flush=True)
     for child in reversed(children):
         child.terminate()
     deadline = time.monotonic() + GRACE_SECONDS

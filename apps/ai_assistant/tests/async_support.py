@@ -134,8 +134,13 @@ def point_celery_at(broker_url: str) -> None:
         task.backend = None
 
 
-def worker_thread():
-    """A real Celery worker in a thread of this process, consuming every queue."""
+ALL_QUEUES = ("messages", "tools", "maintenance", "reports")
+# What a chat worker consumes in deploy/ (the reports worker takes "reports").
+CHAT_QUEUES = ("messages", "tools", "maintenance")
+
+
+def worker_thread(queues: tuple[str, ...] = ALL_QUEUES):
+    """A real Celery worker in a thread of this process, consuming `queues` (every one)."""
     return start_worker(
         celery_app,
         pool="solo",
@@ -143,5 +148,5 @@ def worker_thread():
         perform_ping_check=False,
         loglevel="WARNING",
         shutdown_timeout=15,
-        queues=["messages", "tools", "maintenance", "reports"],
+        queues=list(queues),
     )
