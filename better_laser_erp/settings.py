@@ -290,6 +290,11 @@ AI_ASSISTANT_REPORT_PROGRESS_AFTER_SECONDS = config(
 AI_ASSISTANT_REPORT_PROGRESS_NOTICES = config(
     "AI_ASSISTANT_REPORT_PROGRESS_NOTICES", default=3, cast=int
 )
+# A report task (a whole report, or one part of it) may run this long (the soft limit; the
+# hard one is 30 s more). Chat turns keep CELERY_TASK_*_TIME_LIMIT.
+AI_ASSISTANT_REPORT_TIME_LIMIT_SECONDS = config(
+    "AI_ASSISTANT_REPORT_TIME_LIMIT_SECONDS", default=900, cast=int
+)
 # A running job asked to cancel stops at its next step; after this long it is terminated.
 AI_ASSISTANT_REPORT_CANCEL_GRACE_SECONDS = config(
     "AI_ASSISTANT_REPORT_CANCEL_GRACE_SECONDS", default=30, cast=int

@@ -130,11 +130,16 @@ def _broker_queue_is_empty(task: str = PROCESS_MESSAGE_TASK) -> bool:
         return False
 
 
+def reports_queue_is_empty() -> bool:
+    """True when the broker answers and no report task waits in its queue."""
+    return _broker_queue_is_empty(RUN_REPORT_TASK)
+
+
 def requeue_lost_jobs(after_seconds: float = 60) -> int:
     """Queued report jobs no worker took for a while, published again once the reports
     queue is empty (the broker never got them, or lost them): never a second copy of a
     job still waiting its turn there. Running twice is harmless: jobs.start decides."""
     lost = jobs.lost_in_queue(after_seconds)
-    if not lost or not _broker_queue_is_empty(RUN_REPORT_TASK):
+    if not lost or not reports_queue_is_empty():
         return 0
     return sum(publish_job(job) for job in lost)

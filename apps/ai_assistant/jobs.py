@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.reporting.models import versions
@@ -129,7 +130,11 @@ def start(job_id: int, worker: str = "") -> ReportJob | None:
     data was when it was made."""
     now = timezone.now()
     taken = ReportJob.objects.filter(pk=job_id, status=JOB.QUEUED).update(
-        status=JOB.RUNNING, started_at=now, stage="started", queue=worker or "reports"
+        status=JOB.RUNNING,
+        started_at=now,
+        renewed_at=now,
+        stage="started",
+        queue=worker or "reports",
     )
     if not taken:
         return None
@@ -212,12 +217,24 @@ def failed(job: ReportJob, error: str, note: str = "") -> bool:
     return bool(ended)
 
 
+# A running job's tasks renew it this often; one not renewed for three times this is stuck.
+RENEW_SECONDS = 10
+
+
+def renew(job_id: int) -> bool:
+    """A task of the job is running (its heartbeat); False once the job is no longer running."""
+    return bool(
+        ReportJob.objects.filter(pk=job_id, status=JOB.RUNNING).update(renewed_at=timezone.now())
+    )
+
+
 def stuck() -> list[ReportJob]:
-    """Running jobs whose worker is gone: started longer ago than any task may run."""
-    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    """Running jobs none of whose tasks has renewed them lately: their worker died (the
+    caller checks that the reports queue is empty: parts waiting there renew nothing)."""
+    since = timezone.now() - timedelta(seconds=3 * RENEW_SECONDS)
     return list(
-        ReportJob.objects.filter(
-            status=JOB.RUNNING, started_at__lt=timezone.now() - limit, cancel_requested_at=None
+        ReportJob.objects.filter(status=JOB.RUNNING, cancel_requested_at=None).filter(
+            Q(renewed_at__lt=since) | Q(renewed_at__isnull=True, started_at__lt=since)
         )
     )
 

@@ -389,6 +389,9 @@ class ReportJob(models.Model):
     progress_notices = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Renewed while one of its tasks runs: a running job nobody renews has lost its worker
+    # (or waits in the reports queue for its parts' turn).
+    renewed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
 

@@ -7,6 +7,8 @@ broker), tokens.py and the tool registry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ from . import dispatch, inbox, job_runner, jobs, retention, turns
 from .channels import CHANNELS
 from .errors import PlatformError
 from .handler import MessageHandler
+from .heartbeats import heartbeats
 from .messages import IncomingMessage
 from .models import ChannelApp, InboundMessage
 from .tools.registry import ToolContext, execute_tool
@@ -106,7 +109,14 @@ def _follow_up(outcome: inbox.Outcome, inbound: InboundMessage) -> None:
         dispatch.publish(outcome.next_in_chat)
 
 
-@shared_task
+# Reports may take minutes: their own time limits, not the chat turns' 120 s.
+REPORT_LIMITS = {
+    "soft_time_limit": settings.AI_ASSISTANT_REPORT_TIME_LIMIT_SECONDS,
+    "time_limit": settings.AI_ASSISTANT_REPORT_TIME_LIMIT_SECONDS + 30,
+}
+
+
+@shared_task(**REPORT_LIMITS)
 def run_report_job(job_id: int) -> dict[str, Any] | None:
     """Make a report job (on the reports queue): in this task, or, for a report made piece
     by piece, as a chord of one task per piece and a merge (job_runner.py)."""
@@ -117,19 +127,39 @@ def run_report_job(job_id: int) -> dict[str, Any] | None:
         job, parts = started
         chord(report_part.s(job.pk, part) for part in parts)(merge_report_parts.s(job.pk))
         return {"job": job.pk, "parts": len(parts)}
-    return _hand_over(job_runner.run(job_id, inbox.process_name()))
+    with _renewing(job_id):
+        return _hand_over(job_runner.run(job_id, inbox.process_name()))
 
 
-@shared_task
+@shared_task(**REPORT_LIMITS)
 def report_part(job_id: int, part: str) -> dict[str, Any] | None:
     """One piece of a report made in parallel (a chord's header)."""
-    return job_runner.make_part(job_id, part)
+    with _renewing(job_id):
+        return job_runner.make_part(job_id, part)
 
 
-@shared_task
+@shared_task(**REPORT_LIMITS)
 def merge_report_parts(parts: list[dict[str, Any] | None], job_id: int) -> dict[str, Any] | None:
     """The chord's body: merge the pieces, write the file, hand it to the chat."""
-    return _hand_over(job_runner.finish_parts(job_id, parts))
+    with _renewing(job_id):
+        return _hand_over(job_runner.finish_parts(job_id, parts))
+
+
+@contextmanager
+def _renewing(job_id: int) -> Iterator[None]:
+    """The job is renewed while this task runs (the sweeper takes a job nobody renews for
+    one whose worker died)."""
+    jobs.renew(job_id)
+    key = heartbeats.start(
+        f"report job J-{job_id}",
+        lambda: jobs.renew(job_id),
+        every=jobs.RENEW_SECONDS,
+        for_at_most=settings.AI_ASSISTANT_REPORT_TIME_LIMIT_SECONDS + 30,
+    )
+    try:
+        yield
+    finally:
+        heartbeats.stop(key)
 
 
 @shared_task
@@ -162,7 +192,9 @@ def sweep_report_jobs() -> dict[str, int]:
         jobs.revoke(job, terminate=True)
         terminated += jobs.terminated(job)
     again = 0
-    for job in jobs.stuck():
+    # A running job's parts may wait in the reports queue, renewing nothing: only once the
+    # queue is empty is a job nobody renews one whose worker died.
+    for job in jobs.stuck() if dispatch.reports_queue_is_empty() else []:
         if job.attempts < 3 and jobs.queue_again(job):
             again += dispatch.publish_job(job)
         elif jobs.failed(job, "its worker stopped three times", job_runner.gave_up_note(job)):

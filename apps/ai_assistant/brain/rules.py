@@ -7,10 +7,13 @@ write confirmation stay in the registry, and words the result with `replies`.
 
 from __future__ import annotations
 
+import calendar
 import re
+from datetime import date
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.ai_assistant import replies
 from apps.ai_assistant.tools.registry import REGISTRY, get_tool, load_tools
@@ -396,6 +399,41 @@ OWN_RULES = frozenset(
         "create_draft_purchase_orders",
     }
 )
+# A calendar month by name, for a report of it ("11月销售报表", "sales report for November").
+MONTH_ZH = re.compile(
+    r"(?:(?P<year>20\d\d)\s*年\s*)?(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?!底|初)"
+)
+MONTH_NAMES_EN = [
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+]
+# Whole month names or their usual abbreviations ("may" only with a year: it is a verb too).
+MONTH_EN = re.compile(
+    r"\b(?P<month>january|jan|february|feb|march|mar|april|apr|may(?=\s+20\d\d)|june|jun|"
+    r"july|jul|august|aug|september|sept|sep|october|oct|november|nov|december|dec)\b"
+    r"(?:\s+(?P<year>20\d\d))?"
+)
+ZH_MONTH_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _month_number(word: str) -> int:
+    if word.isdigit():
+        return int(word)
+    if word.startswith("十"):
+        return 10 + ZH_MONTH_NUMBERS.get(word[1:], 0)
+    return ZH_MONTH_NUMBERS[word]
+
+
 # A report asked for as a file, and which one (tools/reports.py).
 REPORT = _any(
     r"报表|报告|导出|明细表|汇总表|统计表|表格|[出做列拉导][个一份张]?表|excel|xlsx",
@@ -447,6 +485,19 @@ ORDER_STATUS_WORDS = [
 ]
 # Dates said relative to today ("上周的订单", "orders this month"), as the tools take them.
 PERIODS = [
+    (
+        "last_7_days",
+        _any(r"(最近|近|过去)\s*(7|七)\s*天|一周内", r"\b(last|past) (7|seven) days"),
+    ),
+    (
+        "last_30_days",
+        _any(
+            r"(最近|近|过去)\s*(30|三十)\s*天|(最近|近)一个月",
+            r"\b(last|past) (30|thirty) days",
+        ),
+    ),
+    ("this_quarter", _any(r"本季度?|这个?季度|当季", r"\bthis quarter")),
+    ("last_quarter", _any(r"上个?季度|上季", r"\blast quarter")),
     ("today", _any(r"今天|今日", r"\btoday\b")),
     ("yesterday", _any(r"昨天|昨日", r"\byesterday\b")),
     ("this_week", _any(r"本周|这周|这个?星期|这个?礼拜", r"\bthis week")),
@@ -1157,8 +1208,32 @@ class _Parser:
             category = self.category_named()
             return self.tool("inventory_valuation_report", warehouses=warehouses, category=category)
         if says(SALES_FIGURES):
+            month = self.month_named()
+            if month:
+                return self.tool("sales_report", start=str(month[0]), end=str(month[1]))
             return self.tool("sales_report", period=self.period())
         return None
+
+    def month_named(self) -> tuple[date, date] | None:
+        """A calendar month said by name ("11月", "2026年11月", "November"): its first and
+        last day; without a year, the latest such month not after this one."""
+        match = MONTH_ZH.search(self.plain)
+        number = None
+        if match:
+            number = _month_number(match.group("month"))
+            year = int(match.group("year")) if match.group("year") else None
+        else:
+            match = MONTH_EN.search(self.plain)
+            if match:
+                number = MONTH_NAMES_EN.index(match.group("month")[:3]) + 1
+                year = int(match.group("year")) if match.group("year") else None
+        if not number or not 1 <= number <= 12:
+            return None
+        today = timezone.localdate()
+        if year is None:
+            year = today.year if number <= today.month else today.year - 1
+        last_day = calendar.monthrange(year, number)[1]
+        return date(year, number, 1), date(year, number, last_day)
 
     def warehouse(self) -> str | None:
         found = [m for m in self.entities.of("warehouse")]

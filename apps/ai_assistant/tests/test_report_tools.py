@@ -9,6 +9,7 @@ from io import BytesIO
 
 import openpyxl
 import pytest
+import redis
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import signing
@@ -183,19 +184,31 @@ def test_a_download_link_serves_the_file_and_a_tampered_or_old_one_does_not(clie
     assert client.get(f"/reports/{signed_other}/").status_code == 404
 
 
-def test_the_sweeper_queues_a_job_whose_worker_died_and_gives_up_after_three(settings):
-    settings.AI_ASSISTANT_USE_ASYNC, settings.CELERY_BROKER_URL = True, "memory://"
+def test_the_sweeper_queues_a_job_whose_worker_died_and_gives_up_after_three(async_mode):
     call("wh1", "reorder_plan", {})
     job = jobs.start(ReportJob.objects.get().pk)
-    long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 120)
-    ReportJob.objects.filter(pk=job.pk).update(started_at=long_ago)
+    silent = timezone.now() - timedelta(seconds=4 * jobs.RENEW_SECONDS)
+    ReportJob.objects.filter(pk=job.pk).update(renewed_at=silent)
 
     sweep_report_jobs()
     assert ReportJob.objects.get(pk=job.pk).status == "queued"
 
-    ReportJob.objects.filter(pk=job.pk).update(status="running", started_at=long_ago, attempts=3)
+    # Taken again by a worker (its task out of the queue), which died as well, three times.
+    redis.Redis.from_url(async_mode.CELERY_BROKER_URL).delete("reports")
+    ReportJob.objects.filter(pk=job.pk).update(status="running", renewed_at=silent, attempts=3)
     sweep_report_jobs()
     assert ReportJob.objects.get(pk=job.pk).status == "failed"
+
+
+def test_a_running_job_renewed_by_its_task_is_not_taken_for_stuck(async_mode):
+    call("wh1", "reorder_plan", {})
+    job = jobs.start(ReportJob.objects.get().pk)
+    ReportJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    assert jobs.renew(job.pk)
+
+    sweep_report_jobs()
+
+    assert ReportJob.objects.get(pk=job.pk).status == "running"
 
 
 def test_a_cancel_past_its_grace_period_is_terminated(settings):

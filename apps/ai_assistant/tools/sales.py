@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from apps.sales import services
 from apps.sales.models import Customer, SalesOrder
+from apps.sales.reports import PERIODS, period_for
 from apps.service.models import ServiceTicket
 
 from ._reply import iso, label, listing, max_rows, person_name, pick
@@ -26,36 +27,14 @@ CLOSED_ORDER_STATUSES = (
     SalesOrder.Status.CLOSED,
 )
 ORDER_LABELS_EN = dict(SalesOrder.Status.choices)
-Period = Literal[
-    "today", "yesterday", "this_week", "last_week", "this_month", "last_month", "this_year",
-    "last_year",
-]  # fmt: skip
+Period = Literal[PERIODS]
 
 
 def period_dates(period: str, today: date) -> tuple[date, date]:
-    """The first and last day of a period named relative to today (weeks start on Monday;
-    this week, month or year end today)."""
-    first, last = _period_bounds(period, today)
+    """The first and last day of a period named relative to today (the ERP's own periods,
+    apps/sales/reports.period_for; a period still running ends today)."""
+    first, last = period_for(period, today)
     return first, min(last, today)
-
-
-def _period_bounds(period: str, today: date) -> tuple[date, date]:
-    if period in ("today", "yesterday"):
-        day = today - timedelta(days=1 if period == "yesterday" else 0)
-        return day, day
-    if period in ("this_week", "last_week"):
-        monday = today - timedelta(days=today.weekday())
-        if period == "last_week":
-            monday -= timedelta(days=7)
-        return monday, monday + timedelta(days=6)
-    if period in ("this_month", "last_month"):
-        first = today.replace(day=1)
-        if period == "last_month":
-            first = (first - timedelta(days=1)).replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
-        return first, following - timedelta(days=1)
-    year = today.year - (1 if period == "last_year" else 0)
-    return date(year, 1, 1), date(year, 12, 31)
 
 
 def visible_orders(user: Any) -> QuerySet[SalesOrder]:
