@@ -54,6 +54,7 @@ CONDITION_NAMES = {
     "backlog": "消息积压",
     "dead_letters": "死信",
     "worker": "Celery worker 无响应",
+    "reports_worker": "报表 worker 无响应",
     "sends": "平台发送失败",
     "report_jobs": "报表任务失败",
 }
@@ -170,10 +171,31 @@ def failed_job_line(job: ReportJob) -> str:
     return f"· {job.reference} · {job.report} · {job.user.get_username()} · {error} · {link}"
 
 
+def reports_worker(now: datetime) -> Finding:
+    """Report jobs wait and no worker has consumed the reports queue for the silence limit
+    (the chat worker's ping, in `worker`, remembers the reports worker's answers too)."""
+    if not state.async_mode():
+        return Finding(False)
+    limit = settings.OPERATIONS_ALERT_WORKER_SILENT_SECONDS
+    waiting = ReportJob.objects.filter(
+        status=ReportJob.Status.QUEUED, created_at__lt=now - timedelta(seconds=limit)
+    ).count()
+    last = Heartbeat.objects.filter(name="reports-worker").first()
+    silent = int((now - last.beat_at).total_seconds()) if last else None
+    if not waiting or (silent is not None and silent <= limit):
+        return Finding(False)
+    since = f"已 {silent} 秒无应答" if silent is not None else "从未应答"
+    summary = (
+        f"没有报表 worker（-Q reports）：{since}（阈值 {limit} 秒），{waiting} 个报表任务在排队"
+    )
+    return Finding(True, summary, {"silent_seconds": silent, "waiting_jobs": waiting})
+
+
 CONDITIONS: dict[str, Callable[[datetime], Finding]] = {
     "backlog": backlog,
     "dead_letters": dead_letters,
     "worker": worker,
+    "reports_worker": reports_worker,
     "sends": sends,
     "report_jobs": report_jobs,
 }

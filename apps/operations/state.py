@@ -89,13 +89,25 @@ def _depth(connection, queue) -> int:
         return 0
 
 
+CHAT_QUEUE, REPORTS_QUEUE = "messages", "reports"
+
+
 def ping_workers(timeout: float = 1.0) -> list[str]:
-    """The names of the workers that answer a ping now; an answer is remembered (Heartbeat
-    "worker") for the processes that only read it."""
+    """The workers that answer now and take chat turns (consume the `messages` queue). Each
+    answer is remembered for the processes that only read it: Heartbeat "worker" when a
+    chat worker answered, "reports-worker" when one consumes the reports queue — a live
+    reports worker never hides a dead chat worker, nor the other way round."""
     from better_laser_erp.celery import app
 
-    answers = app.control.ping(timeout=timeout) or []
-    names = sorted(name for answer in answers for name in answer)
-    if names:
-        Heartbeat.touch("worker", f"{len(names)} answered: {', '.join(names)}")
-    return names
+    answers = app.control.inspect(timeout=timeout).active_queues() or {}
+    consumers = {
+        queue: sorted(
+            name for name, queues in answers.items() if any(q["name"] == queue for q in queues)
+        )
+        for queue in (CHAT_QUEUE, REPORTS_QUEUE)
+    }
+    for heartbeat, queue in (("worker", CHAT_QUEUE), ("reports-worker", REPORTS_QUEUE)):
+        if consumers[queue]:
+            names = consumers[queue]
+            Heartbeat.touch(heartbeat, f"{len(names)} answered: {', '.join(names)}")
+    return consumers[CHAT_QUEUE]

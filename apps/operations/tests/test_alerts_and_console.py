@@ -156,3 +156,32 @@ def test_the_demo_admin_is_an_operator_told_of_alerts(demo):
     assert OPERATORS_GROUP == alerts.OPERATORS_GROUP
     admin = get_user_model().objects.get(username="admin")
     assert admin.groups.filter(name=alerts.OPERATORS_GROUP).exists()
+
+
+@pytest.mark.timeout(120)
+def test_a_live_reports_worker_never_hides_a_dead_chat_worker_nor_the_other_way(
+    async_mode, platforms, settings
+):
+    from apps.ai_assistant.models import ReportJob
+
+    settings.OPERATIONS_ALERT_WORKER_SILENT_SECONDS = 2
+    make_app("wechat", platforms)
+    make_operator()
+    ReportJob.objects.create(
+        user=get_user_model().objects.get(username="sales1"),
+        report="sales_report",
+        cache_key="k",
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
+
+    with worker_thread(queues=["reports"]):  # reports only: nobody answers chat turns
+        assert alerts.evaluate() == []
+        time.sleep(2.5)
+        assert alerts.evaluate() == ["raised worker"]
+
+    with worker_thread(queues=["messages", "tools", "maintenance"]):  # chat only
+        assert alerts.evaluate() == []
+        time.sleep(2.5)
+        assert alerts.evaluate() == ["raised reports_worker"]
+    notices = sent_to(platforms, OPERATOR_ACCOUNT)
+    assert any("没有报表 worker" in notice["text"] for notice in notices)
