@@ -203,13 +203,15 @@ def serve_platforms(port: int, max_sent: int) -> None:
         server.stop()
 
 
-def start_stand_in(children: Children, tmp: Path, max_sent: int) -> str:
+def start_stand_in(children: Children, tmp: Path, max_sent: int, nice: int = 0) -> str:
     """The platforms' stand-in with the bench's Telegram bot (serve_platforms) in a child
-    process on a free port, keeping `max_sent` sends; its URL, once it answers."""
+    process on a free port (at niceness `nice`), keeping `max_sent` sends; its URL, once it
+    answers."""
     port = free_port()
     proc = children.start(
         "platform stand-in",
-        [PYTHON, str(Path(__file__).resolve()), "--serve-platforms", str(port),
+        [*(["nice", "-n", str(nice)] if nice else []),
+         PYTHON, str(Path(__file__).resolve()), "--serve-platforms", str(port),
          "--max-sent", str(max_sent)],
         dict(os.environ),
         tmp / "platforms.log",
@@ -617,7 +619,8 @@ def report(results: list[LoadResult], args, db: Database) -> None:
         f"--threads {args.gunicorn_threads}; database: {db.vendor}; cpus: {os.cpu_count()}; "
         f"worker: nice -n {args.worker_nice} celery -P {args.worker_pool} "
         f"-c {args.worker_concurrency}"
-        f"{' (started after the load: --defer-worker)' if args.defer_worker else ''}"
+        f"{' (started after the load: --defer-worker)' if args.defer_worker else ''}; "
+        f"stand-in: nice -n {args.stand_in_nice}"
     )
     header = (
         f"{'target':<9}{'requests':>9}{'rate/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
@@ -708,6 +711,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run the worker at this niceness, as deploy/ does, so acks get the CPU first (19)",
     )
     parser.add_argument(
+        "--stand-in-nice",
+        type=int,
+        default=19,
+        help="run the platforms' stand-in at this niceness (19): the platforms' servers are "
+        "remote in production, and their stand-in must not take the CPU the web needs",
+    )
+    parser.add_argument(
         "--worker-concurrency",
         type=int,
         default=1,
@@ -754,7 +764,10 @@ def main(argv: list[str] | None = None) -> int:
         redis_url = start_redis(children, tmp)
         redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
         stand_in_url = start_stand_in(
-            children, tmp, max_sent=max(args.requests, args.sync_requests) * 2 + 1000
+            children,
+            tmp,
+            max_sent=max(args.requests, args.sync_requests) * 2 + 1000,
+            nice=args.stand_in_nice,
         )
         stand_in_port = int(stand_in_url.rsplit(":", 1)[1])
 
