@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ from bench.webhook_ack import (  # noqa: E402  (the bench's own helpers, after t
     free_port,
     http_ok,
     setup_django,
+    shutdown,
     wait_for,
 )
 
@@ -275,12 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in figures:
             print(path.row())
     finally:
-        children.stop_all()
-        from django.db import connections
-
-        connections.close_all()
-        db.drop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutdown(children, db, tmp)
     return 0
 
 

@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from bench.webhook_ack import (  # noqa: E402  (the bench's own helpers, after t
     _ping,
     free_port,
     http_ok,
+    shutdown,
     wait_for,
 )
 
@@ -531,15 +531,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.json).write_text(json.dumps(summary, indent=2))
         return 0 if summary["lost"] == summary["duplicated"] == summary["out_of_order"] == 0 else 1
     finally:
-        children.stop_all()
-        from django.db import connections
-
-        connections.close_all()
-        database.drop()
-        if args.keep:
-            print(f"kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutdown(children, database, tmp, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ Figures only, never a test: the machine's load (printed, `uptime`) shows in them
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import os
 import shutil
@@ -59,6 +58,7 @@ from bench.webhook_ack import (  # noqa: E402  (the bench's own helpers, after t
     free_port,
     http_ok,
     pct,
+    shutdown,
     start_gunicorn,
     start_redis,
     start_stand_in,
@@ -695,20 +695,7 @@ def run(args: argparse.Namespace, body: Any, prefix: str = "ble_priority_") -> i
         args.keep = True
         status = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish cleaning up on a second Ctrl-C
-        children.stop_all()
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        try:
-            database.drop()
-        except Exception as error:  # noqa: BLE001
-            print(f"WARNING: could not drop database {database.name}: {error}", file=sys.stderr)
-        if args.keep:
-            print(f"logs kept in {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutdown(children, database, tmp, keep=args.keep)
     return status
 
 

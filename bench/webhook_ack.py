@@ -816,21 +816,27 @@ def main(argv: list[str] | None = None) -> int:
         args.keep = True
         status = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # finish cleaning up on a second Ctrl-C
-        children.stop_all()
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        try:
-            db.drop()
-        except Exception as error:  # noqa: BLE001
-            print(f"WARNING: could not drop database {db.name}: {error}", file=sys.stderr)
-        if args.keep:
-            print(f"kept {tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutdown(children, db, tmp, keep=args.keep)
     return status
+
+
+def shutdown(children: Children, database: Database, tmp: Path, keep: bool = False) -> None:
+    """Stop every child, drop the scratch database, remove the temp dir (unless `keep`):
+    what every bench does at its end, also after Ctrl-C (a second one is ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    children.stop_all()
+    with contextlib.suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
+    try:
+        database.drop()
+    except Exception as error:  # noqa: BLE001
+        print(f"WARNING: could not drop database {database.name}: {error}", file=sys.stderr)
+    if keep:
+        print(f"kept {tmp}", file=sys.stderr)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _ping(redis, port: int) -> bool:

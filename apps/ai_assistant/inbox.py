@@ -493,15 +493,7 @@ def store_files(
     found = ReportJob.objects.in_bulk(job_ids)
     files = [found[job_id] for job_id in job_ids if job_id in found]
     return OutboundMessage.objects.bulk_create(
-        OutboundMessage(
-            inbound=inbound,
-            app_id=inbound.app_id,
-            idempotency_key=f"{inbound.pk}:{index}",
-            recipient=inbound.conversation_key,
-            part_index=index,
-            content=jobs.link_text(job),
-            job=job,
-        )
+        _part(inbound, index, jobs.link_text(job), job)
         for index, job in enumerate(files, start=first_index)
     )
 
@@ -525,15 +517,7 @@ def attach_job_result(job: ReportJob, note: str = "", then: str = "") -> Inbound
         if then:
             contents.append((then, None))
         OutboundMessage.objects.bulk_create(
-            OutboundMessage(
-                inbound=inbound,
-                app_id=inbound.app_id,
-                idempotency_key=f"{inbound.pk}:job:{job.pk}:{number}",
-                recipient=inbound.conversation_key,
-                part_index=first_index + number,
-                content=content,
-                job=file_of,
-            )
+            _part(inbound, first_index + number, content, file_of, key=f"job:{job.pk}:{number}")
             for number, (content, file_of) in enumerate(contents)
         )
     return inbound
@@ -552,15 +536,27 @@ def store_parts(
 ) -> list[OutboundMessage]:
     """Reply parts to send, each with its idempotency key ("<inbound>:<part index>")."""
     return OutboundMessage.objects.bulk_create(
-        OutboundMessage(
-            inbound=inbound,
-            app_id=inbound.app_id,
-            idempotency_key=f"{inbound.pk}:{index}",
-            recipient=inbound.conversation_key,
-            part_index=index,
-            content=part,
-        )
-        for index, part in enumerate(parts, start=first_index)
+        _part(inbound, index, part) for index, part in enumerate(parts, start=first_index)
+    )
+
+
+def _part(
+    inbound: InboundMessage,
+    index: int,
+    content: str,
+    job: ReportJob | None = None,
+    key: str | None = None,
+) -> OutboundMessage:
+    """One reply part of `inbound` at `index`; its idempotency key "<inbound>:<key or
+    index>"; with `job`, that job's file."""
+    return OutboundMessage(
+        inbound=inbound,
+        app_id=inbound.app_id,
+        idempotency_key=f"{inbound.pk}:{index if key is None else key}",
+        recipient=inbound.conversation_key,
+        part_index=index,
+        content=content,
+        job=job,
     )
 
 
