@@ -27,6 +27,7 @@ from apps.purchasing.models import Supplier
 from apps.sales.models import Customer
 
 from ..models import NameTerm
+from ..tools.lookup import kind_default
 from .text import normalize, singular, singularize
 
 # Term tiers: a record's own names beat names derived from parts of them. WORD rows are the
@@ -338,8 +339,18 @@ class Lookup:
         }
         wanted = [text for text in texts if text in self.partial and "item" not in found[text]]
         for text, skus in derived_items(wanted).items():
-            found[text]["item"] = skus
+            found[text]["item"] = kind_default_of(text, skus)
         return found
+
+
+def kind_default_of(text: str, skus: list[str]) -> list[str]:
+    """An English phrase several items share names the one its Chinese word names exactly
+    ("chiller" is CHL-3000 as "冷水机" is): both languages resolve alike (lookup.kind_default)."""
+    if len(skus) < 2 or not text.isascii():
+        return skus
+    rows = Item.objects.filter(sku__in=skus).values_list("sku", "sku", "name", "name_zh", "aliases")
+    default = kind_default(list(rows))
+    return [default] if default else skus
 
 
 def derived_items(texts: list[str]) -> dict[str, list[str]]:

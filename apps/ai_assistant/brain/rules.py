@@ -1031,7 +1031,7 @@ class _Parser:
                         common = wider
                     if common:
                         last.values = sorted(common)
-                        last.text = f"{last.text}{mention.text}"
+                        last.text = self.entities.text[last.start : mention.end]
                         last.end = mention.end
                         pieces[-1].append(mention)
                         continue

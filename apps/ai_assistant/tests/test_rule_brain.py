@@ -199,7 +199,7 @@ def test_a_reservation_without_a_warehouse_takes_the_only_one_with_enough():
 
 def test_the_one_of_the_offered_items_the_next_message_describes():
     brain = RuleBrain()
-    first, context = brain._parse("chiller stock", "en", {}, None)
-    assert first.kind == "clarify" and {"CHL-3000", "CHL-6000"} <= set(context["choices"])
-    second = brain.understand("the 6000W one", "en", context)
-    assert (second.tool, second.params) == ("check_inventory_stock", {"item": "CHL-6000"})
+    first, context = brain._parse("double layer nozzle stock", "en", {}, None)
+    assert first.kind == "clarify" and {"NZ-D1.2", "NZ-D2.0"} <= set(context["choices"])
+    second = brain.understand("the 2.0 mm one", "en", context)
+    assert (second.tool, second.params) == ("check_inventory_stock", {"item": "NZ-D2.0"})

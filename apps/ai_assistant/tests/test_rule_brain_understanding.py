@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.ai_assistant.brain.rules import RuleBrain
 from apps.ai_assistant.eval.runner import Outcome, run_case
+from apps.ai_assistant.tools.lookup import resolve_item
 from apps.ai_assistant.tools.registry import number
 from apps.ai_assistant.tools.sales import period_dates, visible_orders
 from apps.inventory.models import Item, StockLevel
@@ -413,6 +414,44 @@ def test_whether_we_carry_a_kind_of_item_lists_the_products():
 def test_english_names_the_same_record_as_chinese(english, chinese, call):
     assert made(ask("sales1", english)) == [call]
     assert made(ask("sales1", chinese)) == [call]
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese", "sku"),
+    [
+        ("chiller stock", "冷水机库存", "CHL-3000"),
+        ("cutting head stock", "切割头库存", "CH-BT240S"),
+        ("focus lens stock", "聚焦镜库存", "FL-D30-F125"),
+        ("laser source stock", "激光器库存", "LS-RC-3000"),
+        ("ceramic ring stock", "陶瓷环库存", "CR-32"),
+        ("cutting machine stock", "切割机库存", "LC-3015-6KW"),
+        ("welder stock", "焊接机库存", "LW-1500-HH"),
+    ],
+)
+def test_an_english_phrase_names_the_item_its_chinese_word_names_exactly(english, chinese, sku):
+    """ "冷水机" is CHL-3000's own name and part of CHL-6000's: the Chinese word is CHL-3000,
+    so "chiller" is too, through the brain and through the tools' own look-up (an LLM)."""
+    call = ("check_inventory_stock", {"item": sku})
+    assert made(ask("wh1", chinese)) == [call]
+    assert made(ask("wh1", english)) == [call]
+    assert resolve_item(english.removesuffix(" stock")).sku == sku
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese", "candidates"),
+    [
+        ("nozzle stock", "喷嘴库存", {"NZ-D1.2", "NZ-D1.5", "NZ-D2.0", "NZ-S1.0", "NZ-S1.5"}),
+        ("Raycus laser source stock", "锐科激光器库存", {"LS-RC-1500", "LS-RC-3000"}),
+        ("lens stock", "镜片库存", {"CL-D30-F100", "FL-D30-F125"}),
+    ],
+)
+def test_a_name_several_items_truly_share_is_asked_back_in_both_languages(
+    english, chinese, candidates
+):
+    for text in (english, chinese):
+        outcome = ask("wh1", text)
+        assert made(outcome) == [], text
+        assert all(sku in outcome.reply for sku in candidates), outcome.reply
 
 
 @pytest.mark.parametrize(

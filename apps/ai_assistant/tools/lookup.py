@@ -7,6 +7,7 @@ a sentence). Ambiguity is never guessed away: the caller gets the candidates to 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -16,6 +17,9 @@ from apps.sales.models import Customer
 from .registry import ToolInputError
 
 FUZZY_CUTOFF = 80
+# More items than this sharing an English phrase are a real choice, never one kind's default.
+KIND_DEFAULT_LIMIT = 50
+CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 # Two candidates closer than this are a tie: ask back instead of picking one.
 TIE_MARGIN = 3
 
@@ -62,6 +66,9 @@ def find_items(query: str, limit: int = 10) -> list[tuple[Item, float]]:
     exact = [row[0] for row in contained if needle in _names(*row[1:])]
     if exact:
         return [(item, 100.0) for item in _items(exact[:limit])]
+    default = kind_default(contained) if needle.isascii() else None
+    if default is not None:
+        return [(item, 100.0) for item in _items([default])]
     if contained:
         return [(item, 95.0) for item in _items([row[0] for row in contained[:limit]])]
     choices = {
@@ -78,6 +85,24 @@ def find_items(query: str, limit: int = 10) -> list[tuple[Item, float]]:
     ranked = sorted(best.items(), key=lambda pair: -pair[1])[:limit]
     by_pk = Item.objects.in_bulk([pk for pk, _ in ranked])
     return [(by_pk[pk], score) for pk, score in ranked]
+
+
+def kind_default(rows: list[tuple]) -> Any | None:
+    """Of the items an English phrase names alike ("chiller": CHL-3000 and CHL-6000), the one
+    whose own Chinese name or alias is part of every one's Chinese names ("冷水机", in "6000W
+    双温冷水机"): the item the Chinese word names exactly, so the English phrase names it too.
+    Rows are (key, sku, name, name_zh, aliases); None when no single item is that default."""
+    if not 2 <= len(rows) <= KIND_DEFAULT_LIMIT:
+        return None
+    chinese = {row[0]: [name for name in [row[3], *(row[4] or [])] if name] for row in rows}
+    owners = {
+        key
+        for key, own in chinese.items()
+        for name in own
+        if CJK_ONLY.fullmatch(name)
+        and all(any(name in other for other in others) for others in chinese.values())
+    }
+    return owners.pop() if len(owners) == 1 else None
 
 
 def _items(pks: list[int]) -> list[Item]:
