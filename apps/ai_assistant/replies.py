@@ -6,6 +6,7 @@ data, and this module words refusals, ask-backs, errors and confirmation prompts
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -49,9 +50,49 @@ def numbered(candidates: Iterable[str]) -> str:
     return "\n".join(f"{index}. {candidate}" for index, candidate in enumerate(candidates, 1))
 
 
+# The tools word what they refuse in English (an LLM reads it too); a Chinese conversation
+# is told the same in Chinese. A message not listed here is shown as the tool wrote it.
+RECORD_ZH = {
+    "item": "物料", "items": "物料", "customer": "客户", "customers": "客户",
+    "supplier": "供应商", "suppliers": "供应商", "warehouse": "仓库", "warehouses": "仓库",
+}  # fmt: skip
+TOOL_MESSAGES_ZH = [
+    (r"No (item|customer|supplier|warehouse) matches “(.+)”\.", "没有找到与“{2}”匹配的{1}。"),
+    (r"“(.+)” matches several (items|customers|suppliers|warehouses)\.", "“{1}”对应多个{2}。"),
+    (r"No machine with serial number “(.+)”\.", "没有序列号为“{1}”的机器。"),
+    (r"No sales order “(.+)” found\.", "没有找到销售订单“{1}”。"),
+    (r"No purchase order “(.+)” found\.", "没有找到采购订单“{1}”。"),
+    (r"No service ticket “(.+)” found\.", "没有找到服务单“{1}”。"),
+    (r"No work order found for “(.+)”\.", "没有找到“{1}”的工单。"),
+    (r"No finished reorder plan (J-\d+) of yours\.", "没有找到您已完成的补货计划 {1}。"),
+    (r"Reorder plan (J-\d+) has nothing to order\.", "补货计划 {1} 没有需要采购的物料。"),
+    (
+        r"Not enough stock of (\S+) in (\S+) to reserve ([\d.]+): ([\d.]+) available\.",
+        "{2} 的 {1} 库存不足，无法预留 {3}：当前可用 {4}。",
+    ),
+    (r"(\S+) is not a stock item and cannot be reserved\.", "{1} 不是库存物料，不能预留。"),
+    (r"(\S+) has no list price; it cannot be quoted\.", "{1} 没有标价，无法报价。"),
+    (r"A sales report needs both a first and a last day\.", "销售报表需要开始和结束日期。"),
+    (r"The first day comes after the last one\.", "开始日期晚于结束日期。"),
+]
+
+
+def in_language(message: str, language: str) -> str:
+    """A tool's message in the conversation's language."""
+    if _lang(language) != "zh":
+        return message
+    for pattern, chinese in TOOL_MESSAGES_ZH:
+        match = re.fullmatch(pattern, message)
+        if match:
+            words = [RECORD_ZH.get(group, group) for group in match.groups()]
+            return chinese.format(message, *words)
+    return message
+
+
 def ask_back(message: str, candidates: list[str], language: str) -> str:
     """A message followed by the candidates to choose from, numbered."""
     language = _lang(language)
+    message = in_language(message, language)
     if not candidates:
         return message
     prompt = "您指的是哪一个？" if language == "zh" else "Which one do you mean?"
@@ -73,7 +114,7 @@ def tool_error(message: str, language: str) -> str:
         if _lang(language) == "zh":
             return "抱歉，查询时系统出了点问题，请稍后再试。"
         return "Sorry, something went wrong on our side. Please try again later."
-    return message
+    return in_language(message, language)
 
 
 def confirmation(target_repr: str, language: str) -> str:

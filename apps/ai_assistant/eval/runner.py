@@ -128,7 +128,9 @@ def judge(expect: dict[str, Any], outcome: Outcome) -> bool:
         return made == wanted
     if expect.get("ask"):
         named = all(code in outcome.reply for code in expect.get("candidates_include", []))
-        return not made and outcome.kind in ("clarify", "text") and named
+        # A tool that finds no such record ("鸿达" is no customer) says so: that is the ask.
+        refused = any(status == "invalid" for _tool, _params, status in outcome.calls)
+        return not made and (outcome.kind in ("clarify", "text") or refused) and named
     if "denied" in expect:
         denied = [tool for tool, _params, status in outcome.calls if status == "denied"]
         return not made and expect["denied"] in denied

@@ -949,3 +949,40 @@ def test_an_item_named_after_a_kind_replaces_the_kind():
         ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "spare"}),
         ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "van1"}),
     ]
+
+
+# --- a name no record has is said, never dropped -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "said"),
+    [
+        ("鸿达的销售订单", "鸿达", "没有找到与“鸿达”匹配的客户。"),
+        ("查一下鸿达那边的订单", "鸿达", "没有找到与“鸿达”匹配的客户。"),
+        ("Hongda's orders", "hongda", "No customer matches “hongda”."),
+        ("orders of hongda", "hongda", "No customer matches “hongda”."),
+    ],
+)
+def test_orders_of_a_customer_the_erp_does_not_have_say_so_instead_of_listing_all(text, name, said):
+    outcome = ask("sales1", text)
+    assert made(outcome) == [("sales_order_status", {"customer": name})]
+    assert outcome.reply == said
+
+
+@pytest.mark.parametrize("text", ["我的订单", "上周的订单", "所有的订单", "orders from last week"])
+def test_orders_without_a_customer_are_still_the_users_orders(text):
+    (call,) = made(ask("sales1", text))
+    assert call[0] == "sales_order_status" and "customer" not in call[1]
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "said"),
+    [
+        ("sales1", "SO-2026-9999 到哪了", "没有找到销售订单“SO-2026-9999”。"),
+        ("wh1", "PO-2026-9999 什么时候到", "没有找到采购订单“PO-2026-9999”。"),
+        ("sales1", "在主仓库给SO-2026-0005预留5000个保护镜", "库存不足，无法预留 5000"),
+        ("sales1", "SO-2026-9999 status", "No sales order “SO-2026-9999” found."),
+    ],
+)
+def test_what_a_tool_refuses_is_said_in_the_users_language(user, text, said):
+    assert said in ask(user, text).reply
