@@ -27,7 +27,7 @@ from apps.purchasing.models import Supplier
 from apps.sales.models import Customer
 
 from ..models import NameTerm
-from ..tools.lookup import kind_default
+from ..tools.lookup import KIND_DEFAULT_LIMIT, kind_default
 from .text import normalize, singular, singularize
 
 # Term tiers: a record's own names beat names derived from parts of them. WORD rows are the
@@ -346,7 +346,7 @@ class Lookup:
 def kind_default_of(text: str, skus: list[str]) -> list[str]:
     """An English phrase several items share names the one its Chinese word names exactly
     ("chiller" is CHL-3000 as "冷水机" is): both languages resolve alike (lookup.kind_default)."""
-    if len(skus) < 2 or not text.isascii():
+    if not 2 <= len(skus) <= KIND_DEFAULT_LIMIT or not text.isascii():
         return skus
     rows = Item.objects.filter(sku__in=skus).values_list("sku", "sku", "name", "name_zh", "aliases")
     default = kind_default(list(rows))

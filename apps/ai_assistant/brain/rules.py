@@ -275,11 +275,11 @@ SALES = _any(
     r"[那这该]单",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
-# Where a customer's name stands in an orders question: "X的订单", "X's orders", "orders of X".
+# Where only a party's name stands in an orders question: "X那边的订单", "X公司的单子",
+# "X's orders". A bare "X的订单" is not one: X is as often a filter ("逾期", "金额最大").
 NAMED_OWNER = re.compile(
-    r"([\u4e00-\u9fff]{2,12}?)(?:那边|那家|家)?的(?:销售)?(?:订单|单子)"
+    r"([\u4e00-\u9fff]{2,12}?)(?:那边|那家|家|公司)的(?:销售)?(?:订单|单子)"
     r"|\b([a-z]{3,})'s (?:sales )?orders?\b"
-    r"|\borders? (?:of|from) ([a-z]{3,})\b"
 )
 OWNER_FILLER = re.compile(
     r"^(?:查一下|查一查|查下|查查|查|请问|帮我|帮忙|看一下|看看|给我|我想看|客户)+"
@@ -1488,7 +1488,7 @@ class _Parser:
         return next((period for period, words in PERIODS if words.search(self.rest)), None)
 
     def name_no_customer_has(self) -> str | None:
-        """ "鸿达的订单", "Hongda's orders": words where a customer's name stands that name no
+        """ "鸿达那边的订单", "Hongda's orders": words where a customer's name stands that name no
         customer. They go to the tool, which says so, instead of being dropped (every order
         listed as if no customer had been named)."""
         if self.entities.mentions or self.period() or self.order_status():
