@@ -1077,7 +1077,7 @@ class _Parser:
             item = self.vocabulary.item(skus[0])
             attached = self.attached_numbers(group)
             if all(self.has_number(normalize(item.search_text), n) for n in attached):
-                return skus
+                return self.other_with_numbers(group, item) or skus
             numbers = attached
             # Its kind of item that has the numbers (the database finds the candidates).
             similar = Item.objects.filter(
@@ -1104,6 +1104,31 @@ class _Parser:
                 skus = kept
         return skus
 
+    def other_with_numbers(self, group: Mention, item: Item) -> list[str] | None:
+        """The one other item the words also name that has the sentence's numbers the named
+        one lacks: "ceramic rng 28mm" is CR-28, though "ceramic" alone is CR-32."""
+        elsewhere = {
+            number
+            for other in self.entities.of("item")
+            if other.end <= group.start or other.start >= group.end
+            for number in self.attached_numbers(other)
+        }
+        missing = [
+            n
+            for n in self.numbers
+            if n not in elsewhere and not self.has_number(normalize(item.search_text), n)
+        ]
+        others = sorted(self.whole_meaning(group) - {item.sku})
+        if not missing or not others:
+            return None
+        texts = dict(Item.objects.filter(sku__in=others).values_list("sku", "search_text"))
+        having = [
+            sku
+            for sku in others
+            if all(self.has_number(normalize(texts.get(sku, "")), n) for n in missing)
+        ]
+        return having if len(having) == 1 else None
+
     def attached_numbers(self, group: Mention) -> list[str]:
         """Numbers written onto a name ("12kW切割机", "聚焦镜D37"), not quantities before it."""
         attached = []
@@ -1113,8 +1138,13 @@ class _Parser:
                 continue
             unit = re.match(r"(kw|w|mm)?", self.rest[match.end() :]).group(0)
             unit_end = match.end() + len(unit)
-            before = bool(unit) and group.start in (unit_end, unit_end + 1)
-            after = match.start() in (group.end, group.end + 1)
+            # "12000W 的 cutting machine" is as attached as "12000W切割机".
+            before = (
+                bool(unit)
+                and unit_end <= group.start
+                and not self.rest[unit_end : group.start].strip(" 的")
+            )
+            after = group.end <= match.start() and not self.rest[group.end : match.start()].strip()
             if before or after:
                 attached.append(match.group(1))
         return attached
