@@ -219,13 +219,15 @@ QUOTE = _any(
     r"给.{1,15}报\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)|\bqoute",
     r"\bprice quote",
 )
-WARRANTY = _any(r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarrant|\bguarantee")
+WARRANTY = _any(
+    r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarrant|\bguarantee|\b(still )?covered\b|\bcoverage\b"
+)
 # "存为0": the "库" of "库存为0" may belong to a warehouse's name ("主仓库").
 LOW_STOCK = _any(
     r"补货|缺货|断货|没货了|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
     r"要采购|需要下单|不足|快没货|没什么货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|哪些没货|"
     r"什么没货|要补|补点|补一下|该补|见底|快不够|不太够|不够了|缺什么|缺啥|缺哪些|哪些不够|什么不够|"
-    r"差什么|要订什么|该订什么|要买什么",
+    r"差什么|要订什么|该订什么|要买什么|(?<!快)空了|卖空",
     r"\breorder|low stock|lo stock|low on\b|running low|run low|out of stock|stockout|stock-out|"
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
     r"restock|short(age)?s?\b|top up|topped up|\bempty\b|"
@@ -233,7 +235,7 @@ LOW_STOCK = _any(
     r"running out|run out|ran out|out of anything|out of any\b|\bat zero\b",
 )
 ZERO_STOCK = _any(
-    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存",
+    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存|(?<!快)空了|卖空|清空",
     r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b|out of anything|"
     r"\bran out\b|\brun out of\b",
 )
@@ -251,9 +253,9 @@ PURCHASE = _any(
 )
 PRODUCTION = _any(
     r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步|"
-    r"(?<!服务)工单",
+    r"(?<!服务)工单|质检|品检|出厂检|开始做|在做了",
     r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b|\bwhich step|"
-    r"\bwo\b",
+    r"\bwo\b|\bqc\b|quality check|\bpassed (the )?(qc|test|inspection)",
 )
 PRODUCTION_NAMED = _any(
     r"生产|排产|装配|组装|产线|车间|工序|工单|完工|开工|下线",
@@ -271,7 +273,7 @@ SERVICE = _any(
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
-    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?[几一两三\d]*单|"
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?过?[几一两三\d]*单|"
     r"[那这该]单",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
