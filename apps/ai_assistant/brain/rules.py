@@ -56,6 +56,8 @@ ORDINAL = re.compile(
 CHOICE_BY_PLACE = re.compile(
     r"[\s,，.。!！?]*(那|就|要|选|是)?[\s]*(吧|的|那个|这个|one|please|pls|i mean)?[\s,，.。!！?]*"
 )
+# A number said in the plural ("the double-layer 1.2s", "two 3000Ws"): the number itself.
+NUMBER_PLURAL = re.compile(r"(?<![a-z0-9.\-])(\d+(?:\.\d+)?(?:kw|w|mm)?)s\b", re.IGNORECASE)
 ORDINALS = {
     "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
@@ -648,6 +650,7 @@ class RuleBrain:
         self, text: str, language: str, context: dict[str, Any], tools: list | None
     ) -> tuple[Understanding, dict[str, Any]]:
         text = without_courtesy(respelled(text, KEYWORDS))
+        text = NUMBER_PLURAL.sub(r"\1", text)
         plain = normalize(text)
         if not plain:
             return Understanding("unknown"), {}
@@ -1492,7 +1495,15 @@ class _Parser:
         follow = self.follow_up()
         if follow:
             return follow
+        if not e.mentions and not e.serials and self.order_status() and self.sees_sales():
+            # "anything cancelled this year?": a state only orders have, asked by sales.
+            return self.tool(
+                "sales_order_status", status=self.order_status(), period=self.period()
+            )
         return self.stock_or_find()
+
+    def sees_sales(self) -> bool:
+        return self.tool_names is None or "sales_order_status" in self.tool_names
 
     def orders_a_write(self) -> bool:
         """Whether the message orders something done rather than asks about it: a verb
