@@ -253,6 +253,8 @@ PURCHASE = _any(
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
     PURCHASE_WHEN.pattern,
 )
+# Words that can only mean purchases (not "coming", "arrive": orders come in too).
+PURCHASE_NAMED = _any(r"采购|供应商|进货", r"\bpurchase|\bpos?\b|supplier|vendor")
 PRODUCTION = _any(
     r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步|"
     r"(?<!服务)工单|质检|品检|出厂检|开始做|在做了",
@@ -1450,7 +1452,8 @@ class _Parser:
                 return low
         customer_order = self.has(SALES) and self.entities.of("customer")
         if self.has(PURCHASE) and not (customer_order and not self.entities.of("supplier")):
-            return self.purchase()
+            if not self.sales_orders_coming_in():
+                return self.purchase()
         if self.has(PRODUCTION) and not self.asks_how_far_an_order_is():
             for param, key in PRODUCTION_SUBJECTS:
                 earlier = self.earlier(key) or self.context.get(key)
@@ -1495,15 +1498,29 @@ class _Parser:
         follow = self.follow_up()
         if follow:
             return follow
-        if not e.mentions and not e.serials and self.order_status() and self.sees_sales():
+        if (
+            not e.mentions
+            and not e.serials
+            and self.order_status()
+            and self.sees("sales_order_status")
+        ):
             # "anything cancelled this year?": a state only orders have, asked by sales.
-            return self.tool(
-                "sales_order_status", status=self.order_status(), period=self.period()
-            )
+            return self.tool("sales_order_status", status=self.order_status(), period=self.period())
         return self.stock_or_find()
 
-    def sees_sales(self) -> bool:
-        return self.tool_names is None or "sales_order_status" in self.tool_names
+    def sales_orders_coming_in(self) -> bool:
+        """ "any orders come in yesterday" from sales: orders received, not purchases
+        arriving; only words that name purchases make it one for them."""
+        return (
+            self.has(SALES)
+            and not self.sees("purchase_order_status")
+            and not PURCHASE_NAMED.search(self.rest)
+            and not self.entities.first("PO")
+            and not self.entities.of("supplier")
+        )
+
+    def sees(self, tool: str) -> bool:
+        return self.tool_names is None or tool in self.tool_names
 
     def orders_a_write(self) -> bool:
         """Whether the message orders something done rather than asks about it: a verb
@@ -1735,6 +1752,9 @@ class _Parser:
         if self.has(SERVICE) or TICKET_READ.search(self.plain) or self.has(SERIAL_TICKET):
             open_only = self.has(OPEN_ONLY)
             return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
+        if self.has(OPEN_ONLY) and self.sees("service_ticket_status"):
+            # "anything still open on LX20250012?": what is open on a machine is its tickets.
+            return self.tool("service_ticket_status", serial_no=serial, open_only=True)
         return self.tool("machine_warranty_lookup", serial_no=serial)
 
     def open_ticket(self) -> Understanding:
