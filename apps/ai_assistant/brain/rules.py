@@ -222,7 +222,8 @@ QUOTE = _any(
     r"\bprice quote",
 )
 WARRANTY = _any(
-    r"保修|质保|保固|过保|在保|保内|保外|出保|\bwarrant|\bguarantee|\b(still )?covered\b|\bcoverage\b"
+    r"保修|质保|保固|过保|在保|保内|保外|出保",
+    r"\bwarrant|\bguarantee|\b(still )?covered\b|\bcoverage\b",
 )
 # "存为0": the "库" of "库存为0" may belong to a warehouse's name ("主仓库").
 LOW_STOCK = _any(
@@ -1451,9 +1452,9 @@ class _Parser:
             if low:
                 return low
         customer_order = self.has(SALES) and self.entities.of("customer")
-        if self.has(PURCHASE) and not (customer_order and not self.entities.of("supplier")):
-            if not self.sales_orders_coming_in():
-                return self.purchase()
+        purchases = self.has(PURCHASE) and not self.sales_orders_coming_in()
+        if purchases and not (customer_order and not self.entities.of("supplier")):
+            return self.purchase()
         if self.has(PRODUCTION) and not self.asks_how_far_an_order_is():
             for param, key in PRODUCTION_SUBJECTS:
                 earlier = self.earlier(key) or self.context.get(key)
