@@ -654,6 +654,7 @@ class RuleBrain:
     ) -> tuple[Understanding, dict[str, Any]]:
         text = without_courtesy(respelled(text, KEYWORDS))
         text = NUMBER_PLURAL.sub(r"\1", text)
+        text = picked_from_list(text, context)
         plain = normalize(text)
         if not plain:
             return Understanding("unknown"), {}
@@ -832,6 +833,53 @@ def listed_in_result(tool: str, data: dict[str, Any]) -> dict[str, list[Any]]:
     if len(rows) < 2:
         return {}
     return {memory: [row.get(field) for row in rows] for field, memory in fields.items()}
+
+
+# Which list the last answer showed a place ("第二个", "the second one") picks from: the
+# kind of record the message names, else the one the last tool is about.
+LIST_OF_KIND = [
+    ("serial_no", _any(r"机器|机台|设备|序列号|那台|这台", r"\bmachine|\bserial")),
+    ("customer", _any(r"客户", r"\bcustomer|\bclient")),
+    ("ticket_no", _any(r"服务单|售后单|维修单", r"\bticket")),
+    ("work_order", _any(r"工单", r"work order")),
+    ("po", _any(r"采购", r"\bpo\b|purchase")),
+    ("order_no", _any(r"订单|销售单", r"\border")),
+    ("warehouse", _any(r"仓", r"warehouse")),
+]
+LIST_OF_TOOL = {
+    "check_inventory_stock": "item",
+    "find_product": "item",
+    "sales_order_status": "order_no",
+    "service_ticket_status": "ticket_no",
+    "purchase_order_status": "po",
+    "production_progress": "work_order",
+    "customer_lookup": "customer",
+    "machine_warranty_lookup": "serial_no",
+}
+
+
+def picked_from_list(text: str, context: dict[str, Any]) -> str:
+    """ "the second one 多少钱" after "LM-F30 和 LM-UV5 主仓还有几台": the place put as the
+    record it names ("LM-UV5 多少钱"), then read like any message. Not while an ask-back
+    waits for its answer (the choice is read from the offered ones)."""
+    lists = context.get("named") or {}
+    if context.get("choices") or not lists:
+        return text
+    match = ORDINAL.search(text.lower())
+    if not match:
+        return text
+    word = next(group for group in match.groups() if group)
+    place = (
+        -1 if word in ("last", "最后") else (int(word) if word.isdigit() else ORDINALS[word]) - 1
+    )
+    kinds = [kind for kind, words in LIST_OF_KIND if words.search(text.lower())]
+    kinds += [LIST_OF_TOOL.get(context.get("last_tool") or ""), *lists]
+    named = next((lists[kind] for kind in kinds if kind and lists.get(kind)), [])
+    if not -len(named) <= place < len(named) or not named[place]:
+        return text
+    end = match.end()
+    end += len(re.match(r"\s*(one\b|个|台|张|单|条|项)?", text[end:]).group(0))
+    return f"{text[: match.start()]} {named[place]} {text[end:]}".strip()
 
 
 def remember(understanding: Understanding) -> dict[str, Any]:

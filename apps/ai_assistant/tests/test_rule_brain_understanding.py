@@ -998,3 +998,35 @@ def test_orders_without_a_customer_are_still_the_users_orders(text):
 )
 def test_what_a_tool_refuses_is_said_in_the_users_language(user, text, said):
     assert said in ask(user, text).reply
+
+
+# --- 8. a place in the list the last answer showed ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "call"),
+    [
+        ("sales1", ("上周的订单", "第二个"), ("sales_order_status", "order_no")),
+        ("sales1", ("orders this month", "the second one"), ("sales_order_status", "order_no")),
+        ("svc1", ("LX20260001 有哪些服务单", "第二个"), ("service_ticket_status", "ticket_no")),
+        ("sales1", ("上周的订单", "第二个的客户电话"), ("customer_lookup", "query")),
+        (
+            "svc1",
+            ("恒通的服务单", "第一个的机器还在保吗"),
+            ("machine_warranty_lookup", "serial_no"),
+        ),
+    ],
+)
+def test_a_place_picks_the_record_the_last_answer_listed_there(user, turns, call):
+    listed = ask(user, turns[0]).calls[0]
+    outcome = ask(user, *turns)
+    ((tool, params),) = made(outcome)
+    assert (tool, list(params)) == (call[0], [call[1]])
+    # The record is the one shown in that place, not the first one or a made-up one.
+    assert params[call[1]] in outcome.reply
+    assert listed[2] == "success"
+
+
+def test_the_second_of_two_items_asked_about_is_the_second_named():
+    outcome = ask("sales1", "LM-F30 和 LM-UV5 主仓还有几台", "the second one 多少钱")
+    assert made(outcome) == [("find_product", {"query": "LM-UV5"})]
