@@ -58,6 +58,8 @@ CHOICE_BY_PLACE = re.compile(
 )
 # A number said in the plural ("the double-layer 1.2s", "two 3000Ws"): the number itself.
 NUMBER_PLURAL = re.compile(r"(?<![a-z0-9.\-])(\d+(?:\.\d+)?(?:kw|w|mm)?)s\b", re.IGNORECASE)
+# "double-layer", "auto-focus": read as two words, as names are also indexed (not codes).
+WORDS_HYPHENATED = re.compile(r"(?<=[a-z]{3})-(?=[a-z]{3})", re.IGNORECASE)
 ORDINALS = {
     "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
@@ -654,6 +656,7 @@ class RuleBrain:
     ) -> tuple[Understanding, dict[str, Any]]:
         text = without_courtesy(respelled(text, KEYWORDS))
         text = NUMBER_PLURAL.sub(r"\1", text)
+        text = WORDS_HYPHENATED.sub(" ", text)
         text = picked_from_list(text, context)
         plain = normalize(text)
         if not plain:
