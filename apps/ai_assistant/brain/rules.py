@@ -1483,7 +1483,11 @@ class _Parser:
             return self.open_ticket()
         if self.has(RESERVE) and not self.has(RESERVED_QUESTION) and self.orders_a_write():
             return self.reserve()
-        if self.has(QUOTE) and self.orders_a_write() and not self.has(QUOTE_AS_DOCUMENT):
+        # A quote's number names a quote there is ("new quote QT-2026-0002, approved yet?"):
+        # that one is asked about; making a quote never takes one.
+        names_a_quote = any(n.startswith("QT-") for n in e.numbers.get("SO", []))
+        quote_asked = self.has(QUOTE_AS_DOCUMENT) or names_a_quote
+        if self.has(QUOTE) and self.orders_a_write() and not quote_asked:
             return self.quote()
         by_number = self.by_number()
         if by_number:
