@@ -26,6 +26,11 @@ CLAUSE_BREAK = re.compile(
     r"\balso\b|\bplus\b|\bthen\b|\band\b)\s*"
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# What somebody said or reported ("客户说打标机有点问题"): context for the question, not one.
+NARRATION = re.compile(
+    r"^(?:客户|用户|对方|他们|他|她)?(?:说|反映|反馈|讲|提到)|"
+    r"^(?:the )?(?:customer|client|user|he|she|they) (?:says|said|reports|reported|mentions|told)\b"
+)
 
 
 def split_clauses(
@@ -44,7 +49,10 @@ def split_clauses(
     and not words that only ask right after another ("LM-F30 多少 price" asks one thing).
     """
     pieces = [piece.strip() for piece in CLAUSE_BREAK.split(plain) if piece.strip()]
-    standalone = [asks_something(piece) or names_something(piece) for piece in pieces]
+    standalone = [
+        not NARRATION.search(piece) and (asks_something(piece) or names_something(piece))
+        for piece in pieces
+    ]
     clauses: list[str] = []
     leading = ""
     for piece, alone in zip(pieces, standalone, strict=True):
@@ -74,7 +82,7 @@ def _joined(
     clauses: list[str] = []
     pending: list[str] = []
     for word in (word for word in words if word):
-        if not asks_something(word):
+        if not asks_something(word) or NARRATION.search(word):
             pending.append(word)
             continue
         if clauses and not pending and asks_only(word):

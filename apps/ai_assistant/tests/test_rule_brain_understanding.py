@@ -1030,3 +1030,64 @@ def test_a_place_picks_the_record_the_last_answer_listed_there(user, turns, call
 def test_the_second_of_two_items_asked_about_is_the_second_named():
     outcome = ask("sales1", "LM-F30 和 LM-UV5 主仓还有几台", "the second one 多少钱")
     assert made(outcome) == [("find_product", {"query": "LM-UV5"})]
+
+
+# --- phrasing met in a batch written apart from the rules (ids i14h-) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "call"),
+    [
+        # What a customer said is context, not a second question.
+        (
+            "svc1",
+            "LX20260003 还在保吗 客户说打标机有点问题",
+            ("machine_warranty_lookup", {"serial_no": "LX20260003"}),
+        ),
+        # A quote's number names that quote: asked about, never a new one.
+        (
+            "sales2",
+            "new quote QT-2026-0002 — approved yet?",
+            ("sales_order_status", {"order_no": "QT-2026-0002"}),
+        ),
+        # What is still open on a machine is its tickets.
+        (
+            "svc1",
+            "anything still open on LX20250012?",
+            ("service_ticket_status", {"serial_no": "LX20250012", "open_only": True}),
+        ),
+        # A number in the plural, a hyphenated name.
+        ("wh1", "ETA on the double-layer 1.2s?", ("purchase_order_status", {"item": "NZ-D1.2"})),
+        # Orders that come in, asked by sales (who see no purchases).
+        ("sales1", "any orders come in yesterday", ("sales_order_status", {"period": "yesterday"})),
+        # A state only orders have.
+        (
+            "sales1",
+            "anything cancelled this year?",
+            ("sales_order_status", {"status": "cancelled", "period": "this_year"}),
+        ),
+        # A power written apart from its name; a number the default item lacks.
+        (
+            "sales2",
+            "12000W 的 cutting machine 主仓 还有吗",
+            ("check_inventory_stock", {"item": "LC-4020-12KW", "warehouse": "main"}),
+        ),
+        ("wh1", "hw many ceramic rngs 28mm r left", ("check_inventory_stock", {"item": "CR-28"})),
+        ("wh1", "van1 有啥已经空了的", ("low_stock_report", {"warehouse": "van1", "mode": "zero"})),
+        (
+            "prod1",
+            "LX20260025 这台 QC 过了没",
+            ("production_progress", {"serial_no": "LX20260025"}),
+        ),
+    ],
+)
+def test_phrasing_from_a_batch_written_apart_from_the_rules(user, text, call):
+    assert made(ask(user, text)) == [call]
+
+
+def test_a_purchase_word_still_makes_a_salespersons_question_a_refused_purchase_one():
+    outcome = ask("sales1", "采购订单昨天到了没")
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [
+        ("purchase_order_status", "denied")
+    ]
+    assert "采购" in outcome.reply
