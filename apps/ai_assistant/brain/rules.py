@@ -177,7 +177,8 @@ CATEGORY_OF_WORD = {
     "cutting heads": "cutting_head", "chillers": "chiller", "laser sources": "laser_source",
     "sources": "laser_source", "lasers": "laser_source",
 }  # fmt: skip
-CATEGORY_WORDS_EN = re.compile(r"\b(?:any|all|the)\s+(" + "|".join(CATEGORY_OF_WORD) + r")\b")
+# "any lenses", "chillers only": a kind named in the plural is the kind, not one item of it.
+CATEGORY_WORDS_EN = re.compile(r"\b(?:(?:any|all|the)\s+)?(" + "|".join(CATEGORY_OF_WORD) + r")\b")
 # When a purchase arrives, even asked with a restocking word ("补货哪天能到").
 PURCHASE_WHEN = _any(
     # "什么时候能来", "补货哪天能到", "什么时候补货到"; not "什么时候到期" (a warranty's end).
