@@ -65,6 +65,8 @@ ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
     "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
 }  # fmt: skip
+SPEC_BEFORE = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?\s*的?\s*$")
+SPEC_AFTER = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?(?=\s*\S)")
 CONJUNCTION = re.compile(r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus)\s*")
 RANKED_AT_MOST = 200
 
@@ -1058,6 +1060,8 @@ class _Parser:
         for mention in mentions:
             if found:
                 between = self.entities.text[found[-1].end : mention.start]
+                # A size or power written onto either name ("3kw的冷水机和3kw的激光器").
+                between = SPEC_AFTER.sub("", SPEC_BEFORE.sub("", between)) or between
                 if not (CONJUNCTION.fullmatch(between) or (between and between.isspace())):
                     break
             found.append(mention)
