@@ -1079,10 +1079,22 @@ def test_the_second_of_two_items_asked_about_is_the_second_named():
             "LX20260025 这台 QC 过了没",
             ("production_progress", {"serial_no": "LX20260025"}),
         ),
+        (
+            "wh1",
+            "below reorder point — chillers only",
+            ("low_stock_report", {"category": "chiller"}),
+        ),
     ],
 )
 def test_phrasing_from_a_batch_written_apart_from_the_rules(user, text, call):
     assert made(ask(user, text)) == [call]
+
+
+def test_two_items_each_with_its_power_are_both_answered():
+    assert made(ask("sales1", "3千瓦的冷水机和3千瓦的激光器 主仓都有几个")) == [
+        ("check_inventory_stock", {"item": "CHL-3000", "warehouse": "main"}),
+        ("check_inventory_stock", {"item": "LS-RC-3000", "warehouse": "main"}),
+    ]
 
 
 def test_a_purchase_word_still_makes_a_salespersons_question_a_refused_purchase_one():
