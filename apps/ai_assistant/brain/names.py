@@ -59,8 +59,13 @@ WAREHOUSE_WORDS = {
 COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
 CITY_PREFIXES = re.compile(
     r"^(深圳市|苏州|昆山|无锡|常州|南通|杭州|宁波|温州|上海|深圳|东莞|佛山|"
-    r"广州|青岛|济南|合肥|武汉|成都|天津|厦门|郑州|北京|南京)"
+    r"广州|青岛|济南|合肥|武汉|成都|天津|厦门|郑州|北京|南京|"
+    r"嘉兴|绍兴|台州|扬州|徐州|芜湖|长沙|西安|重庆|洛阳|潍坊|烟台|淄博|临沂|唐山|保定|"
+    r"沈阳|大连|长春|哈尔滨|南昌|泉州|福州|南宁|昆明|贵阳|太原|石家庄|兰州|中山|珠海|"
+    r"惠州|江门|湖州|金华|镇江|泰州|盐城|连云港|淮安|宿迁|漳州|莆田|汕头|揭阳|肇庆)"
 )
+# A district between the city and the name ("佛山南海宏源家具": 宏源).
+DISTRICT_PREFIXES = re.compile(r"^(南海|顺德|番禺|宝安|龙岗|龙华|萧山|余杭|江宁|浦东|吴江|江阴)")
 # Words that never start or end a derived English term.
 EN_FUNCTION_WORDS = {
     "co", "ltd", "co.,", "ltd.", "the", "of", "for", "and", "with", "mm", "kw", "w", "style",
@@ -198,6 +203,10 @@ def party_names(party: Customer | Supplier) -> list[str]:
         names.append(without_city)
         names.append(without_city[:2])
         names.append(core[: len(core) - len(without_city)].removesuffix("市"))
+        without_district = DISTRICT_PREFIXES.sub("", without_city)
+        if without_district != without_city:
+            names.append(without_district)
+            names.append(without_district[:2])
     return [name for name in names if name and len(name) >= 2 and not _names_a_warehouse(name)]
 
 

@@ -1103,3 +1103,12 @@ def test_a_purchase_word_still_makes_a_salespersons_question_a_refused_purchase_
         ("purchase_order_status", "denied")
     ]
     assert "采购" in outcome.reply
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [("博远那单发了没", "C023"), ("浩宇的订单", "C031"), ("宏源那单还是草稿吗", "C012")],
+)
+def test_a_customer_is_named_by_the_words_after_its_city_and_district(text, customer):
+    ((tool, params),) = made(ask("admin", text))
+    assert (tool, params["customer"]) == ("sales_order_status", customer)
