@@ -259,6 +259,11 @@ PURCHASE = _any(
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
     PURCHASE_WHEN.pattern,
 )
+# A part of the document just talked about: "里面的陶瓷环", "the ceramic rings on it".
+IN_THAT_DOCUMENT = _any(
+    r"里面的|里边的|里头的|[这那该]单里|单子里", r"\b(on|in) (it|that one|that po|this po)\b"
+)
+THAT_WAREHOUSE = _any(r"[那这该同]个?仓|同一个仓", r"\b(that|this|the same) (warehouse|wh)\b")
 # Words that can only mean purchases (not "coming", "arrive": orders come in too).
 PURCHASE_NAMED = _any(r"采购|供应商|进货", r"\bpurchase|\bpos?\b|supplier|vendor")
 PRODUCTION = _any(
@@ -827,7 +832,12 @@ def remember_result(tool: str, data: dict[str, Any]) -> dict[str, Any]:
     rows = data.get(key) or []
     if len(rows) != 1:
         return {}
-    return {memory: rows[0][field] for field, memory in fields.items() if rows[0].get(field)}
+    memory = {memory: rows[0][field] for field, memory in fields.items() if rows[0].get(field)}
+    # One purchase order going to one warehouse: "那个仓" next is that warehouse.
+    warehouses = {line.get("warehouse") for line in rows[0].get("lines") or []}
+    if tool == "purchase_order_status" and len(warehouses) == 1 and None not in warehouses:
+        memory["warehouse"] = warehouses.pop()
+    return memory
 
 
 def listed_in_result(tool: str, data: dict[str, Any]) -> dict[str, list[Any]]:
@@ -1345,7 +1355,11 @@ class _Parser:
 
     def warehouse(self) -> str | None:
         found = [m for m in self.entities.of("warehouse")]
-        return found[0].values[0] if found else None
+        if found:
+            return found[0].values[0]
+        if THAT_WAREHOUSE.search(self.rest):
+            return self.context.get("warehouse")  # "那个仓" after the PO said where it goes
+        return None
 
     def customer(self, tool: str) -> str | None:
         """The one customer named, for `tool`; an ask-back when the name fits several."""
@@ -1475,6 +1489,9 @@ class _Parser:
         changed_quote = self.quote_changed()
         if changed_quote:
             return changed_quote
+        in_the_order = self.item_in_the_purchase_order()
+        if in_the_order:
+            return in_the_order
         same = self.same_question()
         if same:
             return same
@@ -1568,6 +1585,17 @@ class _Parser:
             # "anything cancelled this year?": a state only orders have, asked by sales.
             return self.tool("sales_order_status", status=self.order_status(), period=self.period())
         return self.stock_or_find()
+
+    def item_in_the_purchase_order(self) -> Understanding | None:
+        """ "里面的陶瓷环是进哪个仓" right after a purchase order: that order's line of the
+        item (where it goes, how much is open)."""
+        po = self.context.get("po")
+        if self.context.get("last_tool") != "purchase_order_status" or not po:
+            return None
+        if not IN_THAT_DOCUMENT.search(self.plain) or self.entities.first("PO"):
+            return None
+        item = self.item(False)
+        return self.tool("purchase_order_status", po=po, item=item) if item else None
 
     def sales_orders_coming_in(self) -> bool:
         """ "any orders come in yesterday" from sales: orders received, not purchases

@@ -1112,3 +1112,12 @@ def test_a_purchase_word_still_makes_a_salespersons_question_a_refused_purchase_
 def test_a_customer_is_named_by_the_words_after_its_city_and_district(text, customer):
     ((tool, params),) = made(ask("admin", text))
     assert (tool, params["customer"]) == ("sales_order_status", customer)
+
+
+def test_an_item_in_the_purchase_order_just_shown_and_then_that_warehouse():
+    turns = ["PO-2026-0003 什么时候到", "里面的陶瓷环是进哪个仓"]
+    outcome = ask("wh1", *turns)
+    assert made(outcome) == [("purchase_order_status", {"po": "PO-2026-0003", "item": "CR-32"})]
+    assert "spare" in outcome.reply
+    outcome = ask("wh1", *turns, "那个仓现在还有多少陶瓷环")
+    assert made(outcome) == [("check_inventory_stock", {"item": "CR-32", "warehouse": "spare"})]
