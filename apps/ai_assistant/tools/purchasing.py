@@ -143,9 +143,10 @@ class PurchaseOrderStatus(Tool):
             parts = [
                 pick(
                     language,
-                    f"{line['sku']} 订购 {line['qty']} {line['uom']}，已收 {line['received_qty']}",
+                    f"{line['sku']} 订购 {line['qty']} {line['uom']}，已收 {line['received_qty']}，"
+                    f"到 {line['warehouse']}",
                     f"{line['sku']} ordered {line['qty']} {line['uom']}, "
-                    f"received {line['received_qty']}",
+                    f"received {line['received_qty']}, to {line['warehouse']}",
                 )
                 for line in order["lines"]
             ]
