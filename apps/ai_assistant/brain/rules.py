@@ -65,6 +65,12 @@ ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
     "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
 }  # fmt: skip
+# Two sizes or powers of one kind: "12kw or 6kw", "1.5kw和2kw", "1500 and 12000".
+NUMBER_LIST = re.compile(
+    r"(?<![a-z0-9.\-])(\d+(?:\.\d+)?)\s*(?:kw|w|mm)?\s*"
+    r"(?:和|与|跟|或|或者|还有|、|/|,|，|\bor\b|\band\b)\s*"
+    r"(\d+(?:\.\d+)?)\s*(?:kw|w|mm)?(?![\d.])"
+)
 SPEC_BEFORE = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?\s*的?\s*$")
 SPEC_AFTER = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?(?=\s*\S)")
 CONJUNCTION = re.compile(r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus)\s*")
@@ -1022,6 +1028,9 @@ class _Parser:
         """The items listed together in a stock question, each as the tool takes it: a word
         that fits several items of one kind ("切割头和喷嘴在深圳仓各剩多少", "备件仓喷嘴都有
         多少") is all of that kind; one that fits items of several kinds is asked back."""
+        by_number = self.items_by_number()
+        if by_number:
+            return [{"item": sku} for sku in by_number]
         parts = []
         groups = self.joined(self.item_groups())
         every_one = len(groups) == 1 and len(groups[0].values) > 1 and self.has(EVERY_ONE)
@@ -1034,6 +1043,33 @@ class _Parser:
                 self.ask_which(group, "check_inventory_stock", {"warehouse": self.warehouse()})
             parts.append({"category": categories.pop()})
         return parts
+
+    def items_by_number(self) -> list[str]:
+        """ "12kw or 6kw cutters", "1500W和2000W的手持焊", "raycus 1500 and 12000 sources": one
+        kind named once with several sizes or powers, the item of each in the order said;
+        [] unless each number names exactly one item of that kind."""
+        match = NUMBER_LIST.search(self.rest)
+        groups = self.item_groups()
+        if not match or len(groups) != 1:
+            return []
+        pool = self.whole_meaning(groups[0]) | set(groups[0].values)
+        if len(pool) == 1:
+            item = self.vocabulary.item(next(iter(pool)))
+            similar = Item.objects.filter(active=True, category=item.category)
+            pool = set(similar.values_list("sku", flat=True))
+        texts = dict(Item.objects.filter(sku__in=pool).values_list("sku", "search_text"))
+        found = []
+        for number in (match.group(1), match.group(2)):
+            having = [
+                sku
+                for sku in sorted(pool)
+                if self.has_number(normalize(texts.get(sku, "")), number)
+                or re.search(rf"(?<![\d.]){re.escape(number)}(?![\d.])", sku)
+            ]
+            if len(having) != 1 or having[0] in found:
+                return []
+            found.append(having[0])
+        return found
 
     def named_records(self) -> dict[str, list[str]]:
         """Each parameter's records named in the sentence, in order, each once."""

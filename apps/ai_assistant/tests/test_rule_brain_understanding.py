@@ -1121,3 +1121,27 @@ def test_an_item_in_the_purchase_order_just_shown_and_then_that_warehouse():
     assert "spare" in outcome.reply
     outcome = ask("wh1", *turns, "那个仓现在还有多少陶瓷环")
     assert made(outcome) == [("check_inventory_stock", {"item": "CR-32", "warehouse": "spare"})]
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "skus", "warehouse"),
+    [
+        (
+            "sales1",
+            "any 12kw or 6kw cutters sitting in main?",
+            ["LC-4020-12KW", "LC-3015-6KW"],
+            "main",
+        ),
+        ("sales2", "1500W和2000W的手持焊 深圳各有几台", ["LW-1500-HH", "LW-2000-HH"], "sz"),
+        (
+            "prod1",
+            "how many raycus 1500 and 12000 sources in main",
+            ["LS-RC-1500", "LS-RC-12000"],
+            "main",
+        ),
+    ],
+)
+def test_one_kind_with_several_powers_is_each_of_them(user, text, skus, warehouse):
+    assert made(ask(user, text)) == [
+        ("check_inventory_stock", {"item": sku, "warehouse": warehouse}) for sku in skus
+    ]
