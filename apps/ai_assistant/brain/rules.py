@@ -199,6 +199,7 @@ PURCHASE_WHEN = _any(
 MY_WORK = _any(
     r"我的单|我手上|我负责的|我跟的", r"\bmy (open )?(tickets?|jobs?|orders?)\b|on my plate"
 )
+MY_ORDERS = _any(r"我的订单|我的单子|我签的", r"\bmy (open )?orders?\b")
 POWER_ASKED = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)kw")
 POWER_NOUNS = [
     ("cutting_machine", _any(r"切割机", r"cutter|cutting machine")),
@@ -261,7 +262,7 @@ TICKET_READ = _any(
 )
 PURCHASE = _any(
     r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途|订了|订购了|下了?采购",
-    r"come in\b|next delivery|delivery of|\bcoming\b|\bordered\b",
+    r"come in\b|next delivery|delivery of|\bcoming\b|\bordered\b|\bshipment\b",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
     PURCHASE_WHEN.pattern,
 )
@@ -276,7 +277,8 @@ PRODUCTION = _any(
     r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步|"
     r"(?<!服务)工单|质检|品检|出厂检|开始做|在做了",
     r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b|\bwhich step|"
-    r"\bwo\b|\bqc\b|quality check|\bpassed (the )?(qc|test|inspection)",
+    r"\bwo\b|\bqc\b|quality check|\bpassed (the )?(qc|test|inspection)|"
+    r"\b(be|get|got) (finished|built|done)\b",
 )
 PRODUCTION_NAMED = _any(
     r"生产|排产|装配|组装|产线|车间|工序|工单|完工|开工|下线",
@@ -294,7 +296,7 @@ SERVICE = _any(
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
-    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?过?[几一两三\d]*单|"
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?过?[几一两三\d]*单|签了?[几哪些的]*单|签单|"
     r"[那这该]单",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
@@ -320,11 +322,11 @@ FIND = _any(
     # "What is X" and its attributes want the product card, not the stock list.
     r"是什么|是啥|是个啥|是个什么|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干|幅面|多大|多长|多宽|"
-    r"多厚|多粗|行程",
+    r"多厚|多粗|行程|配哪|配什么|适配|适用于|是.{1,8}还是.{1,8}",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
     r"\bproducts?\b|\bcatalog|\blist price\b|\bused for\b|\bwhat (is|are) (it|they) for\b|"
     r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|"
-    r"\bwhats\b|\bwat is\b|^wh?at\b(?! about)|tell me about|"
+    r"\bwhats\b|\bwat is\b|\bwht is\b|^wh?at\b(?! about)|tell me about|\bfits?\b|compatible|"
     r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b|\bhow big\b|"
     r"\bbed size|working area|\bsize of\b|"
     # "how much is the 12kw source" asks its price; "how much is left" its stock.
@@ -348,7 +350,10 @@ EVERY_ORDER = _any(
     r"\b(open|all|any|every|list)\b.{0,12}\b(purchase orders?|pos?)\b|\blist\b",
 )
 # Every item of a kind asked for at once ("喷嘴都有多少", "all the nozzles").
-EVERY_ONE = _any(r"都有|都是|所有|全部|各种|每种|每个|都多少", r"\ball\b|\bevery\b|\beach\b")
+EVERY_ONE = _any(
+    r"都有|都是|所有|全部|各种|每种|每个|都多少|哪些|哪几[种个款]",
+    r"\ball\b|\bevery\b|\beach\b|\bwhich\b",
+)
 # What may stand around a warehouse asked about alone ("深圳仓那边呢", "and in the van").
 PLACE_FILLER = _any(
     r"那边|这边|那里|这里|那儿|里面|里|上面|上|仓库|仓|库|那|这|呢|吧|怎么样|情况|如何|现在|目前",
@@ -363,7 +368,8 @@ WARRANTY_TERM = _any(
     r"多久|多长|几年|几个月|期限|时长", r"how long|\bperiod\b|\bmonths\b|\byears\b"
 )
 STOCK = _any(
-    r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量",
+    r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量|"
+    r"放了些?[啥什么]|都放了|存了些?[啥什么]|都有些?[啥什么]|有哪些东西",
     r"\bstock|inventory|how many|how much|\bqty\b|quantity|on hand|available|availability|"
     r"\bleft\b|\bcount\b|\blevels?\b",
 )
@@ -1576,8 +1582,11 @@ class _Parser:
             raise self.ask("work_order", tool="production_progress")
         if self.has(MY_WORK) and not self.entities.mentions:
             mine = "service_ticket_status"
-            if self.tool_names is not None and mine not in self.tool_names:
-                mine = "sales_order_status"
+            asks_orders = MY_ORDERS.search(self.rest) and self.sees("sales_order_status")
+            if asks_orders or not self.sees(mine):
+                return self.tool(
+                    "sales_order_status", status=self.order_status(), period=self.period()
+                )
             return self.tool(mine)
         if self.has(SERVICE) and not self.has(STOCK_STRONG):
             return self.tickets()

@@ -1145,3 +1145,32 @@ def test_one_kind_with_several_powers_is_each_of_them(user, text, skus, warehous
     assert made(ask(user, text)) == [
         ("check_inventory_stock", {"item": sku, "warehouse": warehouse}) for sku in skus
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "call"),
+    [
+        ("wh1", "深圳仓现在都放了些啥", ("check_inventory_stock", {"warehouse": "sz"})),
+        (
+            "svc1",
+            "van1 里还有哪些 nozzle",
+            ("check_inventory_stock", {"category": "nozzle", "warehouse": "van1"}),
+        ),
+        ("prod1", "CR-28 是配哪个 head 的", ("find_product", {"query": "CR-28"})),
+        ("wh1", "NZ-D2.0 是单层还是双层的", ("find_product", {"query": "NZ-D2.0"})),
+        ("sales1", "我这个月签了哪些单", ("sales_order_status", {"period": "this_month"})),
+        ("sales2", "my orders from last month?", ("sales_order_status", {"period": "last_month"})),
+        (
+            "wh1",
+            "when's the double 1.5 nozzle shipment due",
+            ("purchase_order_status", {"item": "NZ-D1.5"}),
+        ),
+        (
+            "sales1",
+            "will the machine for SO-2026-0005 be finished on time",
+            ("production_progress", {"sales_order": "SO-2026-0005"}),
+        ),
+    ],
+)
+def test_phrasing_from_a_second_batch_written_apart_from_the_rules(user, text, call):
+    assert made(ask(user, text)) == [call]
