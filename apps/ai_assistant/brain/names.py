@@ -65,6 +65,10 @@ CITY_PREFIXES = re.compile(
     r"惠州|江门|湖州|金华|镇江|泰州|盐城|连云港|淮安|宿迁|漳州|莆田|汕头|揭阳|肇庆)"
 )
 # A district between the city and the name ("佛山南海宏源家具": 宏源).
+EN_DISTRICTS = {
+    "nanhai", "shunde", "panyu", "baoan", "longgang", "longhua", "xiaoshan", "yuhang",
+    "jiangning", "pudong", "wujiang", "jiangyin",
+}  # fmt: skip
 DISTRICT_PREFIXES = re.compile(r"^(南海|顺德|番禺|宝安|龙岗|龙华|萧山|余杭|江宁|浦东|吴江|江阴)")
 # Words that never start or end a derived English term.
 EN_FUNCTION_WORDS = {
@@ -192,6 +196,9 @@ def party_names(party: Customer | Supplier) -> list[str]:
         names.append(words[1])
         names.append(" ".join(words[:2]))
         names.append(words[0])
+    if len(words) >= 3 and words[1].lower() in EN_DISTRICTS:
+        names.append(words[2])  # "Foshan Nanhai Hongyuan Furniture": Hongyuan
+        names.append(" ".join(words[2:4]))
     core = party.name_zh or ""
     for suffix in COMPANY_SUFFIXES:
         if core.endswith(suffix):

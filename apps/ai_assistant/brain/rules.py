@@ -858,6 +858,9 @@ def listed_in_result(tool: str, data: dict[str, Any]) -> dict[str, list[Any]]:
         return {}
     key, fields = RESULT_SUBJECTS[tool]
     rows = data.get(key) or []
+    if tool == "purchase_order_status" and len(rows) == 1:
+        skus = [line.get("sku") for line in rows[0].get("lines") or []]
+        return {"item": skus} if len(skus) > 1 else {}  # "第一个" of the order's lines
     if len(rows) < 2:
         return {}
     return {memory: [row.get(field) for row in rows] for field, memory in fields.items()}
@@ -1606,6 +1609,14 @@ class _Parser:
             return self.tool(
                 "sales_order_status", customer=customer, status=status, period=self.period()
             )
+        if customer and self.order_status() and self.sees("sales_order_status"):
+            # "anything still in draft for Hongyuan": a state only orders have.
+            return self.tool(
+                "sales_order_status",
+                customer=customer,
+                status=self.order_status(),
+                period=self.period(),
+            )
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
         if self.has(CUSTOMER) and not e.mentions:
@@ -2078,6 +2089,10 @@ class _Parser:
         )
 
     def purchase(self) -> Understanding:
+        groups = self.item_groups()
+        if groups and len(groups[0].values) == 1 and self.attached_numbers(groups[0]):
+            # "锐科1500W的源": a supplier's name with a size or power is one of its items.
+            return self.tool("purchase_order_status", item=groups[0].values[0])
         supplier = self.supplier(prefer=True)
         if supplier:
             return self.tool("purchase_order_status", supplier=supplier)

@@ -1170,7 +1170,21 @@ def test_one_kind_with_several_powers_is_each_of_them(user, text, skus, warehous
             "will the machine for SO-2026-0005 be finished on time",
             ("production_progress", {"sales_order": "SO-2026-0005"}),
         ),
+        ("prod1", "锐科1500W的源还有在途的吗", ("purchase_order_status", {"item": "LS-RC-1500"})),
+        (
+            "sales1",
+            "anything still in draft for Hongyuan furniture",
+            ("sales_order_status", {"customer": "C012", "status": "draft"}),
+        ),
     ],
 )
 def test_phrasing_from_a_second_batch_written_apart_from_the_rules(user, text, call):
     assert made(ask(user, text)) == [call]
+
+
+def test_a_place_after_a_purchase_orders_lines_is_that_line_item():
+    outcome = ask("wh1", "PO-2026-0002 到了没", "里面是哪些货", "第一个现在备件仓还剩多少")
+    ((tool, params),) = made(outcome)
+    assert tool == "check_inventory_stock" and params["warehouse"] == "spare"
+    first_line = PurchaseOrder.objects.get(number="PO-2026-0002").lines.order_by("pk").first()
+    assert params["item"] == first_line.item.sku
