@@ -1283,7 +1283,25 @@ class _Parser:
             group = groups[0]
         if len(group.values) == 1:
             return group.values[0]
+        beside = self.named_by_the_word_beside(group)
+        if beside:
+            return beside
         self.ask_which(group, slot_tool, params or {})
+        return None
+
+    def named_by_the_word_beside(self, group: Mention) -> str | None:
+        """ "BLT641 头": of the few items a code fits, the one whose Chinese name holds the
+        word written right after it (切割头, not the ring 陶瓷环)."""
+        if len(group.values) > ASK_BACK_SHOWN:
+            return None
+        beside = re.match(r"\s*([\u4e00-\u9fff]{1,2})", self.rest[group.end :])
+        if not beside:
+            return None
+        items = self.vocabulary.items(group.values)
+        for piece in dict.fromkeys([beside.group(1), beside.group(1)[0]]):
+            having = [sku for sku, item in items.items() if piece in (item.name_zh or "")]
+            if len(having) == 1:
+                return having[0]
         return None
 
     def ask_which(self, group: Mention, tool: str, params: dict[str, Any]) -> None:
@@ -1352,7 +1370,9 @@ class _Parser:
         return item.category if item and item.category != "other" else None
 
     def points_back(self) -> bool:
-        return bool(re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|\bone\b", self.rest))
+        return bool(
+            re.search(r"它|这个|那个|[这那][款种样]|该|\bit\b|\bthat\b|\bthis\b|\bone\b", self.rest)
+        )
 
     def report(self) -> Understanding | None:
         """A report asked for as a file: "导出本月销售报表", "stock valuation report for

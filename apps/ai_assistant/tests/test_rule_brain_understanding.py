@@ -1188,3 +1188,14 @@ def test_a_place_after_a_purchase_orders_lines_is_that_line_item():
     assert tool == "check_inventory_stock" and params["warehouse"] == "spare"
     first_line = PurchaseOrder.objects.get(number="PO-2026-0002").lines.order_by("pk").first()
     assert params["item"] == first_line.item.sku
+
+
+def test_the_word_beside_a_shared_code_picks_the_item_whose_name_holds_it():
+    assert made(ask("wh1", "BLT641 头 main 还几个")) == [
+        ("check_inventory_stock", {"item": "CH-BLT641", "warehouse": "main"})
+    ]
+
+
+def test_that_model_after_a_kind_talked_about_keeps_the_kind():
+    outcome = ask("sales2", "冷水机主仓多少", "深圳呢", "6000W那款在深圳有吗")
+    assert made(outcome) == [("check_inventory_stock", {"item": "CHL-6000", "warehouse": "sz"})]
