@@ -1598,6 +1598,9 @@ class _Parser:
         if purchases and not (customer_order and not self.entities.of("supplier")):
             return self.purchase()
         if self.has(PRODUCTION) and not self.asks_how_far_an_order_is():
+            customer = None if e.first("SO") or e.serials else self.one_customer()
+            if customer:
+                return self.tool("production_progress", customer=customer)  # "创新精密那台"
             for param, key in PRODUCTION_SUBJECTS:
                 earlier = self.earlier(key) or self.context.get(key)
                 if earlier:

@@ -1199,3 +1199,9 @@ def test_the_word_beside_a_shared_code_picks_the_item_whose_name_holds_it():
 def test_that_model_after_a_kind_talked_about_keeps_the_kind():
     outcome = ask("sales2", "冷水机主仓多少", "深圳呢", "6000W那款在深圳有吗")
     assert made(outcome) == [("check_inventory_stock", {"item": "CHL-6000", "warehouse": "sz"})]
+
+
+def test_how_far_a_customers_machine_is_built():
+    assert made(ask("prod1", "永盛的机器生产到哪一步了")) == [
+        ("production_progress", {"customer": "C007"})
+    ]

@@ -67,7 +67,14 @@ def test_production_progress_needs_a_reference():
     result = call("prod1", "production_progress", {})
 
     assert result.status == "invalid"
-    assert "give a work order, a sales order or a serial number" in result.message
+    assert "give a work order, a sales order, a serial number or a customer" in result.message
+
+
+def test_production_progress_of_a_customer_is_its_orders_work_orders():
+    result = call("prod1", "production_progress", {"customer": "创新精密"})
+
+    assert result.ok
+    assert [row["sales_order"] for row in result.data["work_orders"]] == ["SO-2026-0007"]
 
 
 def test_production_progress_refuses_an_unknown_work_order():

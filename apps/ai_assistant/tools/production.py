@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from apps.production.models import WorkOrder, WorkOrderOperation
 
 from ._reply import capped, iso, label, listing, pick
-from .lookup import spellings
+from .lookup import resolve_customer, spellings
 from .registry import Tool, ToolContext, ToolInputError, number, register
 
 FINISHED = (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED)
@@ -29,11 +29,17 @@ class ProductionProgressParams(BaseModel):
     serial_no: str | None = Field(
         None, max_length=40, description="Serial number of the machine being built."
     )
+    customer: str | None = Field(
+        None,
+        max_length=100,
+        description="Customer code or name, e.g. 'C010' or '创新精密'; the work orders of "
+        "that customer's sales orders.",
+    )
 
     @model_validator(mode="after")
     def _needs_a_reference(self):
-        if not (self.work_order or self.sales_order or self.serial_no):
-            raise ValueError("give a work order, a sales order or a serial number")
+        if not (self.work_order or self.sales_order or self.serial_no or self.customer):
+            raise ValueError("give a work order, a sales order, a serial number or a customer")
         return self
 
 
@@ -79,11 +85,12 @@ def _progress(work_order: WorkOrder) -> dict[str, Any]:
 class ProductionProgress(Tool):
     name = "production_progress"
     description_en = (
-        "Progress of work orders by work order, sales order or serial number: status, current "
-        "operation, operations done, % done, planned end, late."
+        "Progress of work orders by work order, sales order, serial number or customer: status, "
+        "current operation, operations done, % done, planned end, late."
     )
     description_zh = (
-        "按工单号、销售订单号或序列号查询生产进度：状态、当前工序、完成比例、计划完工、是否延期。"
+        "按工单号、销售订单号、序列号或客户查询生产进度：状态、当前工序、完成比例、"
+        "计划完工、是否延期。"
     )
     Params = ProductionProgressParams
     permission = "production.view_workorder"
@@ -92,19 +99,27 @@ class ProductionProgress(Tool):
         "zh": ["WO-2026-0002 做到哪一步了"],
         "en": ["progress of WO-2026-0002"],
     }
-    slots = {"work_order": "work_order", "sales_order": "sales_order", "serial_no": "serial"}
+    slots = {
+        "work_order": "work_order",
+        "sales_order": "sales_order",
+        "serial_no": "serial",
+        "customer": "customer",
+    }
     help_rank = 7
 
     def run(self, ctx: ToolContext, params: ProductionProgressParams) -> dict[str, Any]:
         work_orders = WorkOrder.objects.select_related("item", "sales_order")
         work_orders = work_orders.prefetch_related("operations")
-        reference = params.work_order or params.sales_order or params.serial_no
+        reference = params.work_order or params.sales_order or params.serial_no or params.customer
         if params.work_order:
             work_orders = work_orders.filter(number__in=spellings(params.work_order))
         if params.sales_order:
             work_orders = work_orders.filter(sales_order__number__in=spellings(params.sales_order))
         if params.serial_no:
             work_orders = work_orders.filter(serial_no__in=spellings(params.serial_no))
+        if params.customer:
+            customer = resolve_customer(params.customer)
+            work_orders = work_orders.filter(sales_order__customer=customer)
         found = list(work_orders)
         if not found:
             raise ToolInputError(f"No work order found for “{reference}”.")
