@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from rapidfuzz.distance import OSA
 
 from apps.ai_assistant import replies
 from apps.ai_assistant.tools.registry import REGISTRY, get_tool, load_tools
@@ -24,6 +25,7 @@ from .base import BrainReply, BrainTurn, Understanding
 from .clauses import split_clauses
 from .declared import trigger_words
 from .rules_entities import (
+    CODE_TOKEN,
     Entities,
     Mention,
     Vocabulary,
@@ -2219,7 +2221,7 @@ class _Parser:
                 # "what's the list price" right after a question about an item: its card.
                 return self.tool("find_product", query=self.context["item"])
             if query:
-                return self.tool("find_product", query=query)
+                return self.tool("find_product", query=self.sku_misspelt(query) or query)
             raise self.ask("item", tool="find_product")
         parts = self.stock_parts()
         if parts:
@@ -2293,6 +2295,21 @@ class _Parser:
                         diff = sum(1 for a, b in zip(window, name, strict=True) if a != b)
                         if diff == 1:
                             found.add(sku)
+        return found.pop() if len(found) == 1 else None
+
+    @staticmethod
+    def sku_misspelt(query: str) -> str | None:
+        """The SKU a code-like word is one letter off ("SV-INSTAL" for SV-INSTALL)."""
+        words = [word for word in query.split() if CODE_TOKEN.fullmatch(word) and "-" in word]
+        if len(words) != 1:
+            return None
+        code = names.compact_code(words[0])
+        found = {
+            sku
+            for length in (len(code) - 1, len(code), len(code) + 1)
+            for text, sku in names.names_like(code[0], length)
+            if OSA.distance(text, code) == 1
+        }
         return found.pop() if len(found) == 1 else None
 
     def leftover_words(self) -> str:
