@@ -189,6 +189,7 @@ CATEGORY_OF_WORD = {
 }  # fmt: skip
 # "any lenses", "chillers only": a kind named in the plural is the kind, not one item of it.
 CATEGORY_WORDS_EN = re.compile(r"\b(?:(?:any|all|the)\s+)?(" + "|".join(CATEGORY_OF_WORD) + r")\b")
+KIND_ASKED_EN = re.compile(r"\b(?:any|all|which|what)\s+(" + "|".join(CATEGORY_OF_WORD) + r")\b")
 # When a purchase arrives, even asked with a restocking word ("补货哪天能到").
 PURCHASE_WHEN = _any(
     # "什么时候能来", "补货哪天能到", "什么时候补货到"; not "什么时候到期" (a warranty's end).
@@ -371,7 +372,7 @@ WARRANTY_TERM = _any(
 )
 STOCK = _any(
     r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量|"
-    r"放了些?[啥什么]|都放了|存了些?[啥什么]|都有些?[啥什么]|有哪些东西",
+    r"放了些?[啥什么]|都放了|存了些?[啥什么]|都有些?[啥什么]|有哪些东西|装了[哪些啥什么]+|哪些备件",
     r"\bstock|inventory|how many|how much|\bqty\b|quantity|on hand|available|availability|"
     r"\bleft\b|\bcount\b|\blevels?\b",
 )
@@ -2223,6 +2224,11 @@ class _Parser:
             if query:
                 return self.tool("find_product", query=self.sku_misspelt(query) or query)
             raise self.ask("item", tool="find_product")
+        kind = KIND_ASKED_EN.search(self.plain)
+        if kind and not self.numbers:
+            # "any laser sources in stock in main": every item of the kind, not its default.
+            category = CATEGORY_OF_WORD[kind.group(1)]
+            return self.tool("check_inventory_stock", category=category, warehouse=warehouse)
         parts = self.stock_parts()
         if parts:
             return self.tool("check_inventory_stock", **parts[0], warehouse=warehouse)
