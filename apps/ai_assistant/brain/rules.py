@@ -264,7 +264,7 @@ TICKET_READ = _any(
     r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
-    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途|订了|订购了|下了?采购",
+    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途|订了|订购了|下了?采购|补货单",
     r"come in\b|next delivery|delivery of|\bcoming\b|\bordered\b|\bshipment\b",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
     PURCHASE_WHEN.pattern,
@@ -275,10 +275,10 @@ IN_THAT_DOCUMENT = _any(
 )
 THAT_WAREHOUSE = _any(r"[那这该同]个?仓|同一个仓", r"\b(that|this|the same) (warehouse|wh)\b")
 # Words that can only mean purchases (not "coming", "arrive": orders come in too).
-PURCHASE_NAMED = _any(r"采购|供应商|进货", r"\bpurchase|\bpos?\b|supplier|vendor")
+PURCHASE_NAMED = _any(r"采购|供应商|进货|补货单", r"\bpurchase|\bpos?\b|supplier|vendor")
 PRODUCTION = _any(
     r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步|"
-    r"(?<!服务)工单|质检|品检|出厂检|开始做|在做了",
+    r"(?<!服务)工单|质检|品检|出厂检|开始做|在做了|停工|复工|还做不做",
     r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b|\bwhich step|"
     r"\bwo\b|\bqc\b|quality check|\bpassed (the )?(qc|test|inspection)|"
     r"\b(be|get|got) (finished|built|done)\b",
@@ -299,7 +299,7 @@ SERVICE = _any(
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
-    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?过?[几一两三\d]*单|签了?[几哪些的]*单|签单|"
+    r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?过?[几一两三\d]*单|下了?[什么哪些啥]+单|签了?[几哪些的]*单|签单|"
     r"[那这该]单",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
@@ -509,7 +509,10 @@ ADVICE = _any(r"怎么办|怎么修|怎么处理|如何|为什么|为啥|怎么�
 BARE_QTY = re.compile(r"(?<![a-z0-9.\-])(\d+)\s*$")
 # Most specific first: "待发货和开票" before "待发货".
 ORDER_STATUS_WORDS = [
-    ("to_deliver_and_bill", _any(r"待发货和开票|待发货开票", r"to deliver and bill")),
+    (
+        "to_deliver_and_bill",
+        _any(r"待发货和开票|待发货开票|[等待未没]发货.{0,4}[等待未没]开票", r"to deliver and bill"),
+    ),
     ("pending_approval", _any(r"审批|待审|审核", r"approval")),
     (
         "to_deliver",
@@ -533,7 +536,10 @@ ORDER_STATUS_WORDS = [
 PERIODS = [
     (
         "last_7_days",
-        _any(r"(最近|近|过去)\s*(7|七)\s*天|一周内", r"\b(last|past) (7|seven) days"),
+        _any(
+            r"(最近|近|过去)\s*(7|七)\s*天|一周内|(最近|近|过去)的?一(个)?(周|星期|礼拜)",
+            r"\b(last|past) (7|seven) days|\b(the )?past week\b",
+        ),
     ),
     (
         "last_30_days",
@@ -1635,7 +1641,7 @@ class _Parser:
             return self.tool(
                 "sales_order_status", customer=customer, status=status, period=self.period()
             )
-        if customer and self.order_status() and self.sees("sales_order_status"):
+        if customer and (self.order_status() or self.period()) and self.sees("sales_order_status"):
             # "anything still in draft for Hongyuan": a state only orders have.
             return self.tool(
                 "sales_order_status",
@@ -1676,6 +1682,8 @@ class _Parser:
             return None
         if not IN_THAT_DOCUMENT.search(self.plain) or self.entities.first("PO"):
             return None
+        if self.warehouse() or self.has(STOCK_STRONG):
+            return None  # "那里面的聚焦镜现在主仓有多少": its stock
         item = self.item(False)
         return self.tool("purchase_order_status", po=po, item=item) if item else None
 
