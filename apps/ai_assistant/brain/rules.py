@@ -273,6 +273,8 @@ PURCHASE = _any(
 IN_THAT_DOCUMENT = _any(
     r"里面的|里边的|里头的|[这那该]单里|单子里", r"\b(on|in) (it|that one|that po|this po)\b"
 )
+# The last list again, narrowed: "上个月的呢", "只看这周的", "just the drafts".
+NARROWED_AGAIN = _any(r"呢|只看|只要|就看|光看", r"\bonly\b|\bjust\b|what about|how about|\band\b")
 THAT_WAREHOUSE = _any(r"[那这该同]个?仓|同一个仓", r"\b(that|this|the same) (warehouse|wh)\b")
 # Words that can only mean purchases (not "coming", "arrive": orders come in too).
 PURCHASE_NAMED = _any(r"采购|供应商|进货|补货单", r"\bpurchase|\bpos?\b|supplier|vendor")
@@ -1566,7 +1568,7 @@ class _Parser:
         in_the_order = self.item_in_the_purchase_order()
         if in_the_order:
             return in_the_order
-        same = self.same_question()
+        same = self.same_question() or self.same_listing_narrowed()
         if same:
             return same
         report = self.report()
@@ -1779,6 +1781,23 @@ class _Parser:
             kept = {param: value for param, value in params.items() if param not in named_now}
             return self.tool(last_tool, **{**kept, **other})
         return None
+
+    def same_listing_narrowed(self) -> Understanding | None:
+        """ "上个月的呢" / "只看这周的" right after a list of orders: the same list for that
+        period or state, for the same customer."""
+        last_tool = self.context.get("last_tool")
+        if last_tool != "sales_order_status" or self.entities.mentions or self.entities.numbers:
+            return None
+        period, status = self.period(), self.order_status()
+        if not (period or status) or not NARROWED_AGAIN.search(self.plain):
+            return None
+        params = dict(self.context.get("last_params") or {})
+        params.pop("order_no", None)
+        if period:
+            params["period"] = period
+        if status:
+            params["status"] = status
+        return self.tool(last_tool, **params)
 
     def quote_changed(self) -> Understanding | None:
         """A change to the quote just staged: "再加一台冷水机" adds a line, "改成三台" sets the
