@@ -1605,7 +1605,8 @@ class _Parser:
             if low:
                 return low
         customer_order = self.has(SALES) and self.entities.of("customer")
-        purchases = self.has(PURCHASE) and not self.sales_orders_coming_in()
+        purchases = self.has(PURCHASE) or self.purchase_orders_of_an_item()
+        purchases = purchases and not self.sales_orders_coming_in()
         if purchases and not (customer_order and not self.entities.of("supplier")):
             return self.purchase()
         if self.has(PRODUCTION) and not self.asks_how_far_an_order_is():
@@ -1688,6 +1689,17 @@ class _Parser:
             return None  # "那里面的聚焦镜现在主仓有多少": its stock
         item = self.item(False)
         return self.tool("purchase_order_status", po=po, item=item) if item else None
+
+    def purchase_orders_of_an_item(self) -> bool:
+        """ "has the MFSC-6000 order been approved" from the warehouse, who see purchases but
+        no sales orders; "anything open with <supplier>": an item's or a supplier's orders
+        are purchase orders."""
+        e = self.entities
+        if e.first("SO") or e.of("customer") or not self.sees("purchase_order_status"):
+            return False
+        if e.of("supplier") and (self.has(OPEN_ONLY) or self.has(SALES)):
+            return True
+        return bool(self.has(SALES) and e.of("item") and not self.sees("sales_order_status"))
 
     def sales_orders_coming_in(self) -> bool:
         """ "any orders come in yesterday" from sales: orders received, not purchases
