@@ -849,6 +849,8 @@ RESULT_SUBJECTS = {
 
 def remember_result(tool: str, data: dict[str, Any]) -> dict[str, Any]:
     """What a follow-up may refer back to that the result, not the request, named."""
+    if tool == "machine_warranty_lookup" and data.get("customer") and not data["customer_masked"]:
+        return {"customer": data["customer"].split()[0]}  # "the customer contact there"
     if tool not in RESULT_SUBJECTS:
         return {}
     key, fields = RESULT_SUBJECTS[tool]
@@ -1600,7 +1602,7 @@ class _Parser:
             if serial:
                 return self.tool("machine_warranty_lookup", serial_no=serial)
             raise self.ask("serial_no", tool="machine_warranty_lookup")
-        if self.has(LOW_STOCK) and not self.has(PURCHASE_WHEN):
+        if self.has(LOW_STOCK) and not (self.has(PURCHASE_WHEN) or self.has(PURCHASE_NAMED)):
             low = self.low_stock()
             if low:
                 return low
@@ -1661,6 +1663,8 @@ class _Parser:
             query = self.leftover_words()
             if query:
                 return self.tool("customer_lookup", query=query)
+            if self.context.get("customer"):
+                return self.tool("customer_lookup", query=self.context["customer"])
             raise self.ask("customer", tool="customer_lookup")
         if self.has(ADVICE):
             return Understanding("unknown")
@@ -2363,7 +2367,8 @@ class _Parser:
             text = pattern.sub(" ", text)
         text = re.sub(
             r"\b(do|we|you|have|has|any|a|an|the|for|of|me|please|pls|is|are|there|some|what|"
-            r"which|show|tell|about|info|information|details?|check)\b",
+            r"which|show|tell|about|info|information|details?|check|exactly|really|who's|whos|who|"
+            r"there)\b",
             " ",
             text,
         )
@@ -2372,6 +2377,8 @@ class _Parser:
             " ",
             text,
         )
+        # "多少钱一台": a unit count asks the price of one, it names nothing.
+        text = re.sub(r"[一两二三四五六七八九十\d]+\s*[台套片只件支]", " ", text)
         text = re.sub(r"[\s,，.。?？!！:：]+", " ", text).strip()
         return text
 

@@ -1205,3 +1205,78 @@ def test_how_far_a_customers_machine_is_built():
     assert made(ask("prod1", "永盛的机器生产到哪一步了")) == [
         ("production_progress", {"customer": "C007"})
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "call"),
+    [
+        (
+            "sales1",
+            ["any laser sources in stock in main, all powers"],
+            ("check_inventory_stock", {"category": "laser_source", "warehouse": "main"}),
+        ),
+        ("svc1", ["van1 上现在都装了哪些备件"], ("check_inventory_stock", {"warehouse": "van1"})),
+        (
+            "sales1",
+            ["博远最近一周下了几单"],
+            ("sales_order_status", {"customer": "C023", "period": "last_7_days"}),
+        ),
+        (
+            "sales1",
+            ["我名下现在有几张单在等发货又等开票的"],
+            ("sales_order_status", {"status": "to_deliver_and_bill"}),
+        ),
+        (
+            "sales2",
+            ["anything from Zibo Xingye this week?"],
+            ("sales_order_status", {"customer": "C037", "period": "this_week"}),
+        ),
+        (
+            "wh1",
+            ["has the MFSC-6000 order been approved yet"],
+            ("purchase_order_status", {"item": "LS-MX-6000"}),
+        ),
+        (
+            "prod1",
+            ["anything open with Shanghai Jingqie?"],
+            ("purchase_order_status", {"supplier": "S005"}),
+        ),
+        (
+            "sales1",
+            ["SO-2026-0010 那台停工的机器还做不做"],
+            ("production_progress", {"sales_order": "SO-2026-0010"}),
+        ),
+        ("wh1", ["保护镜的补货单下了没"], ("purchase_order_status", {"item": "PW-D37-T7"})),
+        (
+            "sales1",
+            ["国瑞机电的订单", "上个月的呢"],
+            ("sales_order_status", {"customer": "C039", "period": "last_month"}),
+        ),
+        (
+            "wh1",
+            ["PO-2026-0008 还欠多少没到", "那里面的聚焦镜现在主仓有多少"],
+            ("check_inventory_stock", {"item": "FL-D30-F125", "warehouse": "main"}),
+        ),
+        (
+            "svc1",
+            ["is LX20260003 still under cover", "who's the customer contact there"],
+            ("customer_lookup", {"query": "C003"}),
+        ),
+    ],
+)
+def test_phrasing_from_a_third_batch_written_apart_from_the_rules(user, turns, call):
+    assert made(ask(user, *turns)) == [call]
+
+
+def test_a_salesperson_asking_a_customers_orders_without_the_permission_is_refused():
+    outcome = ask("svc1", "晟泰最近下了什么单")
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [
+        ("sales_order_status", "denied")
+    ]
+
+
+def test_the_price_of_one_asked_after_a_stock_question_is_that_items_card():
+    assert made(ask("sales2", "打标机主仓有几台，多少钱一台")) == [
+        ("check_inventory_stock", {"item": "LM-F30", "warehouse": "main"}),
+        ("find_product", {"query": "LM-F30"}),
+    ]
