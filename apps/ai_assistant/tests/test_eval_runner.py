@@ -44,8 +44,9 @@ def test_the_command_fails_below_its_floor(demo):
 
 
 # Just under the figure measured on the set (apps/ai_assistant/eval/cases.json) when it last
-# moved: 910/910 = 100 %. CI fails below.
-FLOOR = 0.995
+# moved: 1134/1140 = 99.5 % (the six misses are of the third batch written apart from the
+# rules, i14j-, kept as it was measured). CI fails below.
+FLOOR = 0.99
 
 
 def test_the_labelled_set_meets_its_floor(demo, settings, capsys):
