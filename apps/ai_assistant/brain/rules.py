@@ -18,7 +18,8 @@ from rapidfuzz.distance import OSA
 
 from apps.ai_assistant import replies
 from apps.ai_assistant.tools.registry import REGISTRY, get_tool, load_tools
-from apps.inventory.models import Item
+from apps.inventory.models import Item, SerialNumber
+from apps.production.models import WorkOrder
 
 from . import names
 from .base import BrainReply, BrainTurn, Understanding
@@ -141,7 +142,7 @@ QUESTION = _any(
     r"有没有|有无|是否|是不是|了没|没有?$|[吗么嘛呢]$|[开报锁留订]过|多少|几[个张次台件套条单片只]|"
     r"哪[个些张天里家]|什么|啥|怎么样|谁|状态|进度|到哪|情况|在不在",
     r"^(is|are|was|were|do|does|did|has|have|had|any|how|what|whats|what's|which|when|where|"
-    r"who|whose)\b|\?$",
+    r"who|whose|didn'?t|doesn'?t|don'?t|hasn'?t|haven'?t|isn'?t|wasn'?t|aren'?t)\b|\?$",
 )
 # A polite request to do something ("帮我预留", "能不能给LX…开个单", "can you quote"): an
 # order even with 吗 or a question mark. Politeness around a question keeps it a question.
@@ -168,7 +169,8 @@ IMPERATIVE_START = _any(
 )
 # An English question by its first word: never an order, whatever verb follows.
 ASKED_IN_ENGLISH = re.compile(
-    r"^(did|does|do|has|have|had|is|are|was|were|who|when|which|whether|any)\b"
+    r"^(did|does|do|has|have|had|is|are|was|were|who|when|which|whether|any|"
+    r"didn'?t|doesn'?t|don'?t|hasn'?t|haven'?t|isn'?t|wasn'?t|aren'?t)\b"
 )
 # Opening a ticket said in so many words ("开个单", "open a ticket"): an order even when the
 # complaint in it asks something ("客户问为什么不出光").
@@ -245,7 +247,7 @@ LOW_STOCK = _any(
     r"补货|缺货|断货|没货了|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
     r"要采购|需要下单|不足|快没货|没什么货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|哪些没货|"
     r"什么没货|要补|补点|补一下|该补|见底|快不够|不太够|不够了|缺什么|缺啥|缺哪些|哪些不够|什么不够|"
-    r"差什么|要订什么|该订什么|要买什么|(?<!快)空了|卖空",
+    r"差什么|要订什么|该订什么|要买什么|(?<!快)空了|卖空|一[个件片台只]?[都也]没有?了?",
     r"\breorder|low stock|lo stock|low on\b|running low|run low|out of stock|stockout|stock-out|"
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
     r"restock|short(age)?s?\b|top up|topped up|\bempty\b|"
@@ -253,7 +255,8 @@ LOW_STOCK = _any(
     r"running out|run out|ran out|out of anything|out of any\b|\bat zero\b",
 )
 ZERO_STOCK = _any(
-    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存|(?<!快)空了|卖空|清空",
+    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存|(?<!快)空了|卖空|清空|"
+    r"一[个件片台只]?[都也]没有?了?",
     r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b|out of anything|"
     r"\bran out\b|\brun out of\b",
 )
@@ -297,7 +300,8 @@ GENERIC_DOCUMENT = re.compile(r"单子|的单(?![号据])|张单|别的单|几�
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
 SERIAL_TICKET = re.compile(r"(?<!工)单")
 SERVICE = _any(
-    r"服务单|售后单|维修单|报修|售后|维修|服务工单|投诉|故障单|工程师|保养单|安装单|培训单",
+    r"服务单|售后单|维修单|报修|售后|维修|服务工单|投诉|故障单|工程师|保养单|安装单|培训单|派人|派了人|"
+    r"派工程师|上门|当时换了",
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
@@ -327,11 +331,12 @@ FIND = _any(
     # "What is X" and its attributes want the product card, not the stock list.
     r"是什么|是啥|是个啥|是个什么|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干|幅面|多大|多长|多宽|"
-    r"多厚|多粗|行程|配哪|配什么|适配|适用于|是.{1,8}还是.{1,8}",
+    r"多厚|多粗|行程|配哪|配什么|适配|适用于|是.{1,8}还是.{1,8}|怎么收费|收费|费用|区别|差别|不同",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
     r"\bproducts?\b|\bcatalog|\blist price\b|\bused for\b|\bwhat (is|are) (it|they) for\b|"
     r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|"
-    r"\bwhats\b|\bwat is\b|\bwht is\b|^wh?at\b(?! about)|tell me about|\bfits?\b|compatible|"
+    r"\bwhats\b|\bwat is\b|\bwht is\b|^wh?at\b(?! about)|tell me about|"
+    r"\bfits?\b|compatible|differen|\bcompare\b|"
     r"wavelength|focal|\bthread|\bbrand\b|dimension|diameter|\bpower\b|\bcost\b|\bhow big\b|"
     r"\bbed size|working area|\bsize of\b|"
     # "how much is the 12kw source" asks its price; "how much is left" its stock.
@@ -484,7 +489,7 @@ def _month_number(word: str) -> int:
 
 # A report asked for as a file, and which one (tools/reports.py).
 REPORT = _any(
-    r"报表|报告|导出|明细表|汇总表|统计表|表格|[出做列拉导][个一份张]?表|excel|xlsx",
+    r"报表|报告|导出|明细表|汇总表|统计表|估值表|表格|[出做列拉导][个一份张]?表|表导一?份|excel|xlsx",
     r"\breports?\b|\bexport\b|spreadsheet|\bexcel\b|\bxlsx\b",
 )
 REORDER_PLAN = _any(
@@ -1204,6 +1209,9 @@ class _Parser:
         numbers = self.numbers
         if not numbers:
             return skus
+        if len(skus) > 1 and self.attached_numbers(group):
+            # "双层1.5 跟 单层1.0": each name with its own number, not its neighbour's.
+            numbers = self.attached_numbers(group)
         candidates = Item.objects.filter(sku__in=skus)
         if len(skus) == 1:
             item = self.vocabulary.item(skus[0])
@@ -1770,7 +1778,7 @@ class _Parser:
         when the message asks nothing else."""
         last_tool = self.context.get("last_tool")
         params = dict(self.context.get("last_params") or {})
-        if not last_tool or not FOLLOW_UP.search(self.plain):
+        if not last_tool or not (FOLLOW_UP.search(self.plain) or NARROWED_AGAIN.search(self.plain)):
             return None
         if any(self.has(intent) for intent in INTENTS):
             return None
@@ -1969,7 +1977,17 @@ class _Parser:
         if self.has(OPEN_ONLY) and self.sees("service_ticket_status"):
             # "anything still open on LX20250012?": what is open on a machine is its tickets.
             return self.tool("service_ticket_status", serial_no=serial, open_only=True)
+        if self.being_built(serial):
+            return self.tool("production_progress", serial_no=serial)
         return self.tool("machine_warranty_lookup", serial_no=serial)
+
+    @staticmethod
+    def being_built(serial: str | None) -> bool:
+        """A serial no delivered machine has yet, only a work order: the machine is being
+        built ("LX20260024 跟 LX20260032 哪台进度快"), so the question is about production."""
+        if not serial or SerialNumber.objects.filter(serial=serial).exists():
+            return False
+        return WorkOrder.objects.filter(serial_no=serial).exists()
 
     def open_ticket(self) -> Understanding:
         serial = self.serial()
@@ -2188,6 +2206,10 @@ class _Parser:
         slots = declared.slots
         if not self.continues(declared):
             return None
+        if last_tool == "find_product":
+            # "LM-F30 多少钱" then "那紫外的呢": the other item's card.
+            item = self.item(True, last_tool, {}) if self.entities.of("item") else None
+            return self.tool("find_product", query=item) if item else None
         params = dict(self.context.get("last_params") or {})
         if last_tool not in CROSSED_SLOTS:
             # A purchase order's po, item and supplier are each the subject: a new one

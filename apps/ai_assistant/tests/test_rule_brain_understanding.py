@@ -1280,3 +1280,57 @@ def test_the_price_of_one_asked_after_a_stock_question_is_that_items_card():
         ("check_inventory_stock", {"item": "LM-F30", "warehouse": "main"}),
         ("find_product", {"query": "LM-F30"}),
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "wh1",
+            ["有没有哪种喷嘴已经一个都没有了"],
+            [("low_stock_report", {"category": "nozzle", "mode": "zero"})],
+        ),
+        ("sales2", ["安装调试培训怎么收费"], [("find_product", {"query": "SV-INSTALL"})]),
+        (
+            "wh1",
+            ["双层1.5 跟 单层1.0 备件仓分别多少"],
+            [
+                ("check_inventory_stock", {"item": "NZ-D1.5", "warehouse": "spare"}),
+                ("check_inventory_stock", {"item": "NZ-S1.0", "warehouse": "spare"}),
+            ],
+        ),
+        (
+            "svc1",
+            ["华鑫打标深度变浅那单，当时换了啥"],
+            [("service_ticket_status", {"customer": "C008"})],
+        ),
+        (
+            "prod1",
+            ["LX20260024 跟 LX20260032 哪台进度快"],
+            [
+                ("production_progress", {"serial_no": "LX20260024"}),
+                ("production_progress", {"serial_no": "LX20260032"}),
+            ],
+        ),
+        ("sales1", ["LM-F30 多少钱", "那紫外的呢"], [("find_product", {"query": "LM-UV5"})]),
+        (
+            "wh1",
+            ["show me the open POs", "just the ones from Guangyun"],
+            [("purchase_order_status", {"supplier": "S003"})],
+        ),
+        (
+            "svc1",
+            ["didn't someone already raise a ticket for Hengtong's protective window problem?"],
+            [("service_ticket_status", {"customer": "C001"})],
+        ),
+    ],
+)
+def test_phrasing_from_a_fourth_batch_written_apart_from_the_rules(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+def test_a_report_asked_by_someone_without_the_permission_is_refused():
+    outcome = ask("sales2", "库存估值表导一份给我")
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [
+        ("inventory_valuation_report", "denied")
+    ]
