@@ -76,7 +76,7 @@ NUMBER_LIST = re.compile(
 )
 SPEC_BEFORE = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?\s*的?\s*$")
 SPEC_AFTER = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?(?=\s*\S)")
-CONJUNCTION = re.compile(r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus)\s*")
+CONJUNCTION = re.compile(r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus|n)\s*")
 RANKED_AT_MOST = 200
 
 
@@ -239,7 +239,7 @@ QUOTE = _any(
     r"\bprice quote",
 )
 WARRANTY = _any(
-    r"保修|质保|保固|过保|在保|保内|保外|出保",
+    r"保修|质保|保固|过保|在保|保内|保外|出保|维保|\bamc\b",
     r"\bwarrant|\bguarantee|\b(still )?covered\b|\bcoverage\b",
 )
 # "存为0": the "库" of "库存为0" may belong to a warehouse's name ("主仓库").
@@ -267,7 +267,7 @@ TICKET_READ = _any(
     r"\btickets\b|\b(any|show|list|see|check|view|my|all|which|what)\b.{0,25}\bticket",
 )
 PURCHASE = _any(
-    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途|订了|订购了|下了?采购|补货单",
+    r"采购|到货|来货|进货|供应商|交期|到了没|到没到|在途|订了|订购了|下了?采购|补货单|下单补货",
     r"come in\b|next delivery|delivery of|\bcoming\b|\bordered\b|\bshipment\b",
     r"\bpurchase|\bpo\b|\bpos\b|supplier|vendor|inbound|arriv|incoming|eta\b|on order",
     PURCHASE_WHEN.pattern,
@@ -280,7 +280,7 @@ IN_THAT_DOCUMENT = _any(
 NARROWED_AGAIN = _any(r"呢|只看|只要|就看|光看", r"\bonly\b|\bjust\b|what about|how about|\band\b")
 THAT_WAREHOUSE = _any(r"[那这该同]个?仓|同一个仓", r"\b(that|this|the same) (warehouse|wh)\b")
 # Words that can only mean purchases (not "coming", "arrive": orders come in too).
-PURCHASE_NAMED = _any(r"采购|供应商|进货|补货单", r"\bpurchase|\bpos?\b|supplier|vendor")
+PURCHASE_NAMED = _any(r"采购|供应商|进货|补货单|下单补货", r"\bpurchase|\bpos?\b|supplier|vendor")
 PRODUCTION = _any(
     r"生产|排产|做到|做好|做完|装配|组装|产线|车间|下线|工序|完工|装到|开工|哪一步|到哪步|"
     r"(?<!服务)工单|质检|品检|出厂检|开始做|在做了|停工|复工|还做不做",
@@ -301,7 +301,7 @@ GENERIC_DOCUMENT = re.compile(r"单子|的单(?![号据])|张单|别的单|几�
 SERIAL_TICKET = re.compile(r"(?<!工)单")
 SERVICE = _any(
     r"服务单|售后单|维修单|报修|售后|维修|服务工单|投诉|故障单|工程师|保养单|安装单|培训单|派人|派了人|"
-    r"派工程师|上门|当时换了",
+    r"派工程师|上门|当时换了|报过.{0,3}修|修过",
     r"ticket|service|repair|complaint|engineer",
 )
 SALES = _any(
@@ -693,6 +693,7 @@ class RuleBrain:
         text = without_courtesy(respelled(text, KEYWORDS))
         text = NUMBER_PLURAL.sub(r"\1", text)
         text = WORDS_HYPHENATED.sub(" ", text)
+        text = numbered_by_its_kind(text)
         text = picked_from_list(text, context)
         plain = normalize(text)
         if not plain:
@@ -907,6 +908,21 @@ LIST_OF_TOOL = {
 }
 
 
+# A document's number said with its kind instead of its prefix: "采购单2026-0003".
+KIND_PREFIX = [
+    (re.compile(r"(?:采购单|采购订单)\s*(\d{4})\s*-?\s*(\d{4})"), "PO"),
+    (re.compile(r"(?<![服务售后])(?:工单)\s*(\d{4})\s*-?\s*(\d{4})"), "WO"),
+    (re.compile(r"(?:服务单|售后单|维修单)\s*(\d{4})\s*-?\s*(\d{4})"), "ST"),
+    (re.compile(r"(?:销售单|销售订单)\s*(\d{4})\s*-?\s*(\d{4})"), "SO"),
+]
+
+
+def numbered_by_its_kind(text: str) -> str:
+    for pattern, prefix in KIND_PREFIX:
+        text = pattern.sub(lambda m, p=prefix: f"{p}-{m.group(1)}-{m.group(2)} ", text)
+    return text
+
+
 def picked_from_list(text: str, context: dict[str, Any]) -> str:
     """ "the second one 多少钱" after "LM-F30 和 LM-UV5 主仓还有几台": the place put as the
     record it names ("LM-UV5 多少钱"), then read like any message. Not while an ask-back
@@ -1042,6 +1058,10 @@ class _Parser:
                     dimensions.append(named_parts)
             elif len(named) > 1 and first.get(param) == named[0]:
                 dimensions.append([{param: value} for value in named])
+            elif param == "item" and understanding.tool == "find_product" and len(named) > 1:
+                # "LM-F30和LM-UV5 各多少钱": each item's card.
+                cards = [{"query": value} for value in named]
+                dimensions += [cards] if first.get("query") == named[0] else []
         if not dimensions:
             return []
         calls = [dict(first)]
@@ -1664,6 +1684,9 @@ class _Parser:
             )
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
+        if self.has(CUSTOMER) and not e.mentions and self.order_status():
+            # "anything stuck on hold for my customers?": their orders in that state.
+            return self.tool("sales_order_status", status=self.order_status(), period=self.period())
         if self.has(CUSTOMER) and not e.mentions:
             earlier = self.earlier("customer")
             if earlier:

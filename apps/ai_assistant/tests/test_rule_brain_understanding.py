@@ -1334,3 +1334,50 @@ def test_a_report_asked_by_someone_without_the_permission_is_refused():
     assert [(tool, status) for tool, _params, status in outcome.calls] == [
         ("inventory_valuation_report", "denied")
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "sales1",
+            ["LM-F30和LM-UV5 各多少钱"],
+            [("find_product", {"query": "LM-F30"}), ("find_product", {"query": "LM-UV5"})],
+        ),
+        (
+            "svc1",
+            ["van1: how many 1.5 single nozzles n protective windows left"],
+            [
+                ("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "van1"}),
+                ("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "van1"}),
+            ],
+        ),
+        (
+            "sales1",
+            ["got anything stuck on hold for my customers?"],
+            [("sales_order_status", {"status": "on_hold"})],
+        ),
+        (
+            "wh1",
+            ["采购单2026-0003 周六能进仓不"],
+            [("purchase_order_status", {"po": "PO-2026-0003"})],
+        ),
+        (
+            "svc1",
+            ["LX20260003 保修还有多久", "它报过几次修"],
+            [("service_ticket_status", {"serial_no": "LX20260003"})],
+        ),
+        (
+            "svc1",
+            ["海洋船舶那台LX20260004是不是已经报过修了"],
+            [("service_ticket_status", {"serial_no": "LX20260004"})],
+        ),
+        (
+            "wh1",
+            ["主仓保护镜那么少，有没有人已经下单补货了"],
+            [("purchase_order_status", {"item": "PW-D37-T7"})],
+        ),
+    ],
+)
+def test_phrasing_from_a_fifth_batch_written_apart_from_the_rules(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
