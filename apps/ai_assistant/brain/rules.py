@@ -320,8 +320,8 @@ OWNER_FILLER = re.compile(
 )
 NOT_A_NAME = {
     "我们", "我的", "我们的", "所有", "全部", "最近", "他们", "他们家", "这家", "那家", "这个",
-    "那个", "其他", "别的", "客户", "今天", "昨天", "my", "our", "all", "the", "their",
-    "recent", "new", "customer", "today", "everyone",
+    "那个", "其他", "别的", "客户", "今天", "昨天", "all", "the", "their", "recent", "new",
+    "customer", "today", "everyone",
 }  # fmt: skip
 CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
 FIND = _any(
@@ -923,6 +923,14 @@ def numbered_by_its_kind(text: str) -> str:
     return text
 
 
+def place_of(ordinal: re.Match[str]) -> int:
+    """The 0-based place an ORDINAL match names; -1 for the last."""
+    word = next(group for group in ordinal.groups() if group)
+    if word in ("last", "最后"):
+        return -1
+    return (int(word) if word.isdigit() else ORDINALS[word]) - 1
+
+
 def picked_from_list(text: str, context: dict[str, Any]) -> str:
     """ "the second one 多少钱" after "LM-F30 和 LM-UV5 主仓还有几台": the place put as the
     record it names ("LM-UV5 多少钱"), then read like any message. Not while an ask-back
@@ -933,10 +941,7 @@ def picked_from_list(text: str, context: dict[str, Any]) -> str:
     match = ORDINAL.search(text.lower())
     if not match:
         return text
-    word = next(group for group in match.groups() if group)
-    place = (
-        -1 if word in ("last", "最后") else (int(word) if word.isdigit() else ORDINALS[word]) - 1
-    )
+    place = place_of(match)
     kinds = [kind for kind, words in LIST_OF_KIND if words.search(text.lower())]
     kinds += [LIST_OF_TOOL.get(context.get("last_tool") or ""), *lists]
     named = next((lists[kind] for kind in kinds if kind and lists.get(kind)), [])
@@ -1563,12 +1568,7 @@ class _Parser:
     def ordinal(self) -> int | None:
         """The 0-based place "第二个" / "the second one" names; -1 for the last; None."""
         match = ORDINAL.search(self.rest)
-        if not match:
-            return None
-        word = next(group for group in match.groups() if group)
-        if word in ("last", "最后"):
-            return -1
-        return (int(word) if word.isdigit() else ORDINALS[word]) - 1
+        return place_of(match) if match else None
 
     def lists(self) -> dict[str, list[str]]:
         return {param: named for param, named in self.named_records().items() if len(named) > 1}
@@ -1652,9 +1652,7 @@ class _Parser:
             mine = "service_ticket_status"
             asks_orders = MY_ORDERS.search(self.rest) and self.sees("sales_order_status")
             if asks_orders or not self.sees(mine):
-                return self.tool(
-                    "sales_order_status", status=self.order_status(), period=self.period()
-                )
+                return self.orders_listed()
             return self.tool(mine)
         if self.has(SERVICE) and not self.has(STOCK_STRONG):
             return self.tickets()
@@ -1675,18 +1673,11 @@ class _Parser:
                 "sales_order_status", customer=customer, status=status, period=self.period()
             )
         if customer and (self.order_status() or self.period()) and self.sees("sales_order_status"):
-            # "anything still in draft for Hongyuan": a state only orders have.
-            return self.tool(
-                "sales_order_status",
-                customer=customer,
-                status=self.order_status(),
-                period=self.period(),
-            )
+            return self.orders_listed(customer)  # "anything still in draft for Hongyuan"
         if customer and (self.has(CUSTOMER) or not e.of("item")):
             return self.tool("customer_lookup", query=customer)
         if self.has(CUSTOMER) and not e.mentions and self.order_status():
-            # "anything stuck on hold for my customers?": their orders in that state.
-            return self.tool("sales_order_status", status=self.order_status(), period=self.period())
+            return self.orders_listed()  # "anything stuck on hold for my customers?"
         if self.has(CUSTOMER) and not e.mentions:
             earlier = self.earlier("customer")
             if earlier:
@@ -1708,9 +1699,18 @@ class _Parser:
             and self.order_status()
             and self.sees("sales_order_status")
         ):
-            # "anything cancelled this year?": a state only orders have, asked by sales.
-            return self.tool("sales_order_status", status=self.order_status(), period=self.period())
+            return self.orders_listed()  # "anything cancelled this year?"
         return self.stock_or_find()
+
+    def orders_listed(self, customer: str | None = None) -> Understanding:
+        """Sales orders in the state and period the message says: a state only orders have
+        ("cancelled", "on hold", "draft") makes any question about them an orders question."""
+        return self.tool(
+            "sales_order_status",
+            customer=customer,
+            status=self.order_status(),
+            period=self.period(),
+        )
 
     def item_in_the_purchase_order(self) -> Understanding | None:
         """ "里面的陶瓷环是进哪个仓" right after a purchase order: that order's line of the
