@@ -26,6 +26,8 @@ CLAUSE_BREAK = re.compile(
     r"\balso\b|\bplus\b|\bthen\b|\band\b)\s*"
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
+ASCII_WORD = re.compile(r"[a-z0-9]")
+CHINESE_AND = re.compile(r"(?<=[\u4e00-\u9fff])(?:和|跟|以及)(?=[\u4e00-\u9fff])")
 # What somebody said or reported ("客户说打标机有点问题"): context for the question, not one.
 NARRATION = re.compile(
     r"^(?:客户|用户|对方|他们|他|她)?(?:说|反映|反馈|讲|提到)|"
@@ -49,10 +51,17 @@ def split_clauses(
     and not words that only ask right after another ("LM-F30 多少 price" asks one thing).
     """
     pieces = [piece.strip() for piece in CLAUSE_BREAK.split(plain) if piece.strip()]
+    pieces = [part for piece in pieces for part in _asked_together(piece, asks_something)]
     standalone = [
         not NARRATION.search(piece) and (asks_something(piece) or names_something(piece))
         for piece in pieces
     ]
+    # A piece that only names a record, before a Chinese question with no code, number or
+    # English word in it ("恒通那台3015 SO-2026-0001，生产计划几号完的"), is its subject.
+    for index, piece in enumerate(pieces[:-1]):
+        following = pieces[index + 1]
+        if not asks_something(piece) and asks_something(following):
+            standalone[index] = standalone[index] and bool(ASCII_WORD.search(following))
     clauses: list[str] = []
     leading = ""
     for piece, alone in zip(pieces, standalone, strict=True):
@@ -68,6 +77,15 @@ def split_clauses(
         leading = ""
         clauses.extend(spaced)
     return clauses or [plain]
+
+
+def _asked_together(piece: str, asks_something: Callable[[str], bool]) -> list[str]:
+    """ "保修状态和没关的单": two questions joined by 和 when each side asks something of its
+    own; "保护镜和陶瓷环" lists two items of one question, and "鑫和" is a name."""
+    parts = [part.strip() for part in CHINESE_AND.split(piece)]
+    if len(parts) > 1 and all(part and asks_something(part) for part in parts):
+        return parts
+    return [piece]
 
 
 def _joined(

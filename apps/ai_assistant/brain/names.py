@@ -111,6 +111,8 @@ def item_terms(item: Item) -> Iterator[tuple[str, int]]:
     yield item.sku.replace("-", ""), EXACT
     yield item.sku.replace("-", " "), EXACT
     yield compact_code(item.sku), EXACT
+    for number in model_numbers(item):
+        yield number, DERIVED
     for name in [item.name_zh, *(item.aliases or [])]:
         yield from chinese_parts(normalize(name or ""))
     for words in english_readings(item.name):
@@ -121,6 +123,20 @@ def item_terms(item: Item) -> Iterator[tuple[str, int]]:
     # An acronym of the name ("UV") names its item, short as it is.
     for word in re.findall(r"\b[A-Z]{2,3}\b", item.name or ""):
         yield word.lower(), DERIVED
+
+
+def model_numbers(item: Item) -> list[str]:
+    """A SKU's number that its English name also gives as a model, not a power or a size:
+    staff call LC-3015-6KW "3015" ("6 kW fiber laser cutting machine 3015"), never CHL-3000
+    "3000" ("Chiller 3000 W": that is a power, said with its unit)."""
+    name = normalize(item.name or "")
+    return [
+        part
+        for part in item.sku.split("-")
+        if part.isdigit()
+        and len(part) >= 4
+        and re.search(rf"(?<![\d.]){part}(?![\d.])(?!\s*(?:k?w|mm|nm)\b)", name)
+    ]
 
 
 def chinese_parts(name: str) -> Iterator[tuple[str, int]]:

@@ -97,6 +97,7 @@ def _any(*patterns: str) -> re.Pattern[str]:
 HELP = re.compile(
     r"^(/?help|/?帮助|帮助一下|菜单|menu|说明|使用说明|怎么用|如何使用|你能做什么|你会做什么|你会什么|"
     r"能干什么|能干啥|你能干啥|你能干嘛|这个怎么用|怎么用这个|有什么功能|"
+    r"你?都?能(?:帮我)?(?:查|做|干|问)(?:些|点)?(?:啥|什么|哪些)(?:东西|事)?|"
     r"what can you do|what do you do|how do i use (this|you)|"
     r"commands?)[\s?？!！.。]*$"
 )
@@ -119,6 +120,7 @@ OPEN_TICKET = _any(
     r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(售后|服务|维修|保养|安装|培训)单",
     r"(开|建)单|新开(一)?(张|个)?单|(开|建|提)(一)?(个|张|条)(新的)?[\u4e00-\u9fff]{0,3}单",
     r"(open|opn|开)\s*个?\s*(ticket|tiket)\b(?!s)",
+    r"(开|建|提|起|录)\s*(一)?(个|张|条)?\s*(repair|service|maintenance|after-?sales)\s*单",
     # An imperative: "open a ticket", "log a maintenance visit"; "any open tickets" is a read.
     r"\b(open|opn|create|log|raise|file)\s+(a|an|one|another|new|the)\s+(\w+\s+){0,2}"
     r"(ticket|tiket|visit|job)\b",
@@ -244,7 +246,7 @@ WARRANTY = _any(
 )
 # "存为0": the "库" of "库存为0" may belong to a warehouse's name ("主仓库").
 LOW_STOCK = _any(
-    r"补货|缺货|断货|没货了|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
+    r"补货|缺货|断货|没货了|清零|归零|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
     r"要采购|需要下单|不足|快没货|没什么货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|哪些没货|"
     r"什么没货|要补|补点|补一下|该补|见底|快不够|不太够|不够了|缺什么|缺啥|缺哪些|哪些不够|什么不够|"
     r"差什么|要订什么|该订什么|要买什么|(?<!快)空了|卖空|一[个件片台只]?[都也]没有?了?",
@@ -255,7 +257,7 @@ LOW_STOCK = _any(
     r"running out|run out|ran out|out of anything|out of any\b|\bat zero\b",
 )
 ZERO_STOCK = _any(
-    r"断货|缺货|(?<!快)没货|零库存|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存|(?<!快)空了|卖空|清空|"
+    r"断货|缺货|(?<!快)没货|零库存|清零|归零|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存|(?<!快)空了|卖空|清空|"
     r"一[个件片台只]?[都也]没有?了?",
     r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b|out of anything|"
     r"\bran out\b|\brun out of\b",
@@ -327,7 +329,7 @@ CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|clien
 FIND = _any(
     # "有没有X" alone asks for the product; "还有没有" / "有没有货" ask for stock.
     r"(?<!还)有没有(?!货)|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|"
-    r"单价|资料|报价多少|报价是多少|报多少|什么价|啥价|多少一[台个套片只]|一[台个套片只]多少",
+    r"单价|资料|卖多少|卖几[万千]|价位|报价多少|报价是多少|报多少|什么价|啥价|多少一[台个套片只]|一[台个套片只]多少",
     # "What is X" and its attributes want the product card, not the stock list.
     r"是什么|是啥|是个啥|是个什么|啥东西|什么东西|什么配件|什么产品|标价|焦距|螺纹|波长|功率|编码|尺寸|直径|"
     r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干|幅面|多大|多长|多宽|"
@@ -378,7 +380,7 @@ WARRANTY_TERM = _any(
     r"多久|多长|几年|几个月|期限|时长", r"how long|\bperiod\b|\bmonths\b|\byears\b"
 )
 STOCK = _any(
-    r"库存|存货|现货|多少|几个|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量|"
+    r"库存|存货|现货|多少|几个(?!月)|几台|几片|几套|几只|几支|还剩|剩下|剩几|够不够|够用|有货|在库|货|盘点|数量|"
     r"放了些?[啥什么]|都放了|存了些?[啥什么]|都有些?[啥什么]|有哪些东西|装了[哪些啥什么]+|哪些备件",
     r"\bstock|inventory|how many|how much|\bqty\b|quantity|on hand|available|availability|"
     r"\bleft\b|\bcount\b|\blevels?\b",
@@ -500,6 +502,14 @@ VALUATION = _any(
     r"估值|库存金额|库存价值|存货价值|库存总值|库存值多少钱|库存成本",
     r"valuation|stock value|inventory value|value of (the |our )?(stock|inventory)",
 )
+REPORT_TOOLS = ("sales_report", "inventory_valuation_report", "reorder_plan")
+VALUATION_ALONE = _any(r"估值", r"valuation")
+# Draft purchase orders from a reorder plan, named by its job ("把补货计划J-7转成采购草稿单").
+PLAN_REFERENCE = re.compile(r"(?<![a-z0-9])j-?(\d+)(?![\d.])")
+DRAFT_ORDERS = _any(
+    r"采购草稿|草稿采购|草稿单|转成采购|转采购单|生成采购单|建采购单|下采购单",
+    r"\bdraft (pos?|purchase orders?)\b|\b(make|create|raise) (the )?(pos|purchase orders)\b",
+)
 SALES_FIGURES = _any(r"销售|销量|业绩|营收|卖了多少", r"\bsales?\b|revenue|turnover")
 DOCUMENT_PREFIX = {
     "sales_order": "SO",
@@ -535,7 +545,7 @@ ORDER_STATUS_WORDS = [
     ("draft", _any(r"草稿", r"\bdrafts?\b")),
     ("confirmed", _any(r"已确认|确认了的", r"\bconfirmed\b")),
     ("completed", _any(r"已完成|已经完成|完成了的", r"\bcompleted\b|\bfinished\b")),
-    ("on_hold", _any(r"挂起|暂停", r"on hold|\bpaused\b")),
+    ("on_hold", _any(r"挂起|暂停|(?<![a-z])hold住", r"on hold|\bpaused\b|\bheld\b|\bhold\b")),
     ("cancelled", _any(r"取消", r"cancel+ed")),
     ("closed", _any(r"已关闭|关闭", r"\bclosed\b")),
 ]
@@ -605,6 +615,7 @@ KEYWORDS = frozenset(
         "quote", "price", "delivery", "deliver", "shipped", "purchase", "supplier", "customer",
         "available", "inventory", "production", "progress", "repair", "service", "engineer",
         "warehouse", "reorder", "restock", "shortage", "expired", "quantity", "arrive",
+        "week", "month", "quarter", "today", "yesterday", "valuation", "report",
     }
 )  # fmt: skip
 # Everyday words one letter off a word of an item's name ("later" / "layer", "market" /
@@ -779,6 +790,8 @@ class RuleBrain:
 
 def without_courtesy(text: str) -> str:
     """The request without the courtesy around it, unless courtesy is all it says."""
+    if THANKS.match(text.strip().lower()):
+        return text  # "好的 谢啦": the thanks is the message
     bare = COURTESY_AFTER.sub("", COURTESY_BEFORE.sub("", text))
     return bare if bare.strip() else text
 
@@ -819,9 +832,23 @@ def _explains_more(in_clauses: Understanding, whole: Understanding) -> bool:
     """The clauses' reading is kept when it makes every call the whole message's reading
     made and some call that none of them covers."""
     parts, calls = _calls(in_clauses), _calls(whole)
-    if not all(call in parts for call in calls):
+    if not all(call in parts or _recombined(call, parts) for call in calls):
         return False
     return any(not any(_covers(call, part) for call in calls) for part in parts)
+
+
+def _recombined(call: tuple[str, dict[str, Any]], parts: list[tuple[str, dict[str, Any]]]) -> bool:
+    """The whole message's call mixes records its clauses ask different tools about
+    ("1500W焊接机 sz有没有，顺便报下2000W那款价格": the whole reads one stock question of
+    the 2 kW welder in sz): nothing of it is lost when the clauses, with more than one
+    tool, name each of its records."""
+    tool, params = call
+    if len({tool for tool, _params in parts}) < 2:
+        return False
+    if not any(part_tool == tool and len(part) >= len(params) for part_tool, part in parts):
+        return False
+    named = {str(value) for _tool, part in parts for value in part.values()}
+    return all(str(value) in named for value in params.values())
 
 
 def _has_all(params: dict[str, Any], wanted: dict[str, Any]) -> bool:
@@ -908,18 +935,33 @@ LIST_OF_TOOL = {
 }
 
 
-# A document's number said with its kind instead of its prefix: "采购单2026-0003".
-KIND_PREFIX = [
-    (re.compile(r"(?:采购单|采购订单)\s*(\d{4})\s*-?\s*(\d{4})"), "PO"),
-    (re.compile(r"(?<![服务售后])(?:工单)\s*(\d{4})\s*-?\s*(\d{4})"), "WO"),
-    (re.compile(r"(?:服务单|售后单|维修单)\s*(\d{4})\s*-?\s*(\d{4})"), "ST"),
-    (re.compile(r"(?:销售单|销售订单)\s*(\d{4})\s*-?\s*(\d{4})"), "SO"),
+# A document's number said with its kind instead of its prefix: "采购单2026-0003"; its
+# sequence alone, zero-padded, is this year's document: "0005号工单", "工单0005".
+KIND_WORDS = {
+    "PO": "采购单|采购订单",
+    "WO": "(?<![服务售后])工单",
+    "ST": "服务单|售后单|维修单",
+    "SO": "销售单|销售订单",
+}
+NUMBER_OF_KIND = [
+    (re.compile(rf"(?:{words})\s*(\d{{4}})\s*-?\s*(\d{{4}})"), prefix)
+    for prefix, words in KIND_WORDS.items()
+]
+SEQUENCE_OF_KIND = [
+    (
+        re.compile(rf"(?<![\d-])(0\d{{3}})\s*号?\s*(?:{words})|(?:{words})\s*(0\d{{3}})(?![\d-])"),
+        prefix,
+    )
+    for prefix, words in KIND_WORDS.items()
 ]
 
 
 def numbered_by_its_kind(text: str) -> str:
-    for pattern, prefix in KIND_PREFIX:
+    for pattern, prefix in NUMBER_OF_KIND:
         text = pattern.sub(lambda m, p=prefix: f"{p}-{m.group(1)}-{m.group(2)} ", text)
+    year = timezone.localdate().year
+    for pattern, prefix in SEQUENCE_OF_KIND:
+        text = pattern.sub(lambda m, p=prefix: f" {p}-{year}-{m.group(1) or m.group(2)} ", text)
     return text
 
 
@@ -1303,9 +1345,10 @@ class _Parser:
                 continue
             unit = re.match(r"(kw|w|mm)?", self.rest[match.end() :]).group(0)
             unit_end = match.end() + len(unit)
-            # "12000W 的 cutting machine" is as attached as "12000W切割机".
+            # "12000W 的 cutting machine" is as attached as "12000W切割机", and a size
+            # written as in a SKU ("D37聚焦镜") as "聚焦镜D37".
             before = (
-                bool(unit)
+                (bool(unit) or match.group(0)[0].isalpha())
                 and unit_end <= group.start
                 and not self.rest[unit_end : group.start].strip(" 的")
             )
@@ -1429,9 +1472,13 @@ class _Parser:
             return bool(pattern.search(self.plain))
 
         warehouses = [mention.values[0] for mention in self.entities.of("warehouse")] or None
+        plan = PLAN_REFERENCE.search(self.plain)
+        if plan and says(DRAFT_ORDERS):
+            return self.tool("create_draft_purchase_orders", job=int(plan.group(1)))
         if says(REORDER_PLAN):
             return self.tool("reorder_plan", warehouses=warehouses)
-        if not says(REPORT):
+        # A valuation is only ever a report ("备件仓的 stock valuation 发我下").
+        if not says(REPORT) and not says(VALUATION_ALONE):
             return None
         if says(VALUATION):
             category = self.category_named()
@@ -1522,13 +1569,14 @@ class _Parser:
 
     def means_tickets(self) -> bool:
         """Whether a bare "单" ("这个客户还有别的单吗") is a service ticket: for one who sees
-        tickets but not sales orders, or right after a question about tickets."""
+        tickets but not sales orders, or right after a question about tickets or a machine
+        ("LX20250007 保修状态和没关的单": a machine's 单 are its tickets)."""
         if SALES.search(GENERIC_DOCUMENT.sub(" ", self.rest)):
             return False
         tools = self.tool_names
         sees_only_tickets = tools is not None and "sales_order_status" not in tools
-        after_tickets = self.context.get("last_tool") == "service_ticket_status"
-        return sees_only_tickets or after_tickets
+        after = self.context.get("last_tool")
+        return sees_only_tickets or after in ("service_ticket_status", "machine_warranty_lookup")
 
     def one_customer(self) -> str | None:
         """The customer named, when the words fit only one."""
@@ -1598,7 +1646,7 @@ class _Parser:
         in_the_order = self.item_in_the_purchase_order()
         if in_the_order:
             return in_the_order
-        same = self.same_question() or self.same_listing_narrowed()
+        same = self.same_question() or self.same_listing_narrowed() or self.same_report_again()
         if same:
             return same
         report = self.report()
@@ -1732,6 +1780,8 @@ class _Parser:
         e = self.entities
         if e.first("SO") or e.of("customer") or not self.sees("purchase_order_status"):
             return False
+        if self.has(STOCK_STRONG) and IN_THAT_DOCUMENT.search(self.plain):
+            return False  # "这单里的聚焦镜现在库存多少": the item of that order, its stock
         if e.of("supplier") and (self.has(OPEN_ONLY) or self.has(SALES)):
             return True
         return bool(self.has(SALES) and e.of("item") and not self.sees("sales_order_status"))
@@ -1844,6 +1894,28 @@ class _Parser:
             params["period"] = period
         if status:
             params["status"] = status
+        return self.tool(last_tool, **params)
+
+    def same_report_again(self) -> Understanding | None:
+        """ "上季度的也来一份" after a sales report, "算了，只要备件仓的" after a reorder plan:
+        the same report for another period or other warehouses."""
+        last_tool = self.context.get("last_tool")
+        e = self.entities
+        if last_tool not in REPORT_TOOLS or e.numbers or e.serials:
+            return None
+        if any(m.kind != "warehouse" for m in e.mentions) or any(map(self.has, INTENTS)):
+            return None
+        params = dict(self.context.get("last_params") or {})
+        if last_tool == "sales_report":
+            month, period = self.month_named(), self.period()
+            if not (month or period):
+                return None
+            params = {"start": str(month[0]), "end": str(month[1])} if month else {"period": period}
+        else:
+            warehouses = [mention.values[0] for mention in e.of("warehouse")]
+            if not warehouses:
+                return None
+            params["warehouses"] = warehouses
         return self.tool(last_tool, **params)
 
     def quote_changed(self) -> Understanding | None:

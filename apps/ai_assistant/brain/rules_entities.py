@@ -42,7 +42,9 @@ SERIAL_DIGITS = 7
 # A run of letters and digits with separators, holding a digit: what a SKU looks like.
 CODE_TOKEN = re.compile(r"(?<![a-z0-9])[a-z][a-z0-9]*(?:[-.,_][a-z0-9]+)*(?![a-z0-9])")
 PARTY_CODE = re.compile(r"(?<![a-z0-9])([cs])(\d{3})(?![\d.])", re.I)
-UNITS = r"(?:个|件|台|套|片|只|支|把|盒|pcs|pc|pieces|piece|units|unit|sets|set|nos)"
+# An English unit ends its word ("5 pcs", not "5 pcsx"); a Chinese one may touch a code
+# ("锁5个D37聚焦镜").
+UNITS = r"(?:[个件台套片只支把盒]|(?:pcs|pc|pieces|piece|units|unit|sets|set|nos)(?![a-z]))"
 CN_DIGITS = {
     "一": 1,
     "二": 2,
@@ -350,7 +352,7 @@ def on_boundaries(text: str, start: int, end: int, piece: str) -> bool:
 
 
 QTY_PATTERNS = [
-    re.compile(rf"(?<![a-z0-9.\-])(\d+(?:\.\d+)?)\s*{UNITS}(?![a-z])"),
+    re.compile(rf"(?<![a-z0-9.\-])(\d+(?:\.\d+)?)\s*{UNITS}"),
     re.compile(r"(?<![a-z0-9.\-])(\d+)\s*[x×*](?![a-z0-9])"),
     re.compile(r"(?<![a-z0-9])[x×*]\s*(\d+)(?![a-z0-9.])"),
     re.compile(r"(?:qty|数量)\s*[:：]?\s*(\d+)"),

@@ -149,3 +149,10 @@ def test_a_misspelt_word_is_compared_with_the_words_of_the_names(demo):
     assert (
         Vocabulary().respelled(Vocabulary().extract("protective window"), lambda _: False) is None
     )
+
+
+def test_a_model_number_names_its_machine_and_a_power_names_nothing(demo):
+    assert skus_named("3015 深圳有没有") == ["LC-3015-6KW"]
+    assert skus_named("4020 标价") == ["LC-4020-12KW"]
+    assert names.model_numbers(Item.objects.get(sku="CHL-3000")) == []  # "Chiller 3000 W"
+    assert names.model_numbers(Item.objects.get(sku="LS-RC-12000")) == []  # "12 kW"

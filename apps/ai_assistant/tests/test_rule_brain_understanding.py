@@ -1381,3 +1381,100 @@ def test_a_report_asked_by_someone_without_the_permission_is_refused():
 )
 def test_phrasing_from_a_fifth_batch_written_apart_from_the_rules(user, turns, calls):
     assert made(ask(user, *turns)) == calls
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "sales1",
+            ["客户急要一台3015，深圳仓能直接发吗"],
+            [("check_inventory_stock", {"item": "LC-3015-6KW", "warehouse": "sz"})],
+        ),
+        ("sales2", ["641自动调焦头 卖多少"], [("find_product", {"query": "CH-BLT641"})]),
+        ("sales1", ["2kw手持焊 warranty 几个月"], [("find_product", {"query": "LW-2000-HH"})]),
+        (
+            "sales2",
+            ["1500W焊接机 sz有没有，顺便报下2000W那款价格"],
+            [
+                ("check_inventory_stock", {"item": "LW-1500-HH", "warehouse": "sz"}),
+                ("find_product", {"query": "LW-2000-HH"}),
+            ],
+        ),
+        (
+            "svc1",
+            ["鑫和那台老焊机 LX20250007，保修状态和没关的单一起发我"],
+            [
+                ("machine_warranty_lookup", {"serial_no": "LX20250007"}),
+                ("service_ticket_status", {"serial_no": "LX20250007", "open_only": True}),
+            ],
+        ),
+        (
+            "sales1",
+            ["恒通那台3015 SO-2026-0001，生产计划几号完的"],
+            [("production_progress", {"sales_order": "SO-2026-0001"})],
+        ),
+        (
+            "wh1",
+            ["备件仓的 stock valuation 发我下"],
+            [("inventory_valuation_report", {"warehouses": ["spare"]})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["生成补货计划", "算了，只要备件仓的"],
+            [("reorder_plan", {"warehouses": ["spare"]})],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["导出上月销售报表", "上季度的也来一份"],
+            [("sales_report", {"period": "last_quarter"})],
+        ),  # fmt: skip
+        ("prod1", ["有没有哪个料库存已经清零了？"], [("low_stock_report", {"mode": "zero"})]),
+        ("admin", ["有哪些订单被 hold 住了"], [("sales_order_status", {"status": "on_hold"})]),
+        (
+            "prod1",
+            ["PO-2026-0008 到了多少", "这单里的聚焦镜现在库存多少"],
+            [("check_inventory_stock", {"item": "FL-D30-F125"})],
+        ),
+        (
+            "svc1",
+            ["给LX20250007开个 repair 单：出光不稳定"],
+            [("open_service_ticket", {"serial_no": "LX20250007", "complaint": "出光不稳定"})],
+        ),
+        (
+            "sales1",
+            ["what orders came in last weeek?"],
+            [("sales_order_status", {"period": "last_week"})],
+        ),  # fmt: skip
+    ],
+)
+def test_phrasing_from_a_sixth_batch_written_apart_from_the_rules(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+def test_a_work_order_said_by_its_sequence_alone_is_this_years():
+    year = timezone.localdate().year
+    outcome = ask("prod1", "0005号工单停了多久了，原计划哪天完工")
+    assert made(outcome) == [("production_progress", {"work_order": f"WO-{year}-0005"})]
+
+
+def test_a_size_written_before_the_name_as_in_the_sku_narrows_it():
+    outcome = ask("sales2", "SO-2026-0012 备件仓帮我锁5个D37聚焦镜")
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert "FL-D37-F150" in outcome.reply and "FL-D37-F200" in outcome.reply
+    assert "FL-D30-F125" not in outcome.reply
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "kind"),
+    [("wh1", "好的 谢啦", "thanks"), ("sales2", "你都能帮我查啥？", "help")],
+)
+def test_thanks_and_help_in_other_words(user, text, kind):
+    assert ask(user, text).kind == kind
+
+
+def test_draft_orders_from_a_plan_are_refused_to_who_may_not_buy():
+    outcome = ask("prod1", "把补货计划J-7直接转成采购草稿单")
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [
+        ("create_draft_purchase_orders", "denied")
+    ]
