@@ -26,9 +26,10 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The whole suite; DATABASE_URL picks the database (SQLite when unset).
+# The whole suite; DATABASE_URL picks the database (SQLite when unset). PYTEST_ARGS adds
+# pytest options (.ci/run's second pass).
 test: install browser
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q $(PYTEST_ARGS)
 
 # Debian's chromium (and a CJK font) for the browser tests: installed as root, else the command.
 browser:

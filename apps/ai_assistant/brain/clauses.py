@@ -30,7 +30,7 @@ ASCII_WORD = re.compile(r"[a-z0-9]")
 CHINESE_AND = re.compile(r"(?<=[\u4e00-\u9fff])(?:和|跟|以及)(?=[\u4e00-\u9fff])")
 # What somebody said or reported ("客户说打标机有点问题"): context for the question, not one.
 NARRATION = re.compile(
-    r"^(?:客户|用户|对方|他们|他|她)?(?:说|反映|反馈|讲|提到)|"
+    r"^(?:客户|用户|对方|他们|他|她)?(?:说|反映|反馈|讲|提到)|^(?:客户|用户|对方|他们|他|她)(?:在?问|在?催)|"
     r"^(?:the )?(?:customer|client|user|he|she|they) (?:says|said|reports|reported|mentions|told)\b"
 )
 
@@ -105,6 +105,11 @@ def _joined(
             continue
         if clauses and not pending and asks_only(word):
             clauses[-1] = f"{clauses[-1]} {word}"
+            continue
+        if clauses and " " not in clauses[-1] and asks_only(clauses[-1]):
+            # "有没有 open PO 在补": a question word alone asks about what follows it.
+            clauses[-1] = " ".join([clauses[-1], *pending, word])
+            pending = []
             continue
         if clauses and pending and not names_something(" ".join(pending)):
             clauses[-1] = " ".join([clauses[-1], *pending])

@@ -113,6 +113,8 @@ def item_terms(item: Item) -> Iterator[tuple[str, int]]:
     yield compact_code(item.sku), EXACT
     for number in model_numbers(item):
         yield number, DERIVED
+    for part in sku_parts(item.sku):
+        yield part, DERIVED
     for name in [item.name_zh, *(item.aliases or [])]:
         yield from chinese_parts(normalize(name or ""))
     for words in english_readings(item.name):
@@ -137,6 +139,19 @@ def model_numbers(item: Item) -> list[str]:
         and len(part) >= 4
         and re.search(rf"(?<![\d.]){part}(?![\d.])(?!\s*(?:k?w|mm|nm)\b)", name)
     ]
+
+
+def sku_parts(sku: str) -> list[str]:
+    """What staff type of a SKU short of its whole: the SKU without its last part ("LC-3015"
+    of LC-3015-6KW; shared by several, it is asked back) and a word of it that is no code
+    ("install" of SV-INSTALL)."""
+    parts = sku.lower().split("-")
+    found = []
+    if len(parts) >= 3:
+        head = "-".join(parts[:-1])
+        found += [head, compact_code(head)]
+    found += [part for part in parts[1:] if part.isalpha() and len(part) >= 5]
+    return found
 
 
 def chinese_parts(name: str) -> Iterator[tuple[str, int]]:
@@ -380,6 +395,8 @@ def kind_default_of(text: str, skus: list[str]) -> list[str]:
     ("chiller" is CHL-3000 as "冷水机" is): both languages resolve alike (lookup.kind_default)."""
     if not 2 <= len(skus) <= KIND_DEFAULT_LIMIT or not text.isascii():
         return skus
+    if re.search(r"[-\d]", text):
+        return skus  # part of a code ("LS-RC"), not a word of a kind
     rows = Item.objects.filter(sku__in=skus).values_list("sku", "sku", "name", "name_zh", "aliases")
     default = kind_default(list(rows))
     return [default] if default else skus

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -308,7 +308,7 @@ SERVICE = _any(
 )
 SALES = _any(
     r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?过?[几一两三\d]*单|下了?[什么哪些啥]+单|签了?[几哪些的]*单|签单|"
-    r"[那这该]单",
+    r"[那这该]单|有(?:啥|什么|哪些)新?单",
     r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
 # Where only a party's name stands in an orders question: "X那边的订单", "X公司的单子",
@@ -356,6 +356,7 @@ WHAT_IS = re.compile(
     r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|\bwhats\b|\bwat is\b|"
     r"^wh?at\b(?! about)|^wh?at'?s\b|是什么|是啥|是个啥|是个什么"
 )
+REPLENISHING = _any(r"在补|补它|补这个|补上了?吗", r"\b(?:restocking|replenishing) (?:it|that)\b")
 # Every open purchase order asked for, not the last item's ("在途的采购单有哪些").
 EVERY_ORDER = _any(
     r"有哪些|有什么|都有|所有|全部|清单|列一下|列出",
@@ -375,6 +376,8 @@ PLACE_FILLER = _any(
 AVAILABILITY = _any(
     r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
 )
+# A machine pointed at, not a kind of product: "那台打标机", "this unit".
+THAT_MACHINE = _any(r"[那这该]台", r"\b(?:that|this|the same) (?:machine|unit|one)\b")
 # How long a product's warranty is ("焊接机保修多久"), not a machine's.
 WARRANTY_TERM = _any(
     r"多久|多长|几年|几个月|期限|时长", r"how long|\bperiod\b|\bmonths\b|\byears\b"
@@ -1673,6 +1676,9 @@ class _Parser:
         if self.has(WARRANTY):
             serial = self.earlier("serial_no") or self.context.get("serial_no")
             product = self.product_named()
+            # "那台打标机的AMC还有多久" after its ticket: that machine's, not the product's term.
+            if serial and THAT_MACHINE.search(self.plain):
+                return self.tool("machine_warranty_lookup", serial_no=serial)
             if product and (self.has(WARRANTY_TERM) or not serial):
                 return self.tool("find_product", query=product)  # the product's warranty
             if serial:
@@ -1822,8 +1828,18 @@ class _Parser:
         return bool(named) and not self.has(PRODUCTION_NAMED)
 
     def period(self) -> str | None:
-        """The period a question's dates are counted in ("上个月的订单": last_month)."""
-        return next((period for period, words in PERIODS if words.search(self.rest)), None)
+        """The period a question's dates are counted in ("上个月的订单": last_month; "只看11月的"
+        in December: last_month too)."""
+        said = next((period for period, words in PERIODS if words.search(self.rest)), None)
+        if said or re.search(r"月\s*\d", self.plain):  # "11月30号" is a day, not a month
+            return said
+        month = self.month_named()
+        today = timezone.localdate()
+        if month and month[0] == today.replace(day=1):
+            return "this_month"
+        if month and month[1] == today.replace(day=1) - timedelta(days=1):
+            return "last_month"
+        return None
 
     def name_no_customer_has(self) -> str | None:
         """ "鸿达那边的订单", "Hongda's orders": words where a customer's name stands that name no
@@ -2281,7 +2297,11 @@ class _Parser:
         item = self.item(True, "purchase_order_status", {})
         if item:
             return self.tool("purchase_order_status", item=item)
-        follows_item = self.context.get("last_tool") in ITEM_TOOLS and not self.has(EVERY_ORDER)
+        # "有没有 open PO 在补" right after an item: orders replenishing that item.
+        replenishing = REPLENISHING.search(self.plain)
+        follows_item = self.context.get("last_tool") in ITEM_TOOLS and (
+            replenishing or not self.has(EVERY_ORDER)
+        )
         if self.context.get("item") and (FOLLOW_UP.search(self.plain) or follows_item):
             return self.tool("purchase_order_status", item=self.context["item"])
         return self.tool("purchase_order_status")
@@ -2480,7 +2500,8 @@ class _Parser:
 
     def leftover_words(self) -> str:
         text = self.rest
-        for pattern in (FIND, CUSTOMER, STOCK):
+        # "有没有 open PO": a state of documents, never a product's name.
+        for pattern in (FIND, CUSTOMER, STOCK, OPEN_ONLY):
             text = pattern.sub(" ", text)
         text = re.sub(
             r"\b(do|we|you|have|has|any|a|an|the|for|of|me|please|pls|is|are|there|some|what|"

@@ -77,6 +77,20 @@ def _chinese_power(match: re.Match) -> str:
     return _kilowatts(watts)
 
 
+# Powers as staff say them, the unit left out: "一万二的" (12,000 W), "一千五那台" (1,500 W).
+CN_SPOKEN_POWER = re.compile(
+    r"([一二两三四五六七八九])([万千])([一二两三四五六七八九])?(?![千百十万瓦])"
+    r"(?=的|那|这|激光|光源|切割|焊|打标|源|[\s,，])"
+)
+
+
+def _spoken_chinese_power(match: re.Match) -> str:
+    first, place, second = match.groups()
+    unit = 10000 if place == "万" else 1000
+    watts = CN_NUMERALS[first] * unit + (CN_NUMERALS[second] * unit // 10 if second else 0)
+    return _kilowatts(watts)
+
+
 def _power(match: re.Match) -> str:
     number, unit = float(match.group(1)), match.group(2)
     return _kilowatts(number * 1000 if unit in ("kw", "千瓦") else number)
@@ -100,6 +114,7 @@ def normalize_power(text: str) -> str:
     3kw; 500w stays."""
     text = SPOKEN_KILOWATTS.sub(_spoken, text)
     text = CN_POWER.sub(_chinese_power, text)
+    text = CN_SPOKEN_POWER.sub(_spoken_chinese_power, text)
     return POWER.sub(_power, text)
 
 

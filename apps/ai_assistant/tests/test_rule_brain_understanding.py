@@ -3,7 +3,7 @@ question answered, reads never staged as writes, product cards, defaults a colle
 use, English read as Chinese is, questions without the usual keywords, follow-ups that keep
 their subject, and free phrasing (issue #14)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -1478,3 +1478,72 @@ def test_draft_orders_from_a_plan_are_refused_to_who_may_not_buy():
     assert [(tool, status) for tool, _params, status in outcome.calls] == [
         ("create_draft_purchase_orders", "denied")
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "sales2",
+            ["深圳 stock 里有没有 LC-3015"],
+            [("check_inventory_stock", {"item": "LC-3015-6KW", "warehouse": "sz"})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["draft a quote for Hangzhou Dongfang: one 12kw cutter plus install"],
+            [
+                (
+                    "create_sales_quote",
+                    {
+                        "customer": "C006",
+                        "lines": [
+                            {"item": "LC-4020-12KW", "qty": "1"},
+                            {"item": "SV-INSTALL", "qty": "1"},
+                        ],
+                    },
+                )
+            ],
+        ),
+        (
+            "sales2",
+            ["客户问 SO-2026-0001 的货发出去没"],
+            [("sales_order_status", {"order_no": "SO-2026-0001"})],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["鑫和最近有啥单", "只看上个月的"],
+            [("sales_order_status", {"customer": "C004", "period": "last_month"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["ST-2026-0006 修好了吗", "那台打标机的AMC还有多久"],
+            [("machine_warranty_lookup", {"serial_no": "LX20250012"})],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["准直镜还剩多少", "有没有 open PO 在补"],
+            [("purchase_order_status", {"item": "CL-D30-F100"})],
+        ),  # fmt: skip
+    ],
+)
+def test_phrasing_from_a_sixth_batch_after_its_first_fixes(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+@pytest.mark.parametrize(
+    ("text", "skus"),
+    [
+        ("一万二的还有没 主仓", ["LC-4020-12KW", "LS-RC-12000"]),  # a power said without its unit
+        ("LS-RC 主仓有几个", ["LS-RC-12000", "LS-RC-1500", "LS-RC-3000"]),  # a SKU's head
+    ],
+)
+def test_what_names_several_items_is_asked_back_listing_them(text, skus):
+    outcome = ask("sales1", text)
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert all(sku in outcome.reply for sku in skus)
+
+
+def test_a_month_named_is_the_period_it_is_when_it_is_this_or_last_month():
+    last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    outcome = ask("sales2", "鑫和最近有啥单", f"只看{last_month.month}月的")
+    assert made(outcome) == [("sales_order_status", {"customer": "C004", "period": "last_month"})]
