@@ -98,7 +98,8 @@ HELP = re.compile(
     r"^(/?help|/?帮助|帮助一下|菜单|menu|说明|使用说明|怎么用|如何使用|你能做什么|你会做什么|你会什么|"
     r"能干什么|能干啥|你能干啥|你能干嘛|这个怎么用|怎么用这个|有什么功能|"
     r"你?都?能(?:帮我)?(?:查|做|干|问)(?:些|点)?(?:啥|什么|哪些)(?:东西|事)?|"
-    r"what can you do|what do you do|how do i use (this|you)|"
+    r"what (else )?can (you|u) (actually |really |even )?do( for (me|us))?|what do you do|"
+    r"how do i use (this|you)|"
     r"commands?)[\s?？!！.。]*$"
 )
 GREETING = re.compile(
@@ -109,7 +110,7 @@ GREETING = re.compile(
 THANKS = re.compile(
     r"^(好的|ok|okay|嗯|收到|行|好|明白|了解|今天|今天也|这次)?[\s,，]*"
     r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|辛苦啦|辛苦你了|辛苦|thx|thanks|thank you|ty|cheers)"
-    r"[\s\w,，!！~～.。]*$"
+    r"[\s\w,，!！~～.。\u2600-\u27bf\U0001f300-\U0001faff]*$"
 )
 FOLLOW_UP = re.compile(r"^(那|那么|还有|再看看|再查|and|what about|how about|then|also)|呢")
 
@@ -199,8 +200,8 @@ PURCHASE_WHEN = _any(
     # "什么时候能来", "补货哪天能到", "什么时候补货到"; not "什么时候到期" (a warranty's end).
     r"(什么时候|啥时候|几时|哪天|何时|多久)[^,，。?？]{0,6}(到(?!期)|来|回来)|能到吗|没到|没来|到货时间|"
     r"要等多久|还要等|还得等|等多久",
-    r"\bwhen\b.{0,30}\b(arrive|come in|coming|here|deliver|land|due|expected|back in stock)|"
-    r"\beta\b",
+    r"\bwhen\b.{0,50}\b(arrive|come in|coming|here|deliver|land|due|expected|back in stock)|"
+    r"\beta\b|\bdue in\b",
 )
 # One's own work: a service engineer's tickets, a salesperson's orders.
 MY_WORK = _any(
@@ -260,6 +261,7 @@ ZERO_STOCK = _any(
     r"断货|缺货|(?<!快)没货|零库存|清零|归零|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存|(?<!快)空了|卖空|清空|"
     r"一[个件片台只]?[都也]没有?了?",
     r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b|out of anything|"
+    r"\b(?:completely|totally|all|sold) out\b|\bnone left\b|"
     r"\bran out\b|\brun out of\b",
 )
 # A ticket asked about, not one to open: "any open tickets", "开着的单有哪些".
@@ -298,7 +300,7 @@ PRODUCTION_TICKET = re.compile(r"工单")
 # Tickets asked about as still open ("开着的单").
 TICKET_READ_OPEN = re.compile(r"开着的|没关的|没结的|未结的")
 # A "单" that may be any document ("别的单", "单子").
-GENERIC_DOCUMENT = re.compile(r"单子|的单(?![号据])|张单|别的单|几单")
+GENERIC_DOCUMENT = re.compile(r"单子|的单(?![号据])|张单|别的单|几单|[那这该]单")
 # A machine's "单" other than a work order is a service ticket ("保养单派人了没").
 SERIAL_TICKET = re.compile(r"(?<!工)单")
 SERVICE = _any(
@@ -376,6 +378,9 @@ PLACE_FILLER = _any(
 AVAILABILITY = _any(
     r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
 )
+THAT_ORDER = _any(r"[这那该]张?单", r"\b(?:this|that|the same) order\b")
+# Words the user quoted: “…”, "…", 「…」.
+QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]+)[”\"」』]")
 # A machine pointed at, not a kind of product: "那台打标机", "this unit".
 THAT_MACHINE = _any(r"[那这该]台", r"\b(?:that|this|the same) (?:machine|unit|one)\b")
 # How long a product's warranty is ("焊接机保修多久"), not a machine's.
@@ -456,6 +461,10 @@ OWN_RULES = frozenset(
         "reorder_plan",
         "create_draft_purchase_orders",
     }
+)
+DAY_WRITTEN = r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
+DATE_RANGE = re.compile(
+    rf"{DAY_WRITTEN}\s*(?:到|至|~|～|—|-|–|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*{DAY_WRITTEN}"
 )
 # A calendar month by name, for a report of it ("11月销售报表", "sales report for November").
 MONTH_ZH = re.compile(
@@ -558,14 +567,14 @@ PERIODS = [
         "last_7_days",
         _any(
             r"(最近|近|过去)\s*(7|七)\s*天|一周内|(最近|近|过去)的?一(个)?(周|星期|礼拜)",
-            r"\b(last|past) (7|seven) days|\b(the )?past week\b",
+            r"\b(last|past) (7|seven) days?\b|\b(the )?past week\b",
         ),
     ),
     (
         "last_30_days",
         _any(
             r"(最近|近|过去)\s*(30|三十)\s*天|(最近|近)一个月",
-            r"\b(last|past) (30|thirty) days",
+            r"\b(last|past) (30|thirty) days?\b",
         ),
     ),
     ("this_quarter", _any(r"本季度?|这个?季度|当季", r"\bthis quarter")),
@@ -580,7 +589,7 @@ PERIODS = [
     ("last_year", _any(r"去年", r"\blast year")),
 ]
 OPEN_ONLY = _any(
-    r"未关|没关|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
+    r"未关|没关|[没未]\s*close|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
     r"\bopen\b(?! (a|an|the|one)\b)|unresolved|outstanding|pending|"
     r"not (yet )?(closed|resolved|done)|in progress",
 )
@@ -674,7 +683,9 @@ class RuleBrain:
             for tool, params in [(understanding.tool, understanding.params), *understanding.more]:
                 result = turn.call_tool(tool, params)
                 results.append(result)
-                if result.ok or result.status == "staged":
+                # The records the user named are the subject even of a refused call
+                # ("SO-2026-0014 到哪一步了" then "给这张单预留一台").
+                if result.ok or result.status in ("staged", "denied"):
                     updates.update(remember(Understanding("tool", tool, params)))
                 if result.ok:
                     updates.update(remember_result(result.tool, result.data))
@@ -708,6 +719,7 @@ class RuleBrain:
         text = NUMBER_PLURAL.sub(r"\1", text)
         text = WORDS_HYPHENATED.sub(" ", text)
         text = numbered_by_its_kind(text)
+        text = numbered_like_the_last(text, context)
         text = picked_from_list(text, context)
         plain = normalize(text)
         if not plain:
@@ -880,6 +892,7 @@ RESULT_SUBJECTS = {
     "purchase_order_status": ("orders", {"number": "po"}),
     "customer_lookup": ("customers", {"code": "customer"}),
     "find_product": ("items", {"sku": "item"}),
+    "low_stock_report": ("rows", {"sku": "item"}),
 }
 
 
@@ -928,6 +941,7 @@ LIST_OF_KIND = [
 ]
 LIST_OF_TOOL = {
     "check_inventory_stock": "item",
+    "low_stock_report": "item",
     "find_product": "item",
     "sales_order_status": "order_no",
     "service_ticket_status": "ticket_no",
@@ -966,6 +980,24 @@ def numbered_by_its_kind(text: str) -> str:
     for pattern, prefix in SEQUENCE_OF_KIND:
         text = pattern.sub(lambda m, p=prefix: f" {p}-{year}-{m.group(1) or m.group(2)} ", text)
     return text
+
+
+BARE_SEQUENCE = re.compile(r"(?<![a-z0-9.-])(0\d{3})(?![a-z0-9.-])", re.I)
+DOCUMENT_NUMBER = re.compile(r"^(SO|QT|WO|PO|ST)-(\d{4})-\d{4}$")
+
+
+def numbered_like_the_last(text: str, context: dict[str, Any]) -> str:
+    """ "what about 0004?" right after WO-2026-0003: a sequence alone is a document of the
+    kind and year just asked about."""
+    numbers = [
+        match
+        for value in (context.get("last_params") or {}).values()
+        if isinstance(value, str) and (match := DOCUMENT_NUMBER.match(value))
+    ]
+    if len(numbers) != 1:
+        return text
+    prefix, year = numbers[0].groups()
+    return BARE_SEQUENCE.sub(lambda m: f"{prefix}-{year}-{m.group(1)}", text)
 
 
 def place_of(ordinal: re.Match[str]) -> int:
@@ -1075,6 +1107,9 @@ class _Parser:
                 at = self.asked_at(tool)
                 if at is None or main_at is None or at == main_at:
                     continue
+                tickets_asked = understanding.tool == "service_ticket_status"
+                if tool == "sales_order_status" and tickets_asked and not self.names_sales_orders():
+                    continue  # "报过几次售后？单子都列出来": the tickets' 单子
                 between = self.rest[min(at, main_at) : max(at, main_at)]
                 if not PART_BREAK.search(between):
                     continue
@@ -1314,6 +1349,23 @@ class _Parser:
                 skus = kept
         return skus
 
+    def same_kind_with_numbers(self, sku: str) -> str | None:
+        """The one other item of this item's kind that has the message's numbers."""
+        if not self.numbers or self.entities.of("item"):
+            return None
+        item = self.vocabulary.items([sku]).get(sku)
+        if item is None:
+            return None
+        similar = Item.objects.filter(
+            active=True, category=item.category, item_type=item.item_type
+        ).exclude(sku=sku)
+        having = [
+            other
+            for other, text in similar.values_list("sku", "search_text")
+            if all(self.has_number(normalize(text), number) for number in self.numbers)
+        ]
+        return having[0] if len(having) == 1 else None
+
     def other_with_numbers(self, group: Mention, item: Item) -> list[str] | None:
         """The one other item the words also name that has the sentence's numbers the named
         one lacks: "ceramic rng 28mm" is CR-28, though "ceramic" alone is CR-32."""
@@ -1487,11 +1539,23 @@ class _Parser:
             category = self.category_named()
             return self.tool("inventory_valuation_report", warehouses=warehouses, category=category)
         if says(SALES_FIGURES):
-            month = self.month_named()
+            month = self.dates_named() or self.month_named()
             if month:
                 return self.tool("sales_report", start=str(month[0]), end=str(month[1]))
             return self.tool("sales_report", period=self.period())
         return None
+
+    def dates_named(self) -> tuple[date, date] | None:
+        """Two dates written out, first and last day ("2026-11-01 到 2026-11-15")."""
+        match = DATE_RANGE.search(self.plain)
+        if not match:
+            return None
+        try:
+            numbers = [int(group) for group in match.groups()]
+            first, last = date(*numbers[:3]), date(*numbers[3:])
+        except ValueError:
+            return None  # "2026-02-30": no such day, the words say no period
+        return (first, last) if first <= last else None
 
     def month_named(self) -> tuple[date, date] | None:
         """A calendar month said by name ("11月", "2026年11月", "November"): its first and
@@ -1556,7 +1620,11 @@ class _Parser:
             serial = self.earlier("serial_no") or self.machine_talked_about()
         if serial:
             return self.tool("service_ticket_status", serial_no=serial, open_only=open_only)
-        customer = self.customer("service_ticket_status") or self.earlier("customer")
+        customer = (
+            self.customer("service_ticket_status")
+            or self.earlier("customer")
+            or self.talked_about("customer")
+        )
         # Without a machine or customer the tool lists one's own open tickets anyway.
         open_only = open_only and bool(customer)
         return self.tool("service_ticket_status", customer=customer, open_only=open_only)
@@ -1564,17 +1632,26 @@ class _Parser:
     def machine_talked_about(self) -> str | None:
         """The machine of the last question, for one that names no record of its own
         ("LX20260002 保修到哪天" then "有没有开着的服务单")."""
-        if self.entities.mentions or self.has(MY_WORK):
+        return self.talked_about("serial_no")
+
+    def talked_about(self, param: str) -> str | None:
+        """The record of the last question, for one that names none of its own and is not
+        about one's own work ("恒通的售后单" then "单子都列出来我看看")."""
+        if self.entities.mentions or self.entities.serials or self.has(MY_WORK):
             return None
-        if "serial_no" not in (self.context.get("last_params") or {}):
+        if param not in (self.context.get("last_params") or {}):
             return None
-        return self.context.get("serial_no")
+        return self.context.get(param)
+
+    def names_sales_orders(self) -> bool:
+        """Whether the words for documents are a sales order's own, not any 单 ("单子")."""
+        return bool(SALES.search(GENERIC_DOCUMENT.sub(" ", self.rest)))
 
     def means_tickets(self) -> bool:
         """Whether a bare "单" ("这个客户还有别的单吗") is a service ticket: for one who sees
         tickets but not sales orders, or right after a question about tickets or a machine
         ("LX20250007 保修状态和没关的单": a machine's 单 are its tickets)."""
-        if SALES.search(GENERIC_DOCUMENT.sub(" ", self.rest)):
+        if self.names_sales_orders():
             return False
         tools = self.tool_names
         sees_only_tickets = tools is not None and "sales_order_status" not in tools
@@ -1649,7 +1726,12 @@ class _Parser:
         in_the_order = self.item_in_the_purchase_order()
         if in_the_order:
             return in_the_order
-        same = self.same_question() or self.same_listing_narrowed() or self.same_report_again()
+        same = (
+            self.same_question()
+            or self.same_listing_narrowed()
+            or self.stock_listing_narrowed()
+            or self.same_report_again()
+        )
         if same:
             return same
         report = self.report()
@@ -1899,7 +1981,13 @@ class _Parser:
         """ "上个月的呢" / "只看这周的" right after a list of orders: the same list for that
         period or state, for the same customer."""
         last_tool = self.context.get("last_tool")
-        if last_tool != "sales_order_status" or self.entities.mentions or self.entities.numbers:
+        if self.entities.mentions or self.entities.numbers:
+            return None
+        narrowed = NARROWED_AGAIN.search(self.plain)
+        if last_tool == "service_ticket_status" and self.has(OPEN_ONLY) and narrowed:
+            params = dict(self.context.get("last_params") or {})  # "只看没 close 的"
+            return self.tool(last_tool, **{**params, "open_only": True})
+        if last_tool != "sales_order_status":
             return None
         period, status = self.period(), self.order_status()
         if not (period or status) or not NARROWED_AGAIN.search(self.plain):
@@ -1910,6 +1998,27 @@ class _Parser:
             params["period"] = period
         if status:
             params["status"] = status
+        return self.tool(last_tool, **params)
+
+    def stock_listing_narrowed(self) -> Understanding | None:
+        """ "just the nozzles" after a warehouse's stock, "only the ones that are completely
+        out" after the low-stock report: the same list of one kind, or of empty items."""
+        last_tool = self.context.get("last_tool")
+        params = dict(self.context.get("last_params") or {})
+        if last_tool not in CROSSED_SLOTS or params.get("item") or self.entities.numbers:
+            return None
+        if not NARROWED_AGAIN.search(self.plain) or self.entities.of("warehouse"):
+            return None
+        if any(mention.kind != "item" for mention in self.entities.mentions):
+            return None
+        category = self.category_named()
+        empty = last_tool == "low_stock_report" and self.has(ZERO_STOCK)
+        if not (category or empty):
+            return None
+        if category:
+            params["category"] = category
+        if empty:
+            params["mode"] = "zero"
         return self.tool(last_tool, **params)
 
     def same_report_again(self) -> Understanding | None:
@@ -1931,6 +2040,9 @@ class _Parser:
             warehouses = [mention.values[0] for mention in e.of("warehouse")]
             if not warehouses:
                 return None
+            if self.has(QUOTE_ADD):  # "add the spare parts warehouse to it"
+                earlier = params.get("warehouses") or []
+                warehouses = [*earlier, *(code for code in warehouses if code not in earlier)]
             params["warehouses"] = warehouses
         return self.tool(last_tool, **params)
 
@@ -2064,6 +2176,8 @@ class _Parser:
         order = e.first("SO")
         if order:
             if self.has(PRODUCTION) or (self.has(PRODUCTION_TICKET) and not self.has(SERVICE)):
+                if not self.has(PRODUCTION_NAMED) and not self.built_for(order):
+                    return self.tool("sales_order_status", order_no=order)  # "到哪一步了"
                 return self.tool("production_progress", sales_order=order)
             if self.has(SERVICE):
                 return None
@@ -2091,6 +2205,12 @@ class _Parser:
         if self.being_built(serial):
             return self.tool("production_progress", serial_no=serial)
         return self.tool("machine_warranty_lookup", serial_no=serial)
+
+    @staticmethod
+    def built_for(order: str) -> bool:
+        """Whether a sales order has work orders: how far it is, asked without naming
+        production ("SO-2026-0014 到哪一步了"), is then how far they are, else the order's."""
+        return WorkOrder.objects.filter(sales_order__number=order).exists()
 
     @staticmethod
     def being_built(serial: str | None) -> bool:
@@ -2127,7 +2247,11 @@ class _Parser:
         )
 
     def complaint(self) -> str:
-        """The problem as the user put it, without the request around it."""
+        """The problem as the user put it, without the request around it; the words in
+        quotes when the user quoted them ("故障写“导轨异响加重，X轴抖动”")."""
+        quoted = QUOTED.findall(self.original)  # as typed: "，" stays a Chinese comma
+        if len(quoted) == 1 and len(quoted[0].strip()) >= 2:
+            return re.sub(r"\s+", " ", quoted[0]).strip()
         text = re.sub(r"\s+", " ", normalize_keep_case(self.original))
         text = PRIORITY_SAID.sub(" ", text)  # "打标不清楚帮忙开单优先级高": not the complaint
         text = re.sub(r"(?<![A-Za-z0-9])[Ll] ?[Xx]\s*-?\s*\d{4}\s?\d{4}(?!\d)", " ", text)
@@ -2154,6 +2278,8 @@ class _Parser:
         warehouse = self.warehouse()
         qty = self.qty()
         order = self.entities.first("SO") or self.earlier("order_no")
+        if not order and THAT_ORDER.search(self.plain):
+            order = self.context.get("order_no")  # "给这张单预留一台" after the order
         partial = {"qty": qty, "warehouse": warehouse, "sales_order": order}
         item = self.item(True, "reserve_stock", partial) or self.context_item()
         if not item and self.context.get("last_tool") == "check_inventory_stock":
@@ -2230,6 +2356,13 @@ class _Parser:
             if qty is None:
                 qty = self.bare_qty_before([group])
             lines.append({"item": group.values[0], "qty": qty or 1})
+        item_before = (
+            self.context.get("item") if self.context.get("last_tool") in ITEM_TOOLS else None
+        )
+        if not lines and (self.context_item() or item_before):
+            # "LM-F30 标价多少" then "行，给无锡金宇报两台": the item just asked about.
+            qty = plain_number(quantities[0][0]) if quantities else 1
+            lines.append({"item": self.context_item() or item_before, "qty": qty})
         if not customer:
             raise self.ask("customer", tool="create_sales_quote", params={"lines": lines})
         if not lines:
@@ -2338,6 +2471,10 @@ class _Parser:
         takes = declared.Params.model_fields
         if self.entities.of("item") and "item" in slots:
             params["item"] = self.item(True, last_tool, params)
+            changed = True
+        elif "item" in slots and params.get("item") and self.same_kind_with_numbers(params["item"]):
+            # "冷水机 CHL-3000 主仓还有几台" then "那 6000W 的呢": the 6 kW chiller.
+            params["item"] = self.same_kind_with_numbers(params["item"])
             changed = True
         elif "category" in takes and "item" not in takes and self.category_named():
             params["category"] = self.category_named()  # "only nozzles" after the report
@@ -2506,12 +2643,13 @@ class _Parser:
         text = re.sub(
             r"\b(do|we|you|have|has|any|a|an|the|for|of|me|please|pls|is|are|there|some|what|"
             r"which|show|tell|about|info|information|details?|check|exactly|really|who's|whos|who|"
-            r"there)\b",
+            r"there|its|it|and|or|their|them|this|that)\b",
             " ",
             text,
         )
         text = re.sub(
-            r"(查一下|查下|查查|查|请问|帮我|帮忙|一下|看看|的|吗|呢|啊|吧|是|谁|哪个|什么|个)",
+            r"(查一下|查下|查查|查|请问|帮我|帮忙|发给我|发我|给我|来着|一下|看看|看下|的|吗|呢|啊|吧|是|"
+            r"谁|哪个|什么|个)",
             " ",
             text,
         )

@@ -356,6 +356,7 @@ QTY_PATTERNS = [
     re.compile(r"(?<![a-z0-9.\-])(\d+)\s*[x×*](?![a-z0-9])"),
     re.compile(r"(?<![a-z0-9])[x×*]\s*(\d+)(?![a-z0-9.])"),
     re.compile(r"(?:qty|数量)\s*[:：]?\s*(\d+)"),
+    re.compile(r"(?<![a-z0-9.\-])(\d+)\s+of (?:them|those|these|it)\b"),
 ]
 CN_QTY = re.compile(rf"([一二两俩三四五六七八九十]+){UNITS}")
 EN_QTY = re.compile(r"(?<![a-z])(one|two|three|four|five|six|seven|eight|nine|ten)\s+(?=\S)")

@@ -44,9 +44,9 @@ def test_the_command_fails_below_its_floor(demo):
 
 
 # Just under the figure measured on the set (apps/ai_assistant/eval/cases.json) when it last
-# moved: 1365/1380 = 98.9 % (the misses are of the batches written apart from the rules,
-# i14j-, h4-, h5- and h6-, kept as they were labelled). CI fails below.
-FLOOR = 0.985
+# moved: 1452/1460 = 99.5 % (the misses are of the batches written apart from the rules,
+# i14j-, h4- and h6-, kept as they were labelled). CI fails below.
+FLOOR = 0.99
 
 
 def test_the_labelled_set_meets_its_floor(demo, settings, capsys):

@@ -1547,3 +1547,107 @@ def test_a_month_named_is_the_period_it_is_when_it_is_this_or_last_month():
     last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
     outcome = ask("sales2", "鑫和最近有啥单", f"只看{last_month.month}月的")
     assert made(outcome) == [("sales_order_status", {"customer": "C004", "period": "last_month"})]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "svc1",
+            [
+                "LX20260004 保修到什么时候",
+                "给它开个维修单，优先级高，故障写“导轨异响加重，X轴抖动”",
+            ],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20260004",
+                        "complaint": "导轨异响加重，X轴抖动",
+                        "priority": "high",
+                    },
+                )
+            ],
+        ),
+        (
+            "sales1",
+            ["LM-F30 打标机标价多少", "行，给无锡金宇报两台"],
+            [
+                (
+                    "create_sales_quote",
+                    {"customer": "C003", "lines": [{"item": "LM-F30", "qty": "2"}]},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["SO-2026-0014 到哪一步了"],
+            [("sales_order_status", {"order_no": "SO-2026-0014"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["恒通的 service tickets 都列一下", "只看没 close 的"],
+            [("service_ticket_status", {"customer": "C001", "open_only": True})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["恒通那边一共报过几次售后？单子都列出来我看看"],
+            [("service_ticket_status", {"customer": "C001"})],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["WO-2026-0003 progress?", "what about 0004?"],
+            [("production_progress", {"work_order": "WO-2026-0004"})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            [
+                "what's below reorder level in spare?",
+                "the first one on that list, how many do we have across all warehouses?",
+            ],
+            [("check_inventory_stock", {"item": "CR-32"})],
+        ),
+        (
+            "wh1",
+            ["show me everything in the spare parts warehouse", "just the nozzles"],
+            [("check_inventory_stock", {"warehouse": "spare", "category": "nozzle"})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["what's below reorder level?", "only the ones that are completely out"],
+            [("low_stock_report", {"mode": "zero"})],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["stock valuation report for main please", "add the spare parts warehouse to it"],
+            [("inventory_valuation_report", {"warehouses": ["main", "spare"]})],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["sales report for last week", "换成 last 30 days 的"],
+            [("sales_report", {"period": "last_30_days"})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["sales report 要 2026-11-01 到 2026-11-15 这段的"],
+            [("sales_report", {"start": "2026-11-01", "end": "2026-11-15"})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["冷水机 CHL-3000 主仓还有几台", "那 6000W 的呢，main 也有吗?"],
+            [("check_inventory_stock", {"item": "CHL-6000", "warehouse": "main"})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["when are the double layer 1.2 nozzles due in? we're completely out"],
+            [("purchase_order_status", {"item": "NZ-D1.2"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["准直镜焦距是多少来着？规格发我一下"],
+            [("find_product", {"query": "CL-D30-F100"})],
+        ),
+    ],
+)
+def test_phrasing_from_a_seventh_batch_written_apart_from_the_rules(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
