@@ -88,6 +88,7 @@ EN_SHORT_FORMS = (
 # A model code in a name ("BLT641", "F125"): letters and digits, not a power or size ("12kw").
 MODEL_CODE = re.compile(r"(?!\d+(?:kw|w|mm|nm)$)(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{4,}")
 ENGLISH_WORD = re.compile(r"[a-z]{3,}")
+SKU_CODE_PART = re.compile(r"(?!\d+k?w$)[a-z]{1,3}\d{2,}[a-z]?")
 
 KINDS: dict[str, Any] = {
     "item": Item,
@@ -144,13 +145,15 @@ def model_numbers(item: Item) -> list[str]:
 def sku_parts(sku: str) -> list[str]:
     """What staff type of a SKU short of its whole: the SKU without its last part ("LC-3015"
     of LC-3015-6KW; shared by several, it is asked back) and a word of it that is no code
-    ("install" of SV-INSTALL)."""
+    ("install" of SV-INSTALL, "f30" of LM-F30)."""
     parts = sku.lower().split("-")
     found = []
     if len(parts) >= 3:
         head = "-".join(parts[:-1])
         found += [head, compact_code(head)]
     found += [part for part in parts[1:] if part.isalpha() and len(part) >= 5]
+    # A code part with letters and digits ("F30" of LM-F30, "UV5"), not a power ("6KW").
+    found += [part for part in parts[1:] if SKU_CODE_PART.fullmatch(part)]
     return found
 
 

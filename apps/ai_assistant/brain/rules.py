@@ -76,7 +76,10 @@ NUMBER_LIST = re.compile(
 )
 SPEC_BEFORE = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?\s*的?\s*$")
 SPEC_AFTER = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:kw|w|mm)?(?=\s*\S)")
-CONJUNCTION = re.compile(r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus|n)\s*")
+# "the F30 marker and the UV one": an article after the conjunction joins as well.
+CONJUNCTION = re.compile(
+    r"\s*(和|与|跟|及|以及|、|,|，|/|&|或|或者|还有|and|or|plus|n)\s*(?:(?:the|a|an|our)\s+)?"
+)
 RANKED_AT_MOST = 200
 
 
@@ -379,6 +382,10 @@ AVAILABILITY = _any(
     r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
 )
 THAT_ORDER = _any(r"[这那该]张?单", r"\b(?:this|that|the same) order\b")
+# Between what a part fits and the part ("BLT641 头用的 陶瓷环"), or the other way round
+# ("ceramic ring for the BLT641").
+FITS_BEFORE = re.compile(r"^\s*(?:头|机|上)?(?:上)?(?:用的|配的|适配的|专用的|上的)\s*$")
+FITS_AFTER = re.compile(r"^\s*(?:for|that fits?|fitting|to fit)(?: the| a| our)?\s*$")
 # Words the user quoted: “…”, "…", 「…」.
 QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]+)[”\"」』]")
 # A machine pointed at, not a kind of product: "那台打标机", "this unit".
@@ -1295,9 +1302,27 @@ class _Parser:
                 Mention(mention.text, "item", list(mention.values), mention.start, mention.end)
             )
             pieces.append([mention])
+        groups = self.fitted(groups)
         for group in groups:
             group.values = self.narrow(group)
         return groups
+
+    def fitted(self, groups: list[Mention]) -> list[Mention]:
+        """ "BLT641 头用的 ceramic ring": a part named with what it fits is the one item both
+        names can mean (CR-28, the ring for BLT641 heads), not each of them."""
+        if len(groups) != 2:
+            return groups
+        between = self.between(groups)
+        if not (FITS_BEFORE.search(between) or FITS_AFTER.search(between)):
+            return groups
+        common = self.whole_meaning(groups[0]) & self.whole_meaning(groups[1])
+        if len(common) != 1:
+            return groups
+        start, end = groups[0].start, groups[1].end
+        return [Mention(self.entities.text[start:end], "item", sorted(common), start, end)]
+
+    def between(self, groups: list[Mention]) -> str:
+        return self.entities.text[groups[0].end : groups[1].start]
 
     def whole_meaning(self, mention: Mention) -> set[str]:
         """The items a word names as their own name or as part of one."""

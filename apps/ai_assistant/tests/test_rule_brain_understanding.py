@@ -1651,3 +1651,22 @@ def test_a_month_named_is_the_period_it_is_when_it_is_this_or_last_month():
 )
 def test_phrasing_from_a_seventh_batch_written_apart_from_the_rules(user, turns, calls):
     assert made(ask(user, *turns)) == calls
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "calls"),
+    [
+        ("svc1", "BLT641 头用的 ceramic ring 是多大的", [("find_product", {"query": "CR-28"})]),
+        ("sales1", "ceramic ring for the BLT641 多少钱", [("find_product", {"query": "CR-28"})]),
+        (
+            "sales1",
+            "check stock of the F30 marker and the UV one",
+            [
+                ("check_inventory_stock", {"item": "LM-F30"}),
+                ("check_inventory_stock", {"item": "LM-UV5"}),
+            ],
+        ),
+    ],
+)
+def test_a_part_named_with_what_it_fits_and_items_joined_with_an_article(user, text, calls):
+    assert made(ask(user, text)) == calls
