@@ -31,7 +31,10 @@ CHINESE_AND = re.compile(r"(?<=[\u4e00-\u9fff])(?:和|跟|以及)(?=[\u4e00-\u9f
 # What somebody said or reported ("客户说打标机有点问题"): context for the question, not one.
 NARRATION = re.compile(
     r"^(?:客户|用户|对方|他们|他|她)?(?:说|反映|反馈|讲|提到)|^(?:客户|用户|对方|他们|他|她)(?:在?问|在?催)|"
-    r"^(?:the )?(?:customer|client|user|he|she|they) (?:says|said|reports|reported|mentions|told)\b"
+    r"^(?:the )?(?:customer|client|user|he|she|they) "
+    r"(?:says|said|reports|reported|mentions|told)\b|"
+    # What the asker states about their own side ("we're completely out").
+    r"^(?:we're|we are|we've|we're now|i'm|i am)\b"
 )
 
 
@@ -60,7 +63,7 @@ def split_clauses(
     # English word in it ("恒通那台3015 SO-2026-0001，生产计划几号完的"), is its subject.
     for index, piece in enumerate(pieces[:-1]):
         following = pieces[index + 1]
-        if not asks_something(piece) and asks_something(following):
+        if not asks_something(piece) and names_something(piece) and asks_something(following):
             standalone[index] = standalone[index] and bool(ASCII_WORD.search(following))
     clauses: list[str] = []
     leading = ""

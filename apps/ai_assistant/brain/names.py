@@ -54,6 +54,7 @@ WAREHOUSE_WORDS = {
         "van 1",
         "the van",
         "my van",
+        "van",
     ],  # fmt: skip
 }
 COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
@@ -79,7 +80,7 @@ EN_FUNCTION_WORDS = {
 EN_GENERIC = {
     "laser", "fiber", "fibre", "machine", "source", "cutting", "auto", "marking", "part",
     "product", "precision", "focus", "layer", "single-layer",
-    "double-layer", "handheld", "training", "installation", "style",
+    "double-layer", "handheld", "training", "style",
 }  # fmt: skip
 # The short way staff say a kind of machine: "fiber marker", "3015 cutter".
 EN_SHORT_FORMS = (
@@ -400,6 +401,8 @@ def kind_default_of(text: str, skus: list[str]) -> list[str]:
         return skus
     if re.search(r"[-\d]", text):
         return skus  # part of a code ("LS-RC"), not a word of a kind
+    if Item.objects.filter(sku__in=skus, brand__iexact=text).count() == len(skus):
+        return skus  # a brand ("raycus") names all its items, as "锐科" does
     rows = Item.objects.filter(sku__in=skus).values_list("sku", "sku", "name", "name_zh", "aliases")
     default = kind_default(list(rows))
     return [default] if default else skus

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
@@ -107,24 +108,27 @@ HELP = re.compile(
 )
 GREETING = re.compile(
     r"^(你好|您好|你好呀|哈喽|嗨|hi|hello|hey|hi there|hello there|早|早上好|上午好|下午好|晚上好|"
-    r"在吗|在不在|在么|good (morning|afternoon|evening)|yo)[\s,，!！~～.。?？呀啊啦]*"
+    r"在吗|在不在|在么|good (morning|afternoon|evening)|morning|afternoon|evening|yo)"
+    r"[\s,，!！~～.。?？呀啊啦]*"
     r"(bot|助手|小助手)?[\s,，!！~～.。?？呀啊啦]*$"
 )
 THANKS = re.compile(
     r"^(好的|ok|okay|嗯|收到|行|好|明白|了解|今天|今天也|这次)?[\s,，]*"
     r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|辛苦啦|辛苦你了|辛苦|thx|thanks|thank you|ty|cheers)"
-    r"[\s\w,，!！~～.。\u2600-\u27bf\U0001f300-\U0001faff]*$"
+    r"[\s\w,，!！~～.。'’\u2600-\u27bf\U0001f300-\U0001faff]*$"
 )
 FOLLOW_UP = re.compile(r"^(那|那么|还有|再看看|再查|and|what about|how about|then|also)|呢")
 
 OPEN_TICKET = _any(
     r"报修|报个修|报一下修",
-    r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(新的)?(售后|服务|维修|保养|安装|培训)?"
-    r"(服务单|维修单|售后单|工单|单子)",
-    r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(售后|服务|维修|保养|安装|培训)单",
+    r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(新的)?(紧急|加急|急)?"
+    r"(售后|服务|维修|保养|安装|培训|配件申请|配件|备件)?(服务单|维修单|售后单|工单|单子)",
+    r"(开|建|提|新建|创建|起|录|下)(一)?(个|张|条)?(新的)?(紧急|加急|急)?"
+    r"(售后|服务|维修|保养|安装|培训|配件申请|配件|备件)单",
     r"(开|建)单|新开(一)?(张|个)?单|(开|建|提)(一)?(个|张|条)(新的)?[\u4e00-\u9fff]{0,3}单",
     r"(open|opn|开)\s*个?\s*(ticket|tiket)\b(?!s)",
-    r"(开|建|提|起|录)\s*(一)?(个|张|条)?\s*(repair|service|maintenance|after-?sales)\s*单",
+    r"(开|建|提|起|录)\s*(一)?(个|张|条)?\s*(repair|service|maintenance|after-?sales|training|"
+    r"install(ation)?|parts?)\s*单",
     # An imperative: "open a ticket", "log a maintenance visit"; "any open tickets" is a read.
     r"\b(open|opn|create|log|raise|file)\s+(a|an|one|another|new|the)\s+(\w+\s+){0,2}"
     r"(ticket|tiket|visit|job)\b",
@@ -134,7 +138,7 @@ OPEN_TICKET = _any(
 RESERVE = _any(
     r"预留|预定|锁定|锁库|锁一下|锁住|锁\d|占用|留(出|下|给)?\s*\d|留(出|下)?[一两二三四五六七八九十]",
     r"(锁|占)\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)",
-    r"\breserve|\breserv\b|\ballocate|(?<!on )\bhold\b|\bearmark|"
+    r"\breserve|\breserv\b|\ballocate|(?<!on )\bhold\b|\bearmark|\block\b|"
     r"\b(put|set|keep)\b.{0,30}\baside\b",
 )
 # A quote spoken of as a document ("上周金鹭的报价", "金鹭的报价单"): a read.
@@ -188,6 +192,10 @@ TICKET_ORDERED = _any(
 UNSUPPORTED_ACTION = _any(
     r"把.{0,20}(发货|发出去|取消|删掉|删除|关闭|关掉|审批|批了|批准)|^(请|帮我)?(批准|审批通过|删除|删掉)",
     r"^(please\s+)?(approve|cancel|delete|ship|close|reject)\s+(so|po|wo|st)-",
+    # Changing master data, or errands no ERP runs ("帮我订张去宁波的机票").
+    r"(改|调|修改|调整)(一下)?.{0,12}(标价|售价|价格)|订.{0,12}(机票|车票|火车票|酒店|flight|hotel)",
+    r"\b(change|update|set|modify|raise|lower)\b.{0,30}\b(list )?price\b.{0,20}\bto\b|"
+    r"\bbook\b.{0,20}\b(flight|hotel|train|taxi)\b",
 )
 CATEGORY_MARK = re.compile(r"类|系列|这一类|those kinds?")
 CATEGORY_OF_WORD = {
@@ -219,8 +227,10 @@ POWER_NOUNS = [
     ("welding_machine", _any(r"焊接机|焊机", r"welder")),
     ("marking_machine", _any(r"打标机", r"marker")),
 ]
-QUOTE_ADD = _any(r"再加|加上|另加|再来", r"\badd\b")
-QUOTE_CHANGE = _any(r"改成|改为|换成|变成", r"change (it )?to|make it")
+QUOTE_ADD = _any(r"再加|加上|另加|再来", r"\badd\b|^plus\b")
+QUOTE_CHANGE = _any(r"改成|改为|换成|变成|改到", r"change (it )?to|make it|\binstead\b")
+# "add 2 more": more of the one line, not another item.
+MORE_OF_IT = _any(r"再加\s*[一两二三四五六七八九十\d]+\s*[台个套片只件]?$", r"\b\d+ more\b")
 # A record asked about in two ways: the other tools that take the same record.
 SAME_SUBJECT = {
     "serial_no": [
@@ -250,7 +260,7 @@ WARRANTY = _any(
 )
 # "存为0": the "库" of "库存为0" may belong to a warehouse's name ("主仓库").
 LOW_STOCK = _any(
-    r"补货|缺货|断货|没货了|清零|归零|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
+    r"补货|缺货|断货|没货了|清零|归零|0库存|库存为0|库存是0|库存为零|库存不足|库存不够|低于|安全库存|低库存|快没了|快用完|要订货|需要采购|该采购|"
     r"要采购|需要下单|不足|快没货|没什么货|零库存|存为0|存为零|存是0|卖光|卖断|用完了|哪些没货|"
     r"什么没货|要补|补点|补一下|该补|见底|快不够|不太够|不够了|缺什么|缺啥|缺哪些|哪些不够|什么不够|"
     r"差什么|要订什么|该订什么|要买什么|(?<!快)空了|卖空|一[个件片台只]?[都也]没有?了?",
@@ -258,13 +268,14 @@ LOW_STOCK = _any(
     r"zero stock|no stock|below (the )?(reorder|minimum|min|safety)|need(s)? (to be )?restock|"
     r"restock|short(age)?s?\b|top up|topped up|\bempty\b|"
     r"need(s)? to (be )?(order|bought|buy|purchase)|should (we )?(order|buy)|have to order|"
-    r"running out|run out|ran out|out of anything|out of any\b|\bat zero\b",
+    r"running out|run out|ran out|out of anything|out of any\b|\bat zero\b|"
+    r"\bwhat(?:'s|s| is)? (?:running )?low\b|\b(?:completely|totally|totaly|all|sold) out\b",
 )
 ZERO_STOCK = _any(
     r"断货|缺货|(?<!快)没货|零库存|清零|归零|存为0|存为零|存是0|卖光|卖断|(?<!快)用完了|0库存|(?<!快)空了|卖空|清空|"
     r"一[个件片台只]?[都也]没有?了?",
     r"out of stock|stockout|stock-out|zero stock|no stock|\bzero\b|\bempty\b|out of anything|"
-    r"\b(?:completely|totally|all|sold) out\b|\bnone left\b|"
+    r"\b(?:completely|totally|totaly|all|sold) out\b|\bnone left\b|"
     r"\bran out\b|\brun out of\b",
 )
 # A ticket asked about, not one to open: "any open tickets", "开着的单有哪些".
@@ -293,7 +304,8 @@ PRODUCTION = _any(
     r"(?<!服务)工单|质检|品检|出厂检|开始做|在做了|停工|复工|还做不做",
     r"production|work order|manufactur|assembl|\bbuilt\b|\bbuild\b|\bbuilding\b|\bwhich step|"
     r"\bwo\b|\bqc\b|quality check|\bpassed (the )?(qc|test|inspection)|"
-    r"\b(be|get|got) (finished|built|done)\b",
+    r"\b(be|get|got) (finished|built|done)\b|"
+    r"\b(?:planned|due|going|scheduled|set) to (?:finish|be finished|be done|complete)\b",
 )
 PRODUCTION_NAMED = _any(
     r"生产|排产|装配|组装|产线|车间|工序|工单|完工|开工|下线",
@@ -330,7 +342,10 @@ NOT_A_NAME = {
     "那个", "其他", "别的", "客户", "今天", "昨天", "all", "the", "their", "recent", "new",
     "customer", "today", "everyone",
 }  # fmt: skip
-CUSTOMER = _any(r"客户|顾客|联系人|联系方式|电话", r"customer|client|contact")
+CUSTOMER = _any(
+    r"客户|顾客|联系人|联系方式|电话|谁跟的|谁负责的客户",
+    r"customer|client|contact|\bwho owns?\b|\baccount (?:owner|manager)\b",
+)
 FIND = _any(
     # "有没有X" alone asks for the product; "还有没有" / "有没有货" ask for stock.
     r"(?<!还)有没有(?!货)|有无|型号|规格|参数|产品|查找|搜索|搜一下|找一下|找找|多少钱|价格|售价|"
@@ -622,7 +637,7 @@ STATUS_ASKED = _any(
 )
 CLAUSE_ASKS = (
     *INTENTS, STOCK, WAREHOUSE_LIST, TICKET_READ, PURCHASE_WHEN, MY_WORK, STATUS_ASKED, ADVICE,
-    QUESTION,
+    QUESTION, REPORT, REORDER_PLAN, VALUATION,
 )  # fmt: skip
 RECORD_CODE = re.compile(
     r"(?<![a-z0-9])(?:[a-z]{1,4}-?\d[a-z0-9.]*(?:-[a-z0-9.]+)*|l ?x\s*\d{8})(?![a-z0-9])"
@@ -854,6 +869,10 @@ def _explains_more(in_clauses: Understanding, whole: Understanding) -> bool:
     """The clauses' reading is kept when it makes every call the whole message's reading
     made and some call that none of them covers."""
     parts, calls = _calls(in_clauses), _calls(whole)
+    if len(calls) == 1 and _mixes_answers(calls[0], parts):
+        # "whats low in spare, and whats totaly out everywhere": the whole reading mixes
+        # the two questions' words into one (zero stock in spare).
+        return True
     if not all(call in parts or _recombined(call, parts) for call in calls):
         return False
     return any(not any(_covers(call, part) for call in calls) for part in parts)
@@ -869,8 +888,28 @@ def _recombined(call: tuple[str, dict[str, Any]], parts: list[tuple[str, dict[st
         return False
     if not any(part_tool == tool and len(part) >= len(params) for part_tool, part in parts):
         return False
+    return _named_in(call, parts)
+
+
+def _mixes_answers(
+    call: tuple[str, dict[str, Any]], parts: list[tuple[str, dict[str, Any]]]
+) -> bool:
+    """Whether the call is made of several clauses' calls of its tool that answer one thing
+    differently (one clause below the reorder level, the other at zero)."""
+    tool, params = call
+    same = [part for part_tool, part in parts if part_tool == tool]
+    if len(same) < 2 or len(same) != len(parts) or params in same or not _named_in(call, parts):
+        return False
+    keys = {key for part in same for key in part}
+    return any(len({str(part.get(key)) for part in same if key in part}) > 1 for key in keys)
+
+
+def _named_in(call: tuple[str, dict[str, Any]], parts: list[tuple[str, dict[str, Any]]]) -> bool:
+    """Every value of the call is a value of some part (nothing of it is lost)."""
     named = {str(value) for _tool, part in parts for value in part.values()}
-    return all(str(value) in named for value in params.values())
+    return call[0] in {tool for tool, _params in parts} and all(
+        str(value) in named for value in call[1].values()
+    )
 
 
 def _has_all(params: dict[str, Any], wanted: dict[str, Any]) -> bool:
@@ -900,6 +939,7 @@ RESULT_SUBJECTS = {
     "customer_lookup": ("customers", {"code": "customer"}),
     "find_product": ("items", {"sku": "item"}),
     "low_stock_report": ("rows", {"sku": "item"}),
+    "check_inventory_stock": ("rows", {"sku": "item"}),
 }
 
 
@@ -930,6 +970,10 @@ def listed_in_result(tool: str, data: dict[str, Any]) -> dict[str, list[Any]]:
     if tool == "purchase_order_status" and len(rows) == 1:
         skus = [line.get("sku") for line in rows[0].get("lines") or []]
         return {"item": skus} if len(skus) > 1 else {}  # "第一个" of the order's lines
+    if tool == "check_inventory_stock":
+        # A warehouse's items ("深圳仓有啥货" then "第三个主仓有几台"), not one item's places.
+        skus = [row.get("sku") for row in rows]
+        return {"item": skus} if len(set(skus)) > 1 else {}
     if len(rows) < 2:
         return {}
     return {memory: [row.get(field) for row in rows] for field, memory in fields.items()}
@@ -1026,7 +1070,14 @@ def picked_from_list(text: str, context: dict[str, Any]) -> str:
     if not match:
         return text
     place = place_of(match)
-    kinds = [kind for kind, words in LIST_OF_KIND if words.search(text.lower())]
+    # The kind said with the place ("第二个客户", "the first one's machine"), not a word
+    # elsewhere ("第三个主仓有几台" picks the third item, in main).
+    said_with = re.sub(
+        r"^\s*(?:one\b|个|台|张|单|条|项)?\s*(?:的|'s|’s)?\s*(?:那家|这家|那个|这个|the)?\s*",
+        "",
+        text.lower()[match.end() :],
+    )
+    kinds = [kind for kind, words in LIST_OF_KIND if words.match(said_with)]
     kinds += [LIST_OF_TOOL.get(context.get("last_tool") or ""), *lists]
     named = next((lists[kind] for kind in kinds if kind and lists.get(kind)), [])
     if not -len(named) <= place < len(named) or not named[place]:
@@ -1172,7 +1223,12 @@ class _Parser:
             return [{"item": sku} for sku in by_number]
         parts = []
         groups = self.joined(self.item_groups())
-        every_one = len(groups) == 1 and len(groups[0].values) > 1 and self.has(EVERY_ONE)
+        # "how many nozzles in spare": a kind in the plural, no size, is every one of them.
+        every_one = (
+            len(groups) == 1
+            and len(groups[0].values) > 1
+            and (self.has(EVERY_ONE) or (CATEGORY_WORDS_EN.search(self.plain) and not self.numbers))
+        )
         for group in groups if len(groups) > 1 or every_one else []:
             if len(group.values) == 1:
                 parts.append({"item": group.values[0]})
@@ -1745,9 +1801,9 @@ class _Parser:
             return choice
         if UNSUPPORTED_ACTION.search(self.plain):
             return Understanding("unknown")  # approving, shipping, cancelling: not from chat
-        changed_quote = self.quote_changed()
-        if changed_quote:
-            return changed_quote
+        changed = self.quote_changed() or self.reservation_changed()
+        if changed:
+            return changed
         in_the_order = self.item_in_the_purchase_order()
         if in_the_order:
             return in_the_order
@@ -1840,7 +1896,7 @@ class _Parser:
         if self.has(CUSTOMER) and not e.mentions and self.order_status():
             return self.orders_listed()  # "anything stuck on hold for my customers?"
         if self.has(CUSTOMER) and not e.mentions:
-            earlier = self.earlier("customer")
+            earlier = self.earlier("customer") or self.talked_about("customer")
             if earlier:
                 return self.tool("customer_lookup", query=earlier)  # "their contact"
             query = self.leftover_words()
@@ -1937,7 +1993,13 @@ class _Parser:
     def period(self) -> str | None:
         """The period a question's dates are counted in ("上个月的订单": last_month; "只看11月的"
         in December: last_month too)."""
-        said = next((period for period, words in PERIODS if words.search(self.rest)), None)
+        # The first said ("sales report for last month, boss wants it today": last month).
+        said_at = [
+            (match.start(), period)
+            for period, words in PERIODS
+            if (match := words.search(self.rest))
+        ]
+        said = min(said_at)[1] if said_at else None
         if said or re.search(r"月\s*\d", self.plain):  # "11月30号" is a day, not a month
             return said
         month = self.month_named()
@@ -2081,6 +2143,14 @@ class _Parser:
         if not lines:
             return None
         qty = self.qty()
+        if self.has(MORE_OF_IT) and len(lines) == 1 and not self.entities.of("item"):
+            # "quote C005 one 6kw cutting machine" then "actually add 2 more": 3 of it.
+            more = self.more_count()
+            if more:
+                params["lines"] = [
+                    {**lines[0], "qty": plain_number(Decimal(str(lines[0]["qty"])) + more)}
+                ]
+                return self.tool("create_sales_quote", **params)
         if self.has(QUOTE_ADD):
             item = self.item(True, "create_sales_quote", params)
             if not item:
@@ -2091,6 +2161,34 @@ class _Parser:
             params["lines"] = [{**lines[0], "qty": qty}]
             return self.tool("create_sales_quote", **params)
         return None
+
+    def more_count(self) -> Decimal | None:
+        """The N of "add 2 more" / "再加两台"."""
+        if self.entities.quantities:
+            return self.entities.quantities[0][0]
+        match = re.search(r"(\d+) more|再加\s*(\d+)", self.plain)
+        return Decimal(next(group for group in match.groups() if group)) if match else None
+
+    def reservation_changed(self) -> Understanding | None:
+        """A change to the reservation just staged: "改成主仓" moves it, "make it 25" sets
+        its quantity, another item replaces its item."""
+        if self.context.get("last_tool") != "reserve_stock" or not self.has(QUOTE_CHANGE):
+            return None
+        params = dict(self.context.get("last_params") or {})
+        if not params.get("item"):
+            return None
+        warehouse, qty = self.warehouse(), self.qty() or self.bare_number()
+        item = self.item(False, "reserve_stock", params) if self.entities.of("item") else None
+        if not (warehouse or qty or item):
+            return None
+        changes = {"warehouse": warehouse, "qty": qty, "item": item}
+        params.update({key: value for key, value in changes.items() if value})
+        return self.tool("reserve_stock", **params)
+
+    def bare_number(self) -> int | float | None:
+        """A number alone ("make it 25"), when nothing else is numbered."""
+        numbers = re.findall(r"(?<![\w.-])(\d+(?:\.\d+)?)(?![\w.-])", self.rest)
+        return plain_number(Decimal(numbers[0])) if len(numbers) == 1 else None
 
     def declared_tool(self) -> Understanding | None:
         """A tool without rules of its own, named by a trigger word of its examples."""
@@ -2164,7 +2262,15 @@ class _Parser:
         "the 1.5 single one"): each number and each word of the message that names some of
         them must be in its names."""
         choices = self.context.get("choices") or []
-        if len(choices) < 2 or self.entities.mentions or self.entities.serials:
+        if len(choices) < 2 or self.entities.serials:
+            return None
+        mentions = self.entities.mentions
+        if mentions and all(mention.kind == "item" for mention in mentions):
+            # "单层的" after "NZ-D1.5 or NZ-S1.5?": a word naming several items, one offered.
+            named = set.intersection(*(set(mention.values) for mention in mentions))
+            offered = [sku for sku in choices if sku in named]
+            return self.chosen(offered[0]) if len(offered) == 1 else None
+        if mentions:
             return None
         texts = {
             sku: normalize(text)
@@ -2183,11 +2289,13 @@ class _Parser:
             if all(self.has_number(texts.get(sku, ""), number) for number in self.numbers)
             and all(word in texts.get(sku, "") for word in words)
         ]
-        if len(kept) != 1:
-            return None
+        return self.chosen(kept[0]) if len(kept) == 1 else None
+
+    def chosen(self, sku: str) -> Understanding:
+        """The request asked back about, with the item chosen."""
         tool = self.context.get("last_tool") or "check_inventory_stock"
         params = dict(self.context.get("last_params") or {})
-        params[self.context.get("choice_slot") or "item"] = kept[0]
+        params[self.context.get("choice_slot") or "item"] = sku
         return self.tool(tool, **params)
 
     def by_number(self) -> Understanding | None:
@@ -2246,7 +2354,8 @@ class _Parser:
         return WorkOrder.objects.filter(serial_no=serial).exists()
 
     def open_ticket(self) -> Understanding:
-        serial = self.serial()
+        # "LX20260003 的服务单" then "再开一张培训单：…": that machine (the preview says so).
+        serial = self.serial() or (self.context.get("last_params") or {}).get("serial_no")
         complaint = self.complaint()
         category = next(
             (name for name, words in CATEGORY_WORDS if words.search(self.rest_with_items)), ""
@@ -2277,6 +2386,9 @@ class _Parser:
         quoted = QUOTED.findall(self.original)  # as typed: "，" stays a Chinese comma
         if len(quoted) == 1 and len(quoted[0].strip()) >= 2:
             return re.sub(r"\s+", " ", quoted[0]).strip()
+        after_request = self.said_after_the_request()
+        if after_request:
+            return after_request
         text = re.sub(r"\s+", " ", normalize_keep_case(self.original))
         text = PRIORITY_SAID.sub(" ", text)  # "打标不清楚帮忙开单优先级高": not the complaint
         text = re.sub(r"(?<![A-Za-z0-9])[Ll] ?[Xx]\s*-?\s*\d{4}\s?\d{4}(?!\d)", " ", text)
@@ -2297,6 +2409,18 @@ class _Parser:
                 segments.append(segment)
         joiner = "，" if self.language == "zh" else ", "
         return joiner.join(segments)
+
+    def said_after_the_request(self) -> str | None:
+        """ "开个 training 单：新员工要学焊接参数设置", "new ticket for LX20250012, high
+        priority. issue: marking is blurry": what follows the colon after the request."""
+        request, colon, after = self.original.partition("：")
+        if not colon:
+            request, colon, after = self.original.partition(":")
+        if not colon or not OPEN_TICKET.search(normalize(request)):
+            return None
+        after = PRIORITY_SAID.sub(" ", after)
+        after = re.sub(r"[\s,，。.!！]+$", "", re.sub(r"\s+", " ", after)).strip()
+        return after if len(after) >= 2 else None
 
     def reserve(self) -> Understanding:
         partial: dict[str, Any] = {}
@@ -2462,6 +2586,8 @@ class _Parser:
         )
         if self.context.get("item") and (FOLLOW_UP.search(self.plain) or follows_item):
             return self.tool("purchase_order_status", item=self.context["item"])
+        if self.context_item():
+            return self.tool("purchase_order_status", item=self.context_item())  # "when's it due"
         return self.tool("purchase_order_status")
 
     def follow_up(self) -> Understanding | None:

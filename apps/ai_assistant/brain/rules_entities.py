@@ -358,7 +358,7 @@ QTY_PATTERNS = [
     re.compile(r"(?:qty|数量)\s*[:：]?\s*(\d+)"),
     re.compile(r"(?<![a-z0-9.\-])(\d+)\s+of (?:them|those|these|it)\b"),
 ]
-CN_QTY = re.compile(rf"([一二两俩三四五六七八九十]+){UNITS}")
+CN_QTY = re.compile(rf"([一二两俩三四五六七八九十百千]+){UNITS}")
 EN_QTY = re.compile(r"(?<![a-z])(one|two|three|four|five|six|seven|eight|nine|ten)\s+(?=\S)")
 
 
@@ -376,6 +376,14 @@ def quantities(text: str) -> list[tuple[Decimal, int]]:
 
 
 def chinese_number(word: str) -> int:
+    """一 … 九十九, and hundreds and thousands ("两百", "一千五", "三百二十")."""
+    for place, size in (("千", 1000), ("百", 100)):
+        if place in word:
+            high, _, low = word.partition(place)
+            value = CN_DIGITS.get(high, 1) * size
+            if low and len(low) == 1 and low in CN_DIGITS:
+                return value + CN_DIGITS[low] * size // 10  # "一千五": 1,500
+            return value + (chinese_number(low.lstrip("零")) if low else 0)
     if word == "十":
         return 10
     if word.startswith("十"):

@@ -1670,3 +1670,223 @@ def test_phrasing_from_a_seventh_batch_written_apart_from_the_rules(user, turns,
 )
 def test_a_part_named_with_what_it_fits_and_items_joined_with_an_article(user, text, calls):
     assert made(ask(user, text)) == calls
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "svc1",
+            ["LX20260002 开个 training 单：新员工要学焊接参数设置"],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20260002",
+                        "complaint": "新员工要学焊接参数设置",
+                        "category": "training",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["new ticket for LX20250012, high priority. issue: marking is blurry"],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20250012",
+                        "complaint": "marking is blurry",
+                        "priority": "high",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["给 LX20250007 开个紧急维修单：焊缝有气孔"],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20250007",
+                        "complaint": "焊缝有气孔",
+                        "priority": "urgent",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["LX20260003 的服务单", "再开一张培训单：客户换了操作员要重新培训"],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20260003",
+                        "complaint": "客户换了操作员要重新培训",
+                        "category": "training",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["备件仓有哪些是0库存的"],
+            [("low_stock_report", {"warehouse": "spare", "mode": "zero"})],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["Chuangxin's 12kW cutter, when is it planned to finish?"],
+            [("production_progress", {"customer": "C010"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["CR-32 主仓有几个", "van 呢"],
+            [("check_inventory_stock", {"item": "CR-32", "warehouse": "van1"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["1.5的喷嘴备件仓有多少", "单层的"],
+            [("check_inventory_stock", {"item": "NZ-S1.5", "warehouse": "spare"})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["how many nozzles in spare wh"],
+            [("check_inventory_stock", {"category": "nozzle", "warehouse": "spare"})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["C009 要报价 保护镜 两百个 + 陶瓷环五十个"],
+            [
+                (
+                    "create_sales_quote",
+                    {
+                        "customer": "C009",
+                        "lines": [
+                            {"item": "PW-D37-T7", "qty": "200"},
+                            {"item": "CR-32", "qty": "50"},
+                        ],
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["need the sales report for last month, boss wants it today"],
+            [("sales_report", {"period": "last_month"})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["恒通的订单 and who owns the account"],
+            [
+                ("sales_order_status", {"customer": "C001"}),
+                ("customer_lookup", {"query": "C001"}),
+            ],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["whats low in spare, and whats totaly out everywhere"],
+            [
+                ("low_stock_report", {"warehouse": "spare"}),
+                ("low_stock_report", {"mode": "zero"}),
+            ],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["导出上月销售报表 顺便看下鑫和的订单"],
+            [
+                ("sales_report", {"period": "last_month"}),
+                ("sales_order_status", {"customer": "C004"}),
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["quote C005 one 6kw cutting machine", "actually add 2 more"],
+            [
+                (
+                    "create_sales_quote",
+                    {"customer": "C005", "lines": [{"item": "LC-3015-6KW", "qty": "3"}]},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["quote Shenzhen Chuangxin 1 x 12kw cutter", "plus one installation"],
+            [
+                (
+                    "create_sales_quote",
+                    {
+                        "customer": "C010",
+                        "lines": [
+                            {"item": "LC-4020-12KW", "qty": "1"},
+                            {"item": "SV-INSTALL", "qty": "1"},
+                        ],
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["在备件仓给SO-2026-0009留10个陶瓷环", "改成主仓"],
+            [
+                (
+                    "reserve_stock",
+                    {
+                        "item": "CR-32",
+                        "qty": "10",
+                        "warehouse": "main",
+                        "sales_order": "SO-2026-0009",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["reserve 20 protective windows in spare for SO-2026-0012", "make it 25"],
+            [
+                (
+                    "reserve_stock",
+                    {
+                        "item": "PW-D37-T7",
+                        "qty": "25",
+                        "warehouse": "spare",
+                        "sales_order": "SO-2026-0012",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["深圳仓有啥货", "第三个主仓有几台"],
+            [("check_inventory_stock", {"item": "LW-1500-HH", "warehouse": "main"})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["which items are out of stock", "when's it arriving"],
+            [("purchase_order_status", {"item": "NZ-D1.2"})],
+        ),  # fmt: skip
+    ],
+)
+def test_phrasing_from_the_eighth_and_ninth_batches(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "kind"),
+    [
+        ("admin", "帮我订张明天去宁波的 flight", "unknown"),
+        ("sales1", "change the list price of NZ-S1.5 to 15", "unknown"),
+        ("wh1", "morning!", "greeting"),
+    ],
+)
+def test_errands_and_price_changes_are_not_looked_up(user, text, kind):
+    outcome = ask(user, text)
+    assert outcome.kind == kind and not outcome.calls
+
+
+def test_a_brand_in_english_names_all_its_items_as_in_chinese():
+    outcome = ask("sales1", "quote Wuhan Guanggu one Raycus source")
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert all(sku in outcome.reply for sku in ["LS-RC-1500", "LS-RC-3000", "LS-RC-12000"])
