@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from apps.inventory.models import Item, Warehouse
 from apps.purchasing.models import Supplier
@@ -435,6 +436,17 @@ def words_like(word: str) -> list[str]:
         kind="item", tier__in=[WORD, DERIVED], length__in=lengths, text__startswith=word[0]
     ).exclude(text__contains=" ")
     return sorted(set(rows.order_by().values_list("text", flat=True)))
+
+
+def names_starting(shapes: set[tuple[str, int]], kind: str = "item") -> set[str]:
+    """The EXACT names of `kind` of these (first character, length) shapes, in one read."""
+    if not shapes:
+        return set()
+    condition = Q()
+    for first, length in shapes:
+        condition |= Q(length=length, text__startswith=first)
+    rows = NameTerm.objects.filter(condition, kind=kind, tier=EXACT)
+    return set(rows.values_list("text", flat=True))
 
 
 def names_like(first: str, length: int, kind: str = "item") -> list[tuple[str, str]]:

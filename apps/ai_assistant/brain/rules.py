@@ -2701,8 +2701,6 @@ class _Parser:
         if parts:
             return self.tool("check_inventory_stock", **parts[0], warehouse=warehouse)
         item = self.item(True, "check_inventory_stock", {"warehouse": warehouse})
-        if not item:
-            item = self.fuzzy_item()
         if item:
             return self.tool("check_inventory_stock", item=item, warehouse=warehouse)
         if warehouse:
@@ -2754,22 +2752,6 @@ class _Parser:
         if re.search(r"它|这个|那个|该|\bit\b|\bthat\b|\bthis\b|them", self.rest):
             return self.context.get("item")
         return None
-
-    def fuzzy_item(self) -> str | None:
-        """A typo of an item's Chinese name ("保户镜" for 保护镜): one character off."""
-        words = re.findall(r"[\u4e00-\u9fff]{3,}", self.rest)
-        found: set[str] = set()
-        for word in words:
-            for size in range(3, len(word) + 1):
-                for start in range(0, len(word) - size + 1):
-                    window = word[start : start + size]
-                    for name, sku in names.names_like(window[0], size):
-                        if not re.fullmatch(r"[\u4e00-\u9fff]+", name):
-                            continue
-                        diff = sum(1 for a, b in zip(window, name, strict=True) if a != b)
-                        if diff == 1:
-                            found.add(sku)
-        return found.pop() if len(found) == 1 else None
 
     @staticmethod
     def sku_misspelt(query: str) -> str | None:

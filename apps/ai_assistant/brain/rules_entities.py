@@ -207,6 +207,10 @@ class Vocabulary:
             if len(close) == 1:
                 text = text[: match.start()] + close[0] + text[match.end() :]
                 changed = True
+        if not entities.of("item"):
+            respelt = chinese_respelled(text, entities.rest)
+            if respelt is not None:
+                text, changed = respelt, True
         return text if changed else None
 
     def item_labels(self, skus: list[str], language: str = "zh") -> list[str]:
@@ -298,6 +302,35 @@ class Vocabulary:
             others = {kind: kinds[kind] for kind in order[1:]}
             found.append(Mention(text[start:end], order[0], kinds[order[0]], start, end, others))
         return found
+
+
+CJK_WORD = re.compile(r"[\u4e00-\u9fff]{3,}")
+CJK_NAME = re.compile(r"[\u4e00-\u9fff]+")
+RESPELT_CJK_LONGEST = 6
+
+
+def chinese_respelled(text: str, rest: str) -> str | None:
+    """The text with a Chinese word that names nothing, one character off exactly one
+    item's Chinese name, spelt as that name ("陶磁环28" → "陶瓷环28", as a voice input or a
+    pinyin keyboard writes it); None when there is none."""
+    windows = [
+        run[start : start + size]
+        for run in CJK_WORD.findall(rest)
+        for size in range(min(len(run), RESPELT_CJK_LONGEST), 2, -1)
+        for start in range(0, len(run) - size + 1)
+    ]
+    known = names.names_starting({(window[0], len(window)) for window in windows})
+    for window in windows:  # longest first
+        close = {
+            name
+            for name in known
+            if len(name) == len(window)
+            and CJK_NAME.fullmatch(name)
+            and sum(a != b for a, b in zip(window, name, strict=True)) == 1
+        }
+        if len(close) == 1:
+            return text.replace(window, close.pop(), 1)
+    return None
 
 
 def known_serials(text: str) -> list[tuple[int, int, str]]:

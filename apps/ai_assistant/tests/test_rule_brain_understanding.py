@@ -1890,3 +1890,17 @@ def test_a_brand_in_english_names_all_its_items_as_in_chinese():
     outcome = ask("sales1", "quote Wuhan Guanggu one Raycus source")
     assert outcome.kind == "clarify" and not outcome.calls
     assert all(sku in outcome.reply for sku in ["LS-RC-1500", "LS-RC-3000", "LS-RC-12000"])
+
+
+@pytest.mark.parametrize(
+    ("text", "call"),
+    [
+        (
+            "备件仓 陶磁环28的 多少个",
+            ("check_inventory_stock", {"item": "CR-28", "warehouse": "spare"}),
+        ),
+        ("保户镜主仓有几个", ("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "main"})),
+    ],
+)
+def test_a_chinese_name_one_character_off_is_read_as_that_name(text, call):
+    assert made(ask("wh1", text)) == [call]
