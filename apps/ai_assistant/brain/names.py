@@ -438,15 +438,23 @@ def words_like(word: str) -> list[str]:
     return sorted(set(rows.order_by().values_list("text", flat=True)))
 
 
-def names_starting(shapes: set[tuple[str, int]], kind: str = "item") -> set[str]:
-    """The EXACT names of `kind` of these (first character, length) shapes, in one read."""
+def names_starting(shapes: set[tuple[str, int]], kind: str = "item") -> dict[str, set[str]]:
+    """The names of `kind`, whole or part ("陶瓷环" of "BLT641陶瓷环28"), of these (first
+    character, length) shapes, each with the records it names at its best tier; one read."""
+    found: dict[str, set[str]] = {}
     if not shapes:
-        return set()
+        return found
     condition = Q()
     for first, length in shapes:
         condition |= Q(length=length, text__startswith=first)
-    rows = NameTerm.objects.filter(condition, kind=kind, tier=EXACT)
-    return set(rows.values_list("text", flat=True))
+    rows = NameTerm.objects.filter(condition, kind=kind, tier__in=[EXACT, DERIVED])
+    best: dict[str, int] = {}
+    for text, value, tier in rows.values_list("text", "value", "tier"):
+        if tier > best.get(text, -1):  # a record's own name beats a part of another's
+            best[text], found[text] = tier, set()
+        if tier == best[text]:
+            found[text].add(value)
+    return found
 
 
 def names_like(first: str, length: int, kind: str = "item") -> list[tuple[str, str]]:

@@ -102,7 +102,7 @@ HELP = re.compile(
     r"^(/?help|/?帮助|帮助一下|菜单|menu|说明|使用说明|怎么用|如何使用|你能做什么|你会做什么|你会什么|"
     r"能干什么|能干啥|你能干啥|你能干嘛|这个怎么用|怎么用这个|有什么功能|"
     r"你?都?能(?:帮我)?(?:查|做|干|问)(?:些|点)?(?:啥|什么|哪些)(?:东西|事)?|"
-    r"what (else )?can (you|u) (actually |really |even )?do( for (me|us))?|what do you do|"
+    r"wh?at (else )?can (you|u) (actually |really |even )?do( for (me|us))?|what do you do|"
     r"how do i use (this|you)|"
     r"commands?)[\s?？!！.。]*$"
 )
@@ -113,7 +113,7 @@ GREETING = re.compile(
     r"(bot|助手|小助手)?[\s,，!！~～.。?？呀啊啦]*$"
 )
 THANKS = re.compile(
-    r"^(好的|ok|okay|嗯|收到|行|好|明白|了解|今天|今天也|这次)?[\s,，]*"
+    r"^((好的|ok|okay|嗯|收到|行|好|明白了?|了解了?|知道了|今天|今天也|这次)[\s,，]*)*"
     r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|辛苦啦|辛苦你了|辛苦|thx|thanks|thank you|ty|cheers)"
     r"[\s\w,，!！~～.。'’\u2600-\u27bf\U0001f300-\U0001faff]*$"
 )
@@ -173,7 +173,7 @@ COURTESY_AFTER = re.compile(
 )
 # A verb that starts the message orders it, unless 了/过 make it what was done ("reserve了多少").
 IMPERATIVE_START = _any(
-    r"^(预留|锁|留|占|报价|报个价|开个|开张|开一|建个|新建|创建)(?![了过])",
+    r"^(预留|锁|留|占|报价|报个价|开个|开张|开一|建个|新建|创建|报(?=\s*c\d{3}))(?![了过])",
     r"^(reserve|reserv|hold|allocate|earmark|put aside|set aside|quote|open|create|log|raise|"
     r"file|new)\b(?!\s*[了过的])",
 )
@@ -251,11 +251,13 @@ RESERVED_QUESTION = _any(
 )
 QUOTE = _any(
     r"报价|报个价|报一下价|出个价|做个价|报个单价|报[^,，。!！?？]{1,15}的价(?!格)|\bquot(e|ation)",
-    r"给.{1,15}报\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)|\bqoute",
+    r"给.{1,15}报\s*[一两二三四五六七八九十\d]\s*(个|台|套|片|只|件)|\bqoute|"
+    # "报c017 2个": 报 a customer some of the item just talked about.
+    r"^报\s*(?:c\d{3})?\s*[一两二三四五六七八九十\d]+\s*(个|台|套|片|只|件)",
     r"\bprice quote",
 )
 WARRANTY = _any(
-    r"保修|质保|保固|过保|在保|保内|保外|出保|维保|\bamc\b",
+    r"保修|包修|质保|保固|过保|在保|保内|保外|出保|维保|\bamc\b",
     r"\bwarrant|\bguarantee|\b(still )?covered\b|\bcoverage\b",
 )
 # "存为0": the "库" of "库存为0" may belong to a warehouse's name ("主仓库").
@@ -326,7 +328,7 @@ SERVICE = _any(
 SALES = _any(
     r"订单|销售单|合同|发货|交货|出货|发了没|发出|单子|的单(?![号据])|张单|报价单|报过价|报价了|给[^,，]{1,12}报过?价|的报价|几单|下单|下了?过?[几一两三\d]*单|下了?[什么哪些啥]+单|签了?[几哪些的]*单|签单|"
     r"[那这该]单|有(?:啥|什么|哪些)新?单",
-    r"\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
+    r"(?<!work )\border|\bshipped|\bship\b|shipping|deliver|dispatch|\bquot(e|ed|es|ation)s?\b",
 )
 # Where only a party's name stands in an orders question: "X那边的订单", "X公司的单子",
 # "X's orders". A bare "X的订单" is not one: X is as often a filter ("逾期", "金额最大").
@@ -440,7 +442,7 @@ CATEGORY_WORDS = [
 ]
 # A priority or a plea said inside a complaint's words.
 PRIORITY_SAID = re.compile(
-    r"(优先级\s*(高|低|中|普通)|(高|低)优先级|帮忙|帮我)(?=[\u4e00-\u9fff]|$)|"
+    r"(优先级\s*(高|低|中|普通|加急|紧急|急)|(高|低)优先级|帮忙|帮我)(?=[\u4e00-\u9fff]|$)|"
     r"(?<=[\u4e00-\u9fff])急$"
 )
 # Words around a complaint that are not part of it.
@@ -526,7 +528,7 @@ def _month_number(word: str) -> int:
 # A report asked for as a file, and which one (tools/reports.py).
 REPORT = _any(
     r"报表|报告|导出|明细表|汇总表|统计表|估值表|表格|[出做列拉导][个一份张]?表|表导一?份|excel|xlsx",
-    r"\breports?\b|\bexport\b|spreadsheet|\bexcel\b|\bxlsx\b",
+    r"\breports?\b|\brpt\b|\bexport\b|spreadsheet|\bexcel\b|\bxlsx\b",
 )
 REORDER_PLAN = _any(
     r"补货计划|采购计划|采购建议|补货建议|订货计划|备货计划",
@@ -537,6 +539,16 @@ VALUATION = _any(
     r"valuation|stock value|inventory value|value of (the |our )?(stock|inventory)",
 )
 REPORT_TOOLS = ("sales_report", "inventory_valuation_report", "reorder_plan")
+# The lists of one or several warehouses, and the parameter that says which.
+WAREHOUSE_LISTS = {
+    "low_stock_report": "warehouse",
+    "inventory_valuation_report": "warehouses",
+    "reorder_plan": "warehouses",
+}
+ALL_WAREHOUSES = _any(
+    r"所有仓|全部仓|各仓|每个仓|各个仓|所有的仓",
+    r"\ball (the )?warehouses\b|\beverywhere\b|\banywhere\b",
+)
 VALUATION_ALONE = _any(r"估值", r"valuation")
 # Draft purchase orders from a reorder plan, named by its job ("把补货计划J-7转成采购草稿单").
 PLAN_REFERENCE = re.compile(r"(?<![a-z0-9])j-?(\d+)(?![\d.])")
@@ -607,8 +619,8 @@ PERIODS = [
     ("last_week", _any(r"上周|上个?星期|上个?礼拜", r"\blast week")),
     ("this_month", _any(r"本月|这个?月|当月", r"\bthis month")),
     ("last_month", _any(r"上个?月", r"\blast month")),
-    ("this_year", _any(r"今年|本年", r"\bthis year")),
-    ("last_year", _any(r"去年", r"\blast year")),
+    ("this_year", _any(r"今年|本年", r"\bthis (year|yr)\b")),
+    ("last_year", _any(r"去年", r"\blast (year|yr)\b")),
 ]
 OPEN_ONLY = _any(
     r"未关|没关|[没未]\s*close|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
@@ -1033,8 +1045,17 @@ def numbered_by_its_kind(text: str) -> str:
     return text
 
 
+NEXT_ONE = re.compile(r"(下一个|下一张|下一单|next( one)?|the next one)[\s?？呢]*$", re.I)
+NUMBER_ALONE = re.compile(
+    r"(?:n|and|or|那|还有|what about|how about)?\s*(\d{1,4})\s*(?:呢|\?|？)*$", re.I
+)
 BARE_SEQUENCE = re.compile(r"(?<![a-z0-9.-])(0\d{3})(?![a-z0-9.-])", re.I)
 DOCUMENT_NUMBER = re.compile(r"^(SO|QT|WO|PO|ST)-(\d{4})-\d{4}$")
+
+
+def numberless(text: str) -> str:
+    """A name without its numbers and codes: what two sizes of one item share."""
+    return re.sub(r"[a-z]*\d[\w.×x-]*", "", text).strip()
 
 
 def numbered_like_the_last(text: str, context: dict[str, Any]) -> str:
@@ -1048,6 +1069,12 @@ def numbered_like_the_last(text: str, context: dict[str, Any]) -> str:
     if len(numbers) != 1:
         return text
     prefix, year = numbers[0].groups()
+    if NEXT_ONE.match(text.strip()):  # "wo3 进度" then "下一个": WO-2026-0004
+        sequence = int(numbers[0].group(0)[-4:]) + 1
+        return f"{prefix}-{year}-{sequence:04d}"
+    alone = NUMBER_ALONE.match(text.strip())
+    if alone:  # "so14 status" then "n 13"
+        return f"{prefix}-{year}-{int(alone.group(1)):04d}"
     return BARE_SEQUENCE.sub(lambda m: f"{prefix}-{year}-{m.group(1)}", text)
 
 
@@ -1440,12 +1467,16 @@ class _Parser:
         similar = Item.objects.filter(
             active=True, category=item.category, item_type=item.item_type
         ).exclude(sku=sku)
-        having = [
-            other
-            for other, text in similar.values_list("sku", "search_text")
+        having = {
+            other: normalize(name)
+            for other, text, name in similar.values_list("sku", "search_text", "name")
             if all(self.has_number(normalize(text), number) for number in self.numbers)
-        ]
-        return having[0] if len(having) == 1 else None
+        }
+        if len(having) > 1:
+            # "single nozzle 1.5" then "2.0的呢": the one named as it is but for the number.
+            shape = numberless(normalize(item.name))
+            having = {sku: name for sku, name in having.items() if numberless(name) == shape}
+        return next(iter(having)) if len(having) == 1 else None
 
     def other_with_numbers(self, group: Mention, item: Item) -> list[str] | None:
         """The one other item the words also name that has the sentence's numbers the named
@@ -1811,6 +1842,7 @@ class _Parser:
             self.same_question()
             or self.same_listing_narrowed()
             or self.stock_listing_narrowed()
+            or self.listing_elsewhere()
             or self.same_report_again()
         )
         if same:
@@ -2108,6 +2140,25 @@ class _Parser:
             params["mode"] = "zero"
         return self.tool(last_tool, **params)
 
+    def listing_elsewhere(self) -> Understanding | None:
+        """ "sz?" after the low-stock report of main, "全部仓库的" after a reorder plan of
+        main: the same list for another warehouse or for all of them."""
+        last_tool = self.context.get("last_tool")
+        e = self.entities
+        if last_tool not in WAREHOUSE_LISTS or e.numbers or e.serials:
+            return None
+        if any(m.kind != "warehouse" for m in e.mentions) or any(map(self.has, INTENTS)):
+            return None
+        key = WAREHOUSE_LISTS[last_tool]
+        params = dict(self.context.get("last_params") or {})
+        if ALL_WAREHOUSES.search(self.plain):
+            params.pop(key, None)
+        elif key == "warehouse" and e.of("warehouse"):
+            params[key] = e.of("warehouse")[0].values[0]
+        else:
+            return None
+        return self.tool(last_tool, **params)
+
     def same_report_again(self) -> Understanding | None:
         """ "上季度的也来一份" after a sales report, "算了，只要备件仓的" after a reorder plan:
         the same report for another period or other warehouses."""
@@ -2115,7 +2166,9 @@ class _Parser:
         e = self.entities
         if last_tool not in REPORT_TOOLS or e.numbers or e.serials:
             return None
-        if any(m.kind != "warehouse" for m in e.mentions) or any(map(self.has, INTENTS)):
+        if any(map(self.has, INTENTS)):
+            return None
+        if any(m.kind != "warehouse" for m in e.mentions) and not self.category_named():
             return None
         params = dict(self.context.get("last_params") or {})
         if last_tool == "sales_report":
@@ -2123,6 +2176,8 @@ class _Parser:
             if not (month or period):
                 return None
             params = {"start": str(month[0]), "end": str(month[1])} if month else {"period": period}
+        elif last_tool == "inventory_valuation_report" and self.category_named():
+            params["category"] = self.category_named()  # "same thing but just for the nozzles"
         else:
             warehouses = [mention.values[0] for mention in e.of("warehouse")]
             if not warehouses:

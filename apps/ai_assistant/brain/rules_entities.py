@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Sum
+from django.utils import timezone
 from rapidfuzz.distance import OSA
 
 from apps.inventory.models import Item, SerialNumber, StockLevel, Warehouse
@@ -35,6 +36,12 @@ DOC_NUMBER = re.compile(
     r"(?<![a-z0-9])(s ?o|q ?t|w ?o|p ?o|s ?t)\s*[-_ ]?\s*(20\d\d)\s*[-_ ]?\s*(\d{1,6})(?!\d)",
     re.I,
 )
+# A number without its year, typed in a hurry ("po8", "so 12", "wo3", "st-6"): this year's.
+LOOSE_NUMBER = re.compile(
+    r"(?<![a-z0-9])(so|qt|wo|po|st)\s*[-_ ]?\s*(\d{1,4})(?![\d.]|\s*(?:pcs|个|台|件|套|片))", re.I
+)
+# A machine's serial without its letters ("20250007" of LX20250007).
+BARE_SERIAL = re.compile(r"(?<![\d.-])(20\d{6})(?![\d.])")
 # A quote is a sales document like an order: its number is asked about as an order's is.
 NUMBER_KEY = {"QT": "SO"}
 SERIAL = re.compile(r"(?<![a-z0-9])l ?x\s*-?\s*(\d{4})\s?(\d{4})(?!\d)", re.I)
@@ -207,8 +214,13 @@ class Vocabulary:
             if len(close) == 1:
                 text = text[: match.start()] + close[0] + text[match.end() :]
                 changed = True
-        if not entities.of("item"):
-            respelt = chinese_respelled(text, entities.rest)
+        # Also where the words found name several items ("陶瓷还": 陶瓷 is two rings).
+        if all(len(mention.values) > 1 for mention in entities.of("item")):
+            chars = list(entities.text)
+            for mention in entities.mentions:
+                if mention.kind != "item":  # a customer's or warehouse's name is no typo
+                    blank(chars, mention.start, mention.end)
+            respelt = chinese_respelled(text, "".join(chars))
             if respelt is not None:
                 text, changed = respelt, True
         return text if changed else None
@@ -234,6 +246,12 @@ class Vocabulary:
             numbers.setdefault(key, []).append(f"{prefix}-{year}-{seq:04d}")
             blank(chars, match.start(), match.end())
         serials = []
+        year = timezone.localdate().year
+        for match in LOOSE_NUMBER.finditer("".join(chars)):
+            prefix = match.group(1).upper()
+            key = NUMBER_KEY.get(prefix, prefix)
+            numbers.setdefault(key, []).append(f"{prefix}-{year}-{int(match.group(2)):04d}")
+            blank(chars, match.start(), match.end())
         for match in SERIAL.finditer(source):
             serials.append(f"LX{match.group(1)}{match.group(2)}")
             blank(chars, match.start(), match.end())
@@ -321,15 +339,16 @@ def chinese_respelled(text: str, rest: str) -> str | None:
     ]
     known = names.names_starting({(window[0], len(window)) for window in windows})
     for window in windows:  # longest first
-        close = {
+        close = sorted(
             name
             for name in known
             if len(name) == len(window)
             and CJK_NAME.fullmatch(name)
             and sum(a != b for a, b in zip(window, name, strict=True)) == 1
-        }
-        if len(close) == 1:
-            return text.replace(window, close.pop(), 1)
+        )
+        # Two names of the same items ("陶瓷环", "陶瓷体": both CR-32) are one reading.
+        if close and all(known[name] == known[close[0]] for name in close):
+            return text.replace(window, close[0], 1)
     return None
 
 
@@ -338,6 +357,8 @@ def known_serials(text: str) -> list[tuple[int, int, str]]:
     ("RC3K2026011", "LX2026O001"): code-like words with many digits that are serials in the
     ERP. (Fewer digits are SKUs: no query for those.)"""
     candidates: dict[str, tuple[int, int]] = {}
+    for match in BARE_SERIAL.finditer(text):
+        candidates[f"LX{match.group(1)}"] = (match.start(), match.end())
     for match in CODE_TOKEN.finditer(text):
         word = match.group(0).upper()
         digits_read = re.sub(r"(?<=\d)O|O(?=\d)", "0", word)

@@ -1904,3 +1904,70 @@ def test_a_brand_in_english_names_all_its_items_as_in_chinese():
 )
 def test_a_chinese_name_one_character_off_is_read_as_that_name(text, call):
     assert made(ask("wh1", text)) == [call]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        ("wh1", ["po8到了没"], [("purchase_order_status", {"po": "PO-2026-0008"})]),
+        ("sales2", ["so 12 status"], [("sales_order_status", {"order_no": "SO-2026-0012"})]),
+        ("svc1", ["st-6 咋样了"], [("service_ticket_status", {"ticket_no": "ST-2026-0006"})]),
+        (
+            "svc1",
+            ["20250007包修到期没"],
+            [("machine_warranty_lookup", {"serial_no": "LX20250007"})],
+        ),
+        (
+            "sales1",
+            ["so5 so6 状态"],
+            [
+                ("sales_order_status", {"order_no": "SO-2026-0005"}),
+                ("sales_order_status", {"order_no": "SO-2026-0006"}),
+            ],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["wo3 进度", "下一个"],
+            [("production_progress", {"work_order": "WO-2026-0004"})],
+        ),
+        ("sales2", ["so14 status", "n 13"], [("sales_order_status", {"order_no": "SO-2026-0013"})]),
+        (
+            "sales1",
+            ["where is so 7", "its work order"],
+            [("production_progress", {"sales_order": "SO-2026-0007"})],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["whats below reorder main", "sz?"],
+            [("low_stock_report", {"warehouse": "sz"})],
+        ),  # fmt: skip
+        ("wh1", ["补货计划 主仓", "全部仓库的"], [("reorder_plan", {})]),
+        ("admin", ["sales rpt last week", "this yr"], [("sales_report", {"period": "this_year"})]),
+        (
+            "sales1",
+            ["bt240s price", "报c017 2个"],
+            [
+                (
+                    "create_sales_quote",
+                    {"customer": "C017", "lines": [{"item": "CH-BT240S", "qty": "2"}]},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["single nozzle 1.5 stock", "2.0的呢"],
+            [("check_inventory_stock", {"item": "NZ-S2.0"})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["陶瓷还 主仓还有几个"],
+            [("check_inventory_stock", {"item": "CR-32", "warehouse": "main"})],
+        ),  # fmt: skip
+    ],
+)
+def test_phrasing_from_a_batch_of_short_and_sloppy_messages(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+def test_a_help_question_typed_loosely_is_help():
+    assert ask("prod1", "wat can u do").kind == "help"
