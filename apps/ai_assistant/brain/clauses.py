@@ -18,7 +18,7 @@ CLAUSE_BREAK = re.compile(
     # "还有" starts a clause ("…，还有6千瓦激光器的采购"), unless it asks for what is left.
     r"还有(?![多少几没吗货库剩的个])|"
     # A question ends with 吗, 呢 or 是什么 even when the next one follows without a space.
-    r"(?<=[吗呢])(?=\S)|(?<=是什么)(?=[^\s的?])|"
+    r"(?<=[吗呢])(?=\S)|(?<=是什么)(?=[^\s的?])|\s\+\s|\+|"
     # "和他们的订单": the second clause points back to the first one's record.
     r"(?:和|跟|还有)(?=他们|他家|它的|这家|那家|该客户)|"
     # Any "and" may join two questions; a list ("NZ-S1.5 and CR-32 in spare") stays one
@@ -30,7 +30,10 @@ ASCII_WORD = re.compile(r"[a-z0-9]")
 CHINESE_AND = re.compile(r"(?<=[\u4e00-\u9fff])(?:和|跟|以及)(?=[\u4e00-\u9fff])")
 # What somebody said or reported ("客户说打标机有点问题"): context for the question, not one.
 NARRATION = re.compile(
-    r"^(?:客户|用户|对方|他们|他|她)?(?:说|反映|反馈|讲|提到)|^(?:客户|用户|对方|他们|他|她)(?:在?问|在?催)|"
+    r"^(?:客户|用户|对方|他们|他|她)?(?:那边|那里)?(?:说|反映|反馈|讲|提到)|"
+    r"^(?:客户|用户|对方|他们|他|她)(?:那边|那里)?(?:在?问|在?催)|"
+    # A guess said beside a request ("深圳那边应该还剩两台吧"), not a question.
+    r"应该[^,，]{0,15}吧$|"
     r"^(?:the )?(?:customer|client|user|he|she|they) "
     r"(?:says|said|reports|reported|mentions|told)\b|"
     # What the asker states about their own side ("we're completely out").

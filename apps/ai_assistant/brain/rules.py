@@ -42,6 +42,7 @@ ASK_BACK_SHOWN = 8
 MAX_PARTS = 6
 ITEM_TOOLS = {"check_inventory_stock", "find_product", "purchase_order_status"}
 CUSTOMER_CODE = re.compile(r"C\d{3,}")
+SUPPLIER_CODE = re.compile(r"S\d{3,}")
 SKU_LIKE = re.compile(r"[A-Z0-9]+(?:[-.][A-Z0-9.]+)+")
 # What production progress may be asked of, most precise first (context keys after).
 PRODUCTION_SUBJECTS = (
@@ -49,6 +50,7 @@ PRODUCTION_SUBJECTS = (
 )  # fmt: skip
 BACK_REFERENCE = re.compile(
     r"它|这台|那台|这个|那个|该机|该单|这单|那单|他们|他家|这家|那家|\bit\b|\bthem\b|\btheir\b|"
+    r"\bthey\b|"
     r"\bthat one\b|this order|that order|"
     r"\bthis one\b|the machine|that machine"
 )
@@ -98,6 +100,10 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?a:{pattern})" for pattern in patterns))
 
 
+# "刚装上这个机器人，它到底能帮我查些什么东西？": help asked at the end of a message.
+HELP_ASKED = re.compile(
+    r"(你|它|机器人|助手|bot)[^,，。]{0,6}(能|可以|会)(帮我)?(查|做|干|问)(些|点)?(什么|啥|哪些)(东西|事)?[?？!！\s]*$"
+)
 HELP = re.compile(
     r"^(/?help|/?帮助|帮助一下|菜单|menu|说明|使用说明|怎么用|如何使用|你能做什么|你会做什么|你会什么|"
     r"能干什么|能干啥|你能干啥|你能干嘛|这个怎么用|怎么用这个|有什么功能|"
@@ -116,6 +122,12 @@ THANKS = re.compile(
     r"^((好的|ok|okay|嗯|收到|行|好|明白了?|了解了?|知道了|今天|今天也|这次)[\s,，]*)*"
     r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|辛苦啦|辛苦你了|辛苦|thx|thanks|thank you|ty|cheers)"
     r"[\s\w,，!！~～.。'’\u2600-\u27bf\U0001f300-\U0001faff]*$"
+)
+# A greeting that leads a message of small talk ("Good morning! First day back :)").
+GREETING_FIRST = re.compile(
+    r"^(你好|您好|哈喽|嗨|早上好|上午好|下午好|晚上好|hi|hello|hey|"
+    r"good (morning|afternoon|evening)|morning)"
+    r"[\s,，!！~～.。]+"
 )
 FOLLOW_UP = re.compile(r"^(那|那么|还有|再看看|再查|and|what about|how about|then|also)|呢")
 
@@ -146,6 +158,10 @@ QUOTE_AS_DOCUMENT = _any(
     r"的报价(?!\s*[一两二三四五六七八九十\d])|(?<![出做开建拉来个份张])报价单|上周|上个?月|本月|"
     r"这个?月|今年|去年|昨天",
     r"\b(last|this) (week|month|year)'?s?\b|\bquotes\b",
+)
+# A quote to make, said as "出一台 X 的报价" ("的报价" is otherwise one made before).
+QUOTE_MADE = _any(
+    r"(?<!新)(?:出|做|开|拉)\s*[一两二三四五六七八九十\d]*\s*[台个套份张]?[^,，。?？]{0,24}的报价(?!单)"
 )
 # A question, not an order: a write needs an imperative (orders_a_write).
 QUESTION = _any(
@@ -193,7 +209,8 @@ UNSUPPORTED_ACTION = _any(
     r"把.{0,20}(发货|发出去|取消|删掉|删除|关闭|关掉|审批|批了|批准)|^(请|帮我)?(批准|审批通过|删除|删掉)",
     r"^(please\s+)?(approve|cancel|delete|ship|close|reject)\s+(so|po|wo|st)-",
     # Changing master data, or errands no ERP runs ("帮我订张去宁波的机票").
-    r"(改|调|修改|调整)(一下)?.{0,12}(标价|售价|价格)|订.{0,12}(机票|车票|火车票|酒店|flight|hotel)",
+    r"(改|调|修改|调整)(一下)?.{0,12}(标价|售价|价格)|订.{0,12}(机票|车票|火车票|酒店|flight|hotel)|"
+    r"把.{0,20}(折扣|单价|价格|交期|付款).{0,12}(改成|改为|调成|调到|调整为)",
     r"\b(change|update|set|modify|raise|lower)\b.{0,30}\b(list )?price\b.{0,20}\bto\b|"
     r"\bbook\b.{0,20}\b(flight|hotel|train|taxi)\b",
 )
@@ -346,7 +363,7 @@ NOT_A_NAME = {
 }  # fmt: skip
 CUSTOMER = _any(
     r"客户|顾客|联系人|联系方式|电话|谁跟的|谁负责的客户",
-    r"customer|client|contact|\bwho owns?\b|\baccount (?:owner|manager)\b",
+    r"customer|client|contact|\bwho owns?\b|\baccount (?:owner|manager)\b|\bowner\b",
 )
 FIND = _any(
     # "有没有X" alone asks for the product; "还有没有" / "有没有货" ask for stock.
@@ -398,11 +415,28 @@ PLACE_FILLER = _any(
 AVAILABILITY = _any(
     r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
 )
+THAT_SUPPLIER = _any(
+    r"[这那该]家供应商|该供应商|同一个?供应商", r"\b(?:that|this|the same) (?:supplier|vendor)\b"
+)
 THAT_ORDER = _any(r"[这那该]张?单", r"\b(?:this|that|the same) order\b")
 # Between what a part fits and the part ("BLT641 头用的 陶瓷环"), or the other way round
 # ("ceramic ring for the BLT641").
 FITS_BEFORE = re.compile(r"^\s*(?:头|机|上)?(?:上)?(?:用的|配的|适配的|专用的|上的)\s*$")
 FITS_AFTER = re.compile(r"^\s*(?:for|that fits?|fitting|to fit)(?: the| a| our)?\s*$")
+# What staff tell before a request: calls, visits, problems that came up.
+NARRATIVE = _any(
+    r"刚[^,，]{0,6}(电话|打来|来了|说)|来电话|打电话来|打来电话|又出问题了|出问题了|想再配|想要|在线上|"
+    r"过来了|要过来|下周来|明天来",
+    r"\b(?:is|are) coming (?:in|over|by)\b|\bon the (?:line|phone)\b|\bjust called\b|"
+    r"\bcalled (?:me|us)\b|\bis here\b|\bvisiting\b",
+)
+# What asks or orders: a question word or a verb of request.
+ASKED_OR_ORDERED = _any(
+    r"吗|呢|多少|几[个台片张套只件]|什么|啥|哪|谁|怎么|帮我|帮忙|给我|查|看下|看看|看一下|开个|开一|"
+    r"预留|锁|留|报价|报个|出个|导出|发我|列一下|[?？]",
+    r"\b(?:what|where|when|how|which|who|whether|is there|are there|do we|does|can you|could "
+    r"you|please|pls|show|check|list|tell|open|reserve|quote|run|pull|send|give)\b",
+)
 # Words the user quoted: “…”, "…", 「…」.
 QUOTED = re.compile(r"[“\"「『]([^“”\"「」『』]+)[”\"」』]")
 # A machine pointed at, not a kind of product: "那台打标机", "this unit".
@@ -638,7 +672,7 @@ TOOL_WORDS = {
     "machine_warranty_lookup": WARRANTY,
     "service_ticket_status": re.compile(f"{TICKET_READ.pattern}|{SERVICE.pattern}"),
     "production_progress": PRODUCTION,
-    "sales_order_status": re.compile(f"{SALES.pattern}|状态|到哪了|\\bstatus\\b"),
+    "sales_order_status": re.compile(f"{SALES.pattern}|状态|(?<!做)到哪了|\\bstatus\\b"),
     "purchase_order_status": PURCHASE,
     "check_inventory_stock": STOCK,
 }
@@ -749,6 +783,9 @@ class RuleBrain:
     def _parse(
         self, text: str, language: str, context: dict[str, Any], tools: list | None
     ) -> tuple[Understanding, dict[str, Any]]:
+        text = lines_as_clauses(text)
+        text, reason = reason_said(text)
+        text = corrected(text)
         text = without_courtesy(respelled(text, KEYWORDS))
         text = NUMBER_PLURAL.sub(r"\1", text)
         text = WORDS_HYPHENATED.sub(" ", text)
@@ -758,16 +795,32 @@ class RuleBrain:
         plain = normalize(text)
         if not plain:
             return Understanding("unknown"), {}
-        if HELP.match(plain):
+        if HELP.match(plain) or HELP_ASKED.search(plain):
             return Understanding("help"), {}
         vocabulary = current_vocabulary()
-        whole = self._reading(text, language, context, tools, vocabulary)
+        if GREETING_FIRST.match(plain) and self._small_talk(GREETING_FIRST.sub("", plain)):
+            return Understanding("greeting"), {}  # "Good morning! First day back :)"
+        reading = self._reading(text, language, context, tools, vocabulary)
         clauses = split_clauses(plain, _asks_something, RECORD_CODE.search, _asks_only)
         if len(clauses) > 1:
             in_clauses = self._clause_reading(clauses, language, context, tools, vocabulary)
-            if in_clauses and _explains_more(in_clauses[0], whole[0]):
-                return in_clauses
-        return whole
+            # A clause that only told what happened has no call of its own: the clauses'
+            # reading then answers less than the whole one, and rightly.
+            told = in_clauses and in_clauses[1].pop("told")
+            if in_clauses and (told or _explains_more(in_clauses[0], reading[0])):
+                reading = in_clauses
+        understanding = reading[0]
+        if reason and understanding.kind == "tool" and understanding.tool == "reserve_stock":
+            understanding.params["reason"] = reason  # "reason 写：service van restock"
+        return reading
+
+    @staticmethod
+    def _small_talk(text: str) -> bool:
+        """Words that ask nothing and name no record ("First day back after the holiday")."""
+        if _asks_something(text) or RECORD_CODE.search(text):
+            return False
+        found = current_vocabulary().extract(text)
+        return not (found.mentions or found.numbers or found.serials)
 
     def _reading(
         self, text: str, language: str, context: dict[str, Any], tools: list | None, vocabulary
@@ -798,22 +851,28 @@ class RuleBrain:
         running = dict(context)
         calls: list[tuple[str, dict[str, Any]]] = []
         notes: list[str] = []
+        any_told = False
         for clause in clauses:
+            told = _only_tells(clause)
+            any_told = any_told or told
             understanding, _updates = self._reading(clause, language, running, tools, vocabulary)
             if understanding.kind in ("thanks", "greeting"):
                 continue
             if understanding.kind != "tool":
+                if told:
+                    continue  # what happened, said before the request
                 return None
             notes.extend(understanding.notes)
             for tool, params in _calls(understanding):
-                if (tool, params) not in calls:
+                if (tool, params) not in calls and not told:
                     calls.append((tool, params))
+                # "LX20260001 又出问题了。帮我开个维修单": what was told is the subject.
                 running.update(remember(Understanding("tool", tool, params)))
         if not calls or sum(1 for tool, _params in calls if get_tool(tool).write) > 1:
             return None
         (tool, params), *more = calls
         in_clauses = Understanding("tool", tool, params, more=more, notes=notes)
-        return in_clauses, {"choices": [], "named": {}}
+        return in_clauses, {"choices": [], "named": {}, "told": any_told}
 
     def _asked(self, ask: Ask, tools: list | None) -> tuple[Understanding, dict[str, Any]]:
         """An ask-back, unless it is for a tool the user may not use: then that tool's own
@@ -854,6 +913,12 @@ def _asks_something(piece: str) -> bool:
     """Whether the words of a piece ask something ("wo" of WO-2026-0004 asks nothing)."""
     words = RECORD_CODE.sub(" ", piece)
     return any(asked.search(words) for asked in CLAUSE_ASKS)
+
+
+def _only_tells(clause: str) -> bool:
+    """Whether a clause tells what happened ("恒通周工刚来电话", "the supplier rep is coming in
+    on Thursday") and neither asks nor orders anything."""
+    return bool(NARRATIVE.search(clause)) and not ASKED_OR_ORDERED.search(clause)
 
 
 def _asks_only(piece: str) -> bool:
@@ -918,10 +983,16 @@ def _mixes_answers(
 
 def _named_in(call: tuple[str, dict[str, Any]], parts: list[tuple[str, dict[str, Any]]]) -> bool:
     """Every value of the call is a value of some part (nothing of it is lost)."""
-    named = {str(value) for _tool, part in parts for value in part.values()}
-    return call[0] in {tool for tool, _params in parts} and all(
-        str(value) in named for value in call[1].values()
-    )
+    named = {value for _tool, part in parts for value in _values(part)}
+    return call[0] in {tool for tool, _params in parts} and _values(call[1]) <= named
+
+
+def _values(params: dict[str, Any]) -> set[str]:
+    """A call's values, those of a list each on its own (["main", "spare"])."""
+    found = set()
+    for value in params.values():
+        found |= {str(one) for one in value} if isinstance(value, list) else {str(value)}
+    return found
 
 
 def _has_all(params: dict[str, Any], wanted: dict[str, Any]) -> bool:
@@ -966,6 +1037,9 @@ def remember_result(tool: str, data: dict[str, Any]) -> dict[str, Any]:
     if len(rows) != 1:
         return {}
     memory = {memory: rows[0][field] for field, memory in fields.items() if rows[0].get(field)}
+    supplier = str(rows[0].get("supplier") or "").split(" ")[0]
+    if tool == "purchase_order_status" and SUPPLIER_CODE.fullmatch(supplier):
+        memory["supplier"] = supplier  # "what other open POs with that supplier"
     # One purchase order going to one warehouse: "那个仓" next is that warehouse.
     warehouses = {line.get("warehouse") for line in rows[0].get("lines") or []}
     if tool == "purchase_order_status" and len(warehouses) == 1 and None not in warehouses:
@@ -1051,6 +1125,63 @@ NUMBER_ALONE = re.compile(
 )
 BARE_SEQUENCE = re.compile(r"(?<![a-z0-9.-])(0\d{3})(?![a-z0-9.-])", re.I)
 DOCUMENT_NUMBER = re.compile(r"^(SO|QT|WO|PO|ST)-(\d{4})-\d{4}$")
+
+
+LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}|[a-e])\s*[.)、．:：]\s*", re.I)
+REASON_SAID = re.compile(
+    r"[,，;；\s]*(?:reason|备注|原因|理由|用途)\s*(?:写|是|为|填)?\s*[:：]\s*(.+?)\s*$", re.I
+)
+# A correction inside the message: what follows replaces what it names again.
+CORRECTION = re.compile(
+    r"[,，;；。.\s]*(?:哦|噢|啊)?(?:不对|说错了|打错了|写错了|不是这个)[,，;；。.!！\s]*"
+    r"|[,;.\s]*\b(?:sorry,?\s*)?(?:i meant|i mean|no wait|correction:?)\b[,\s]*",
+    re.I,
+)
+
+
+def lines_as_clauses(text: str) -> str:
+    """A message of several lines ("Three things: 1. … 2. …") as clauses, list marks off."""
+    lines = [LIST_MARKER.sub("", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    return "；".join(lines) if len(lines) > 1 else text
+
+
+def reason_said(text: str) -> tuple[str, str | None]:
+    """The text without a reservation's reason said after it, and the reason."""
+    match = REASON_SAID.search(text)
+    if not match or len(match.group(1)) < 2:
+        return text, None
+    return text[: match.start()], match.group(1)
+
+
+def corrected(text: str) -> str:
+    """ "保护镜主仓还剩多少，哦不对，我要问的是深圳仓的": the words after a correction replace
+    what they name again (a warehouse, a quantity, a size, an item) in the words before."""
+    match = CORRECTION.search(text)
+    if not match:
+        return text
+    before, after = text[: match.start()], text[match.end() :]
+    vocabulary = current_vocabulary()
+    said_after = vocabulary.extract(after)
+    kinds = {mention.kind for mention in said_after.mentions}
+    source = vocabulary.extract(before)
+    chars = list(source.text)
+    for mention in source.mentions:
+        if mention.kind in kinds:
+            chars[mention.start : mention.end] = " " * (mention.end - mention.start)
+    kept = "".join(chars)
+    if said_after.quantities:
+        kept = QUANTITY_WORDS.sub(" ", kept)
+    if SIZE_WORDS.search(RECORD_CODE.sub(" ", after)) and not said_after.quantities:
+        kept = SIZE_WORDS.sub(" ", kept)  # "the 1.5 nozzle, sorry, I meant the 2.0 one"
+    return f"{kept} {after}"
+
+
+QUANTITY_WORDS = re.compile(
+    r"(?<![a-z0-9.\-])\d+(?:\.\d+)?\s*(?:个|件|台|套|片|只|支|把|盒|pcs|pc|sets?|units?)(?![a-z])|"
+    r"[一二两俩三四五六七八九十百千]+\s*(?:个|件|台|套|片|只|支|把|盒)"
+)
+SIZE_WORDS = re.compile(r"(?<![a-z0-9.\-])\d+(?:\.\d+)?(?:\s*(?:kw|w|mm))?(?![\d.])")
 
 
 def numberless(text: str) -> str:
@@ -1787,6 +1918,8 @@ class _Parser:
                 return mention.values[0]
             if prefer and len(mention.others.get("supplier", [])) == 1:
                 return mention.others["supplier"][0]
+        if THAT_SUPPLIER.search(self.plain):
+            return self.context.get("supplier")  # "other open POs with that supplier"
         return None
 
     def serial(self) -> str | None:
@@ -1860,7 +1993,7 @@ class _Parser:
         # A quote's number names a quote there is ("new quote QT-2026-0002, approved yet?"):
         # that one is asked about; making a quote never takes one.
         names_a_quote = any(n.startswith("QT-") for n in e.numbers.get("SO", []))
-        quote_asked = self.has(QUOTE_AS_DOCUMENT) or names_a_quote
+        quote_asked = (self.has(QUOTE_AS_DOCUMENT) and not self.has(QUOTE_MADE)) or names_a_quote
         if self.has(QUOTE) and self.orders_a_write() and not quote_asked:
             return self.quote()
         by_number = self.by_number()
@@ -2138,6 +2271,8 @@ class _Parser:
             params["category"] = category
         if empty:
             params["mode"] = "zero"
+        if ALL_WAREHOUSES.search(self.plain):
+            params.pop("warehouse", None)  # "what's out of stock entirely, anywhere?"
         return self.tool(last_tool, **params)
 
     def listing_elsewhere(self) -> Understanding | None:
@@ -2831,13 +2966,14 @@ class _Parser:
         text = re.sub(
             r"\b(do|we|you|have|has|any|a|an|the|for|of|me|please|pls|is|are|there|some|what|"
             r"which|show|tell|about|info|information|details?|check|exactly|really|who's|whos|who|"
-            r"there|its|it|and|or|their|them|this|that)\b",
+            r"there|its|it|and|or|their|them|this|that|can|could|pull|up|too|also|record|"
+            r"card|the)\b",
             " ",
             text,
         )
         text = re.sub(
-            r"(查一下|查下|查查|查|请问|帮我|帮忙|发给我|发我|给我|来着|一下|看看|看下|的|吗|呢|啊|吧|是|"
-            r"谁|哪个|什么|个)",
+            r"(查一下|查下|查查|查|请问|帮我|帮忙|发给我|发我|给我|告诉我|告诉|来着|一下|看看|看下|调出来|"
+            r"拉出来|发过来|你|把|这|那|它|的|吗|呢|啊|吧|是|谁|哪个|什么|个)",
             " ",
             text,
         )

@@ -1971,3 +1971,171 @@ def test_phrasing_from_a_batch_of_short_and_sloppy_messages(user, turns, calls):
 
 def test_a_help_question_typed_loosely_is_help():
     assert ask("prod1", "wat can u do").kind == "help"
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "wh1",
+            ["保护镜主仓还剩多少，哦不对，我要问的是深圳仓的"],
+            [("check_inventory_stock", {"item": "PW-D37-T7", "warehouse": "sz"})],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["stock of the single-layer 1.5 nozzle, sorry, I meant the 2.0 one, single layer"],
+            [("check_inventory_stock", {"item": "NZ-S2.0"})],
+        ),
+        (
+            "sales1",
+            ["给 C019 天津滨海出个 quote：LC-4020-12KW 一台，不对，两台"],
+            [
+                (
+                    "create_sales_quote",
+                    {"customer": "C019", "lines": [{"item": "LC-4020-12KW", "qty": "2"}]},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            [
+                "客户刚打电话来，说他们那台切割机想再配一台冷水机备用，你帮我看下主仓库冷水机还有几台"
+            ],
+            [("check_inventory_stock", {"item": "CHL-3000", "warehouse": "main"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            [
+                "恒通周工刚来电话，LX20260001 又出问题了。"
+                "帮我开个维修单，故障写：切割时报激光器温度过高，优先级加急"
+            ],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20260001",
+                        "complaint": "切割时报激光器温度过高",
+                        "priority": "urgent",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "wh1",
+            [
+                "The supplier rep is coming in on Thursday. "
+                "Before that, run me a reorder plan for the main warehouse."
+            ],
+            [("reorder_plan", {"warehouses": ["main"]})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["帮我在 spare 仓 reserve 5 个 CR-32 陶瓷环，reason 写：service van restock"],
+            [
+                (
+                    "reserve_stock",
+                    {
+                        "item": "CR-32",
+                        "qty": "5",
+                        "warehouse": "spare",
+                        "reason": "service van restock",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["在深圳仓给 SO-2026-0005 留一台冷水机，深圳那边应该还剩两台吧"],
+            [
+                (
+                    "reserve_stock",
+                    {
+                        "item": "CHL-3000",
+                        "qty": "1",
+                        "warehouse": "sz",
+                        "sales_order": "SO-2026-0005",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "admin",
+            [
+                "Three things:\n1. stock valuation for main\n2. sales report for last month\n"
+                "3. what's below reorder level in spare"
+            ],
+            [
+                ("inventory_valuation_report", {"warehouses": ["main"]}),
+                ("sales_report", {"period": "last_month"}),
+                ("low_stock_report", {"warehouse": "spare"}),
+            ],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["FL-D30-F125 备件仓还有几片？顺便告诉我它的标价是多少"],
+            [
+                ("check_inventory_stock", {"item": "FL-D30-F125", "warehouse": "spare"}),
+                ("find_product", {"query": "FL-D30-F125"}),
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["C005 南通海洋的客户资料看一下，再给他们出一台 LC-3015-6KW 的报价"],
+            [
+                ("customer_lookup", {"query": "C005"}),
+                (
+                    "create_sales_quote",
+                    {"customer": "C005", "lines": [{"item": "LC-3015-6KW", "qty": "1"}]},
+                ),
+            ],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["Who's customer C013?", "what orders do they have", "just the ones on hold"],
+            [("sales_order_status", {"customer": "C013", "status": "on_hold"})],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["where's PO-2026-0002 at?", "and what other open POs do we have with that supplier?"],
+            [("purchase_order_status", {"supplier": "S003"})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["SO-2026-0010 现在什么状态", "它的生产进度呢，机器做到哪了"],
+            [("production_progress", {"sales_order": "SO-2026-0010"})],
+        ),  # fmt: skip
+        (
+            "wh1",
+            ["stock valuation report for main please", "same thing but just for the nozzles"],
+            [("inventory_valuation_report", {"warehouses": ["main"], "category": "nozzle"})],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["what's below reorder in main?", "and what's out of stock entirely, anywhere?"],
+            [("low_stock_report", {"mode": "zero"})],
+        ),  # fmt: skip
+    ],
+)
+def test_phrasing_from_a_batch_of_long_and_messy_messages(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "kind"),
+    [
+        ("svc1", ["ST-2026-0002 现在谁在跟", "好的明白了，谢谢啦"], "thanks"),
+        ("svc1", ["刚装上这个机器人，它到底能帮我查些什么东西？"], "help"),
+        ("sales2", ["Good morning! First day back after the holiday :)"], "greeting"),
+        ("sales1", ["帮我把SO-2026-0008的折扣从8%改成5%，客户那边已经同意了"], "unknown"),
+    ],
+)
+def test_small_talk_help_and_changes_no_tool_makes_in_long_messages(user, turns, kind):
+    outcome = ask(user, *turns)
+    assert outcome.kind == kind and not outcome.calls
+
+
+def test_a_greeting_before_a_request_still_answers_it():
+    outcome = ask("guest1", "hey can u check PO-2026-0002 for me")
+    assert [(tool, status) for tool, _params, status in outcome.calls] == [
+        ("purchase_order_status", "denied")
+    ]
