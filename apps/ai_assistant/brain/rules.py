@@ -50,7 +50,7 @@ PRODUCTION_SUBJECTS = (
 )  # fmt: skip
 BACK_REFERENCE = re.compile(
     r"它|这台|那台|这个|那个|该机|该单|这单|那单|他们|他家|这家|那家|\bit\b|\bthem\b|\btheir\b|"
-    r"\bthey\b|"
+    r"\bthey\b|\b(?:that|this|the same) customer\b|"
     r"\bthat one\b|this order|that order|"
     r"\bthis one\b|the machine|that machine"
 )
@@ -110,6 +110,7 @@ HELP = re.compile(
     r"你?都?能(?:帮我)?(?:查|做|干|问)(?:些|点)?(?:啥|什么|哪些)(?:东西|事)?|"
     r"wh?at (else )?can (you|u) (actually |really |even )?do( for (me|us))?|what do you do|"
     r"how do i use (this|you)|"
+    r"what (kind of |sort of )?(things|stuff) can (you|u) (help( me)?( with)?|do)|"
     r"commands?)[\s?？!！.。]*$"
 )
 GREETING = re.compile(
@@ -119,7 +120,8 @@ GREETING = re.compile(
     r"(bot|助手|小助手)?[\s,，!！~～.。?？呀啊啦]*$"
 )
 THANKS = re.compile(
-    r"^((好的|ok|okay|嗯|收到|行|好|明白了?|了解了?|知道了|今天|今天也|这次)[\s,，]*)*"
+    r"^((好的|好嘞|ok|okay|noted|got it|great|perfect|嗯|收到|行|好|明白了?|了解了?|知道了|今天|"
+    r"今天也|这次)[\s,，]*)*"
     r"(谢谢|多谢|感谢|谢了|谢啦|辛苦了|辛苦啦|辛苦你了|辛苦|thx|thanks|thank you|ty|cheers)"
     r"[\s\w,，!！~～.。'’\u2600-\u27bf\U0001f300-\U0001faff]*$"
 )
@@ -129,7 +131,10 @@ GREETING_FIRST = re.compile(
     r"good (morning|afternoon|evening)|morning)"
     r"[\s,，!！~～.。]+"
 )
-FOLLOW_UP = re.compile(r"^(那|那么|还有|再看看|再查|and|what about|how about|then|also)|呢")
+FOLLOW_UP = re.compile(
+    r"^(那|那么|还有|再看看|再查|and|what about|how about|then|also)|呢|\bsame (?:for|with)\b|"
+    r"\b(?:side|end)\b"
+)
 
 OPEN_TICKET = _any(
     r"报修|报个修|报一下修",
@@ -209,7 +214,7 @@ UNSUPPORTED_ACTION = _any(
     r"把.{0,20}(发货|发出去|取消|删掉|删除|关闭|关掉|审批|批了|批准)|^(请|帮我)?(批准|审批通过|删除|删掉)",
     r"^(please\s+)?(approve|cancel|delete|ship|close|reject)\s+(so|po|wo|st)-",
     # Changing master data, or errands no ERP runs ("帮我订张去宁波的机票").
-    r"(改|调|修改|调整)(一下)?.{0,12}(标价|售价|价格)|订.{0,12}(机票|车票|火车票|酒店|flight|hotel)|"
+    r"(改|调|修改|调整)(一下)?.{0,12}(标价|售价|价格)|订.{0,12}(机票|车票|火车票|高铁票|动车票|酒店|flight|hotel)|"
     r"把.{0,20}(折扣|单价|价格|交期|付款).{0,12}(改成|改为|调成|调到|调整为)",
     r"\b(change|update|set|modify|raise|lower)\b.{0,30}\b(list )?price\b.{0,20}\bto\b|"
     r"\bbook\b.{0,20}\b(flight|hotel|train|taxi)\b",
@@ -374,7 +379,8 @@ FIND = _any(
     r"品牌|牌子|多重|重量|介绍|干嘛用|干什么用|做什么用|什么用|用途|用在哪|用来干|幅面|多大|多长|多宽|"
     r"多厚|多粗|行程|配哪|配什么|适配|适用于|是.{1,8}还是.{1,8}|怎么收费|收费|费用|区别|差别|不同",
     r"\bfind\b|\bsearch|look up|lookup|do we (sell|have|carry|make|offer)|\bprice|\bspecs?\b|"
-    r"\bproducts?\b|\bcatalog|\blist price\b|\bused for\b|\bwhat (is|are) (it|they) for\b|"
+    r"\bproducts?\b|\bcatalog|\blist price\b|\blists? at\b|\bused for\b|"
+    r"\bwhat (is|are) (it|they) for\b|"
     r"\bwhat(?:'s|s)?(?:\s+(?:exactly|really))?\s+(?:is|are)\b|"
     r"\bwhats\b|\bwat is\b|\bwht is\b|^wh?at\b(?! about)|tell me about|"
     r"\bfits?\b|compatible|differen|\bcompare\b|"
@@ -415,6 +421,7 @@ PLACE_FILLER = _any(
 AVAILABILITY = _any(
     r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
 )
+ONE_MACHINE = re.compile(r"[那这]台")
 THAT_SUPPLIER = _any(
     r"[这那该]家供应商|该供应商|同一个?供应商", r"\b(?:that|this|the same) (?:supplier|vendor)\b"
 )
@@ -428,6 +435,7 @@ NARRATIVE = _any(
     r"刚[^,，]{0,6}(电话|打来|来了|说)|来电话|打电话来|打来电话|又出问题了|出问题了|想再配|想要|在线上|"
     r"过来了|要过来|下周来|明天来",
     r"\b(?:is|are) coming (?:in|over|by)\b|\bon the (?:line|phone)\b|\bjust called\b|"
+    r"\bi(?:'ll| will)\b|"
     r"\bcalled (?:me|us)\b|\bis here\b|\bvisiting\b",
 )
 # What asks or orders: a question word or a verb of request.
@@ -524,6 +532,15 @@ DAY_WRITTEN = r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号
 DATE_RANGE = re.compile(
     rf"{DAY_WRITTEN}\s*(?:到|至|~|～|—|-|–|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*{DAY_WRITTEN}"
 )
+EN_MONTH = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+EN_DAY_RANGE = re.compile(
+    rf"\b(?P<m1>{EN_MONTH})[a-z]*\.?\s*(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*"
+    rf"(?:-|–|~|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*"
+    rf"(?:(?P<m2>{EN_MONTH})[a-z]*\.?\s*(?P<d2>\d{{1,2}})|(?P<d3>\d{{1,2}}))(?:st|nd|rd|th)?\b"
+)
+ZH_DAY_RANGE = re.compile(
+    r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?\s*(?:到|至|-|~|～)\s*(?:(\d{1,2})\s*月)?\s*(\d{1,2})\s*[日号]"
+)
 # A calendar month by name, for a report of it ("11月销售报表", "sales report for November").
 MONTH_ZH = re.compile(
     r"(?:(?P<year>20\d\d)\s*年\s*)?(?P<month>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月(?!底|初)"
@@ -583,7 +600,7 @@ ALL_WAREHOUSES = _any(
     r"所有仓|全部仓|各仓|每个仓|各个仓|所有的仓",
     r"\ball (the )?warehouses\b|\beverywhere\b|\banywhere\b",
 )
-VALUATION_ALONE = _any(r"估值", r"valuation")
+VALUATION_ALONE = _any(r"估值|库存金额|存货金额", r"valuation")
 # Draft purchase orders from a reorder plan, named by its job ("把补货计划J-7转成采购草稿单").
 PLAN_REFERENCE = re.compile(r"(?<![a-z0-9])j-?(\d+)(?![\d.])")
 DRAFT_ORDERS = _any(
@@ -653,12 +670,12 @@ PERIODS = [
     ("last_week", _any(r"上周|上个?星期|上个?礼拜", r"\blast week")),
     ("this_month", _any(r"本月|这个?月|当月", r"\bthis month")),
     ("last_month", _any(r"上个?月", r"\blast month")),
-    ("this_year", _any(r"今年|本年", r"\bthis (year|yr)\b")),
+    ("this_year", _any(r"今年|本年", r"\bthis (year|yr)\b|\bytd\b|\byear to date\b")),
     ("last_year", _any(r"去年", r"\blast (year|yr)\b")),
 ]
 OPEN_ONLY = _any(
     r"未关|没关|[没未]\s*close|开着|未结|没结|未完成|没完成|未处理|没处理|在处理|处理中|进行中|未解决|没解决",
-    r"\bopen\b(?! (a|an|the|one)\b)|unresolved|outstanding|pending|"
+    r"\bopen\b(?! (a|an|the|one)\b)|\bthe open one\b|unresolved|outstanding|pending|"
     r"not (yet )?(closed|resolved|done)|in progress",
 )
 # Words that ask something of their own: a message with none of them after a request is a
@@ -1381,11 +1398,11 @@ class _Parser:
             return [{"item": sku} for sku in by_number]
         parts = []
         groups = self.joined(self.item_groups())
-        # "how many nozzles in spare": a kind in the plural, no size, is every one of them.
+        # "how many nozzles in spare": a kind in the plural, not narrowed, is all of them.
         every_one = (
             len(groups) == 1
             and len(groups[0].values) > 1
-            and (self.has(EVERY_ONE) or (CATEGORY_WORDS_EN.search(self.plain) and not self.numbers))
+            and (self.has(EVERY_ONE) or self.whole_kind_in_plural(groups[0]))
         )
         for group in groups if len(groups) > 1 or every_one else []:
             if len(group.values) == 1:
@@ -1396,6 +1413,15 @@ class _Parser:
                 self.ask_which(group, "check_inventory_stock", {"warehouse": self.warehouse()})
             parts.append({"category": categories.pop()})
         return parts
+
+    def whole_kind_in_plural(self, group: Mention) -> bool:
+        """ "nozzles" naming every nozzle; not "D37 focus lenses", two of the lenses."""
+        words = CATEGORY_WORDS_EN.search(self.plain)
+        if not words or self.numbers:
+            return False
+        kind = CATEGORY_OF_WORD[words.group(1)]
+        every = Item.objects.filter(active=True, category=kind).values_list("sku", flat=True)
+        return set(group.values) == set(every)
 
     def items_by_number(self) -> list[str]:
         """ "12kw or 6kw cutters", "1500W和2000W的手持焊", "raycus 1500 and 12000 sources": one
@@ -1791,14 +1817,37 @@ class _Parser:
     def dates_named(self) -> tuple[date, date] | None:
         """Two dates written out, first and last day ("2026-11-01 到 2026-11-15")."""
         match = DATE_RANGE.search(self.plain)
-        if not match:
-            return None
         try:
-            numbers = [int(group) for group in match.groups()]
-            first, last = date(*numbers[:3]), date(*numbers[3:])
+            if match:
+                numbers = [int(group) for group in match.groups()]
+                first, last = date(*numbers[:3]), date(*numbers[3:])
+            else:
+                days = self.days_without_year()
+                if days is None:
+                    return None
+                first, last = days
         except ValueError:
             return None  # "2026-02-30": no such day, the words say no period
         return (first, last) if first <= last else None
+
+    def days_without_year(self) -> tuple[date, date] | None:
+        """ "from Nov 1 to Nov 15", "11月1号到15号": this year's days, last year's when
+        they have not come yet."""
+        english, chinese = EN_DAY_RANGE.search(self.plain), ZH_DAY_RANGE.search(self.plain)
+        if english:
+            month = MONTH_NAMES_EN.index(english.group("m1")[:3]) + 1
+            end_month = english.group("m2")
+            last_month = MONTH_NAMES_EN.index(end_month[:3]) + 1 if end_month else month
+            days = (int(english.group("d1")), int(english.group("d2") or english.group("d3")))
+        elif chinese:
+            month = int(chinese.group(1))
+            last_month = int(chinese.group(3) or month)
+            days = (int(chinese.group(2)), int(chinese.group(4)))
+        else:
+            return None
+        today = timezone.localdate()
+        year = today.year if date(today.year, month, days[0]) <= today else today.year - 1
+        return date(year, month, days[0]), date(year, last_month, days[1])
 
     def month_named(self) -> tuple[date, date] | None:
         """A calendar month said by name ("11月", "2026年11月", "November"): its first and
@@ -2029,6 +2078,8 @@ class _Parser:
                 earlier = self.earlier(key) or self.context.get(key)
                 if earlier:
                     return self.tool("production_progress", **{param: earlier})
+            if self.earlier("customer"):  # "any work orders running for them?"
+                return self.tool("production_progress", customer=self.earlier("customer"))
             raise self.ask("work_order", tool="production_progress")
         if self.has(MY_WORK) and not self.entities.mentions:
             mine = "service_ticket_status"
@@ -2313,6 +2364,8 @@ class _Parser:
             params = {"start": str(month[0]), "end": str(month[1])} if month else {"period": period}
         elif last_tool == "inventory_valuation_report" and self.category_named():
             params["category"] = self.category_named()  # "same thing but just for the nozzles"
+            if ALL_WAREHOUSES.search(self.plain):
+                params.pop("warehouses", None)
         else:
             warehouses = [mention.values[0] for mention in e.of("warehouse")]
             if not warehouses:
@@ -2603,19 +2656,22 @@ class _Parser:
     def said_after_the_request(self) -> str | None:
         """ "开个 training 单：新员工要学焊接参数设置", "new ticket for LX20250012, high
         priority. issue: marking is blurry": what follows the colon after the request."""
-        request, colon, after = self.original.partition("：")
-        if not colon:
-            request, colon, after = self.original.partition(":")
+        for mark in ("：", ":", " - ", " — ", " – "):
+            request, colon, after = self.original.partition(mark)
+            if colon:
+                break
         if not colon or not OPEN_TICKET.search(normalize(request)):
             return None
         after = PRIORITY_SAID.sub(" ", after)
         after = re.sub(r"[\s,，。.!！]+$", "", re.sub(r"\s+", " ", after)).strip()
+        # A clause comes normalised: a comma between Chinese words was a Chinese comma.
+        after = re.sub(r"(?<=[\u4e00-\u9fff]),\s*(?=[\u4e00-\u9fff])", "，", after)
         return after if len(after) >= 2 else None
 
     def reserve(self) -> Understanding:
         partial: dict[str, Any] = {}
         warehouse = self.warehouse()
-        qty = self.qty()
+        qty = self.qty() or (1 if ONE_MACHINE.search(self.rest) else None)  # "主仓那台给我预留上"
         order = self.entities.first("SO") or self.earlier("order_no")
         if not order and THAT_ORDER.search(self.plain):
             order = self.context.get("order_no")  # "给这张单预留一台" after the order
@@ -2966,7 +3022,7 @@ class _Parser:
         text = re.sub(
             r"\b(do|we|you|have|has|any|a|an|the|for|of|me|please|pls|is|are|there|some|what|"
             r"which|show|tell|about|info|information|details?|check|exactly|really|who's|whos|who|"
-            r"there|its|it|and|or|their|them|this|that|can|could|pull|up|too|also|record|"
+            r"there|its|it|and|or|their|them|this|that|can|could|pull|up|too|also|record|does|do|"
             r"card|the)\b",
             " ",
             text,

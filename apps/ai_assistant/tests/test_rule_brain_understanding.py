@@ -2139,3 +2139,122 @@ def test_a_greeting_before_a_request_still_answers_it():
     assert [(tool, status) for tool, _params, status in outcome.calls] == [
         ("purchase_order_status", "denied")
     ]
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "sales1",
+            ["Ningbo Yongsheng - customer info?", "any work orders running for them?"],
+            [("production_progress", {"customer": "C007"})],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["LW-2000-HH 哪个仓有货", "行，主仓那台给我预留上"],
+            [("reserve_stock", {"item": "LW-2000-HH", "qty": "1", "warehouse": "main"})],
+        ),  # fmt: skip
+        (
+            "sales2",
+            ["how many LW-2000-HH do we have", "what does it list at?"],
+            [("find_product", {"query": "LW-2000-HH"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["刚接到金宇电话，LX20260003 开个维修单：打标软件打不开，提示加密狗错误"],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20260003",
+                        "complaint": "打标软件打不开，提示加密狗错误",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["给我一份主仓和深圳仓的库存金额表"],
+            [("inventory_valuation_report", {"warehouses": ["main", "sz"]})],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["sales report from Nov 1 to Nov 15 please"],
+            [
+                (
+                    "sales_report",
+                    {"start": f"{date.today().year}-11-01", "end": f"{date.today().year}-11-15"},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["库存估值报表 main 仓", "再来一份只算 nozzle 的，全部仓库"],
+            [("inventory_valuation_report", {"category": "nozzle"})],
+        ),  # fmt: skip
+        ("admin", ["YTD 的 sales report 导一份给我"], [("sales_report", {"period": "this_year"})]),
+        (
+            "wh1",
+            ["Generate the reorder plan for all warehouses, I will raise the POs after"],
+            [("reorder_plan", {})],
+        ),  # fmt: skip
+        (
+            "admin",
+            [
+                "Raise an urgent repair ticket on LX20250003 - "
+                "chiller alarm, machine stops every 10 min"
+            ],
+            [
+                (
+                    "open_service_ticket",
+                    {
+                        "serial_no": "LX20250003",
+                        "complaint": "chiller alarm, machine stops every 10 min",
+                        "priority": "urgent",
+                    },
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["orders of Jinyu Electrical", "same for Huaxin"],
+            [("sales_order_status", {"customer": "C008"})],
+        ),  # fmt: skip
+        (
+            "svc1",
+            ["tickets for C001", "only the open ones pls"],
+            [("service_ticket_status", {"customer": "C001", "open_only": True})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["LX20260004 warranty?", "pls pull up that customer's info"],
+            [("customer_lookup", {"query": "C005"})],
+        ),  # fmt: skip
+        (
+            "admin",
+            ["open POs from Guangyun optics?", "Raycus side got any?"],
+            [("purchase_order_status", {"supplier": "S001"})],
+        ),  # fmt: skip
+    ],
+)
+def test_phrasing_from_a_working_day_and_from_english_as_staff_write_it(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+@pytest.mark.parametrize(
+    ("user", "text", "kind"),
+    [
+        ("sales2", "帮我订一张明天去成都的高铁票", "unknown"),
+        ("wh1", "ok noted, cheers for the help", "thanks"),
+        ("admin", "what kind of things can you help me with?", "help"),
+    ],
+)
+def test_errands_thanks_and_help_as_staff_say_them(user, text, kind):
+    outcome = ask(user, text)
+    assert outcome.kind == kind and not outcome.calls
+
+
+def test_a_kind_narrowed_by_a_size_in_the_plural_is_asked_back():
+    outcome = ask("prod1", "how many D37 focus lenses in the spare warehouse?")
+    assert outcome.kind == "clarify" and not outcome.calls
+    assert "FL-D37-F150" in outcome.reply and "FL-D37-F200" in outcome.reply
