@@ -887,6 +887,9 @@ class RuleBrain:
                 running.update(remember(Understanding("tool", tool, params)))
         if not calls or sum(1 for tool, _params in calls if get_tool(tool).write) > 1:
             return None
+        if any(get_tool(tool).write for tool, _params in calls):
+            # "…出个报价单草稿，价格就按标准价": words about the write, not a product search.
+            calls = [call for call in calls if not _searches_leftover_words(call)] or calls
         (tool, params), *more = calls
         in_clauses = Understanding("tool", tool, params, more=more, notes=notes)
         return in_clauses, {"choices": [], "named": {}, "told": any_told}
@@ -930,6 +933,12 @@ def _asks_something(piece: str) -> bool:
     """Whether the words of a piece ask something ("wo" of WO-2026-0004 asks nothing)."""
     words = RECORD_CODE.sub(" ", piece)
     return any(asked.search(words) for asked in CLAUSE_ASKS)
+
+
+def _searches_leftover_words(call: tuple[str, dict[str, Any]]) -> bool:
+    """A product search by words that name no item (what was left of a clause)."""
+    tool, params = call
+    return tool == "find_product" and not SKU_LIKE.fullmatch(params.get("query") or "")
 
 
 def _only_tells(clause: str) -> bool:
@@ -1696,11 +1705,29 @@ class _Parser:
             group = groups[0]
         if len(group.values) == 1:
             return group.values[0]
+        of_kind = self.of_the_kind_listed(group.values)
+        if of_kind:
+            return of_kind  # "切割头库存" then "BLT641那款呢": the cutting head
         beside = self.named_by_the_word_beside(group)
         if beside:
             return beside
         self.ask_which(group, slot_tool, params or {})
         return None
+
+    def of_the_kind_listed(self, skus: list[str]) -> str | None:
+        """The one of these items of the kind the last question was about (its kind, or
+        its item's)."""
+        last = self.context.get("last_params") or {}
+        category = last.get("category")
+        if not category and last.get("item"):
+            item = self.vocabulary.items([last["item"]]).get(last["item"])
+            category = item.category if item else None
+        if not category:
+            return None
+        of_kind = [
+            sku for sku, item in self.vocabulary.items(skus).items() if item.category == category
+        ]
+        return of_kind[0] if len(of_kind) == 1 else None
 
     def named_by_the_word_beside(self, group: Mention) -> str | None:
         """ "BLT641 头": of the few items a code fits, the one whose Chinese name holds the
@@ -2354,7 +2381,7 @@ class _Parser:
             return None
         if any(map(self.has, INTENTS)):
             return None
-        if any(m.kind != "warehouse" for m in e.mentions) and not self.category_named():
+        if any(m.kind != "warehouse" for m in e.mentions) and not self.kind_marked():
             return None
         params = dict(self.context.get("last_params") or {})
         if last_tool == "sales_report":
@@ -2362,8 +2389,8 @@ class _Parser:
             if not (month or period):
                 return None
             params = {"start": str(month[0]), "end": str(month[1])} if month else {"period": period}
-        elif last_tool == "inventory_valuation_report" and self.category_named():
-            params["category"] = self.category_named()  # "same thing but just for the nozzles"
+        elif last_tool == "inventory_valuation_report" and self.kind_marked():
+            params["category"] = self.kind_marked()  # "same thing but just for the nozzles"
             if ALL_WAREHOUSES.search(self.plain):
                 params.pop("warehouses", None)
         else:
@@ -2794,6 +2821,16 @@ class _Parser:
             return None
         categories = {item.category for item in self.vocabulary.items(groups[0].values).values()}
         return categories.pop() if len(categories) == 1 and categories != {"other"} else None
+
+    def kind_marked(self) -> str | None:
+        """The kind of item named: as a kind ("nozzles", "喷嘴"), or one item's kind said as
+        such ("激光器这一类")."""
+        category = self.category_named()
+        groups = self.item_groups()
+        if category or not groups or not CATEGORY_MARK.search(self.rest):
+            return category
+        categories = {item.category for item in self.vocabulary.items(groups[0].values).values()}
+        return categories.pop() if len(categories) == 1 else None
 
     def low_stock(self) -> Understanding | None:
         groups = self.item_groups()

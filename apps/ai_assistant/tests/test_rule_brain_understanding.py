@@ -2258,3 +2258,32 @@ def test_a_kind_narrowed_by_a_size_in_the_plural_is_asked_back():
     outcome = ask("prod1", "how many D37 focus lenses in the spare warehouse?")
     assert outcome.kind == "clarify" and not outcome.calls
     assert "FL-D37-F150" in outcome.reply and "FL-D37-F200" in outcome.reply
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "sales2",
+            ["厦门金鹭的郑总要3台2000W焊接机，麻烦先出个报价单草稿，价格就按标准价"],
+            [
+                (
+                    "create_sales_quote",
+                    {"customer": "C020", "lines": [{"item": "LW-2000-HH", "qty": "3"}]},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["切割头库存", "BLT641那款呢"],
+            [("check_inventory_stock", {"item": "CH-BLT641"})],
+        ),
+        (
+            "admin",
+            ["导出全部仓库的库存估值", "只要激光器这一类"],
+            [("inventory_valuation_report", {"category": "laser_source"})],
+        ),  # fmt: skip
+    ],
+)
+def test_phrasing_from_the_last_batch_measured(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
