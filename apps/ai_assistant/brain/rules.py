@@ -461,7 +461,7 @@ STOCK = _any(
 )
 WAREHOUSE_LIST = _any(
     r"有哪些|有什么|都有啥|都有什么|清单|明细|所有|全部",
-    r"\blist\b|what's in|what is in|\bwhat in\b|everything",
+    r"\blist\b|what's in|what is in|\bwhat in\b|everything|\bsitting in\b",
 )
 URGENT = _any(
     # "急" standing alone ("切割头撞了 开单 急") is a flag; "比较急" is only high.
@@ -537,6 +537,11 @@ EN_DAY_RANGE = re.compile(
     rf"\b(?P<m1>{EN_MONTH})[a-z]*\.?\s*(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*"
     rf"(?:-|–|~|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*"
     rf"(?:(?P<m2>{EN_MONTH})[a-z]*\.?\s*(?P<d2>\d{{1,2}})|(?P<d3>\d{{1,2}}))(?:st|nd|rd|th)?\b"
+)
+EN_DAY_FIRST_RANGE = re.compile(
+    rf"\b(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m1>{EN_MONTH})[a-z]*\.?\s*"
+    rf"(?:-|–|~|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*"
+    rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{EN_MONTH})[a-z]*(?P<d3>)\b"
 )
 ZH_DAY_RANGE = re.compile(
     r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?\s*(?:到|至|-|~|～)\s*(?:(\d{1,2})\s*月)?\s*(\d{1,2})\s*[日号]"
@@ -793,6 +798,9 @@ class RuleBrain:
             text = replies.thanks(turn.language)
         else:
             kind, text = "unknown", replies.not_understood(turn.language, turn.available_tools)
+            # What the message told is the subject of the next ("Tianhe Signage called about
+            # their cutter" then "pull up their customer record").
+            return BrainReply(text=text, kind=kind, context_updates=updates)
         return BrainReply(text=text, kind=kind)
 
     # -- parsing -----------------------------------------------------------------------------
@@ -829,6 +837,9 @@ class RuleBrain:
         understanding = reading[0]
         if reason and understanding.kind == "tool" and understanding.tool == "reserve_stock":
             understanding.params["reason"] = reason  # "reason 写：service van restock"
+        if understanding.kind == "unknown":
+            parser = _Parser(text, normalize(text), language, context, tools, vocabulary)
+            return understanding, parser.records_told()
         return reading
 
     @staticmethod
@@ -851,7 +862,10 @@ class RuleBrain:
         if understanding.kind == "tool":
             parser.split_parts(understanding)
             # The records listed, for "第二个" / "the second one" next turn.
-            return understanding, {"choices": [], "named": parser.lists()}
+            # Records named beside the call's own stay the subject too ("Tianhe Signage called
+            # about their sign cutter" answers the cutter's stock; "their record" is Tianhe's).
+            told = parser.records_told()
+            return understanding, {**told, "choices": [], "named": parser.lists()}
         return understanding, {}
 
     def _clause_reading(
@@ -1861,6 +1875,7 @@ class _Parser:
         """ "from Nov 1 to Nov 15", "11月1号到15号": this year's days, last year's when
         they have not come yet."""
         english, chinese = EN_DAY_RANGE.search(self.plain), ZH_DAY_RANGE.search(self.plain)
+        english = english or EN_DAY_FIRST_RANGE.search(self.plain)  # "1 Sept to 15 Nov"
         if english:
             month = MONTH_NAMES_EN.index(english.group("m1")[:3]) + 1
             end_month = english.group("m2")
@@ -2353,6 +2368,35 @@ class _Parser:
             params.pop("warehouse", None)  # "what's out of stock entirely, anywhere?"
         return self.tool(last_tool, **params)
 
+    def records_told(self) -> dict[str, Any]:
+        """The records a message names that asks nothing ("SO-2026-0012 的客户要20片保护镜"),
+        each only when the words fit one, for the next message to point back to."""
+        e = self.entities
+        told: dict[str, Any] = {}
+        for prefix, key in (
+            ("SO", "order_no"),
+            ("WO", "work_order"),
+            ("PO", "po"),
+            ("ST", "ticket_no"),
+        ):
+            if e.first(prefix):
+                told[key] = e.first(prefix)
+        if e.serials:
+            told["serial_no"] = e.serials[0]
+        groups = self.item_groups()
+        if groups and len(groups[0].values) == 1:
+            told["item"] = groups[0].values[0]
+        customer = self.one_customer() if e.of("customer") else None
+        warehouse = self.warehouse()
+        told.update(
+            {
+                key: value
+                for key, value in (("customer", customer), ("warehouse", warehouse))
+                if value
+            }
+        )
+        return told
+
     def listing_elsewhere(self) -> Understanding | None:
         """ "sz?" after the low-stock report of main, "全部仓库的" after a reorder plan of
         main: the same list for another warehouse or for all of them."""
@@ -2410,6 +2454,8 @@ class _Parser:
             return None
         params = dict(self.context.get("last_params") or {})
         lines = [dict(line) for line in params.get("lines") or []]
+        if not lines and params.get("customer") and self.item_groups():
+            return self.quote(params["customer"])  # "need a quote for Haiyang" then its lines
         if not lines:
             return None
         qty = self.qty()
@@ -2747,9 +2793,12 @@ class _Parser:
             name = known.name
         return replies.default_used(why, f"{warehouse} {name}".strip(), self.language)
 
-    def quote(self) -> Understanding:
+    def quote(self, customer: str | None = None) -> Understanding:
         customer = (
-            self.customer("create_sales_quote") or self.earlier("customer") or self.customer_text()
+            customer
+            or self.customer("create_sales_quote")
+            or self.earlier("customer")
+            or self.customer_text()
         )
         groups = self.item_groups() or [group for group in [self.by_power()] if group]
         quantities = list(self.entities.quantities)

@@ -44,9 +44,9 @@ def test_the_command_fails_below_its_floor(demo):
 
 
 # Just under the figure measured on the set (apps/ai_assistant/eval/cases.json) when it last
-# moved: 2023/2040 = 99.2 % (the misses are of the batches written apart from the rules,
-# h4-, h9-, h10- and h12- to h14-, kept as they were labelled). CI fails below.
-FLOOR = 0.99
+# moved: 2099/2120 = 99.0 % (the misses are of the batches written apart from the rules,
+# h4-, h9-, h10- and h12- to h15-, kept as they were labelled). CI fails below.
+FLOOR = 0.985
 
 
 def test_the_labelled_set_meets_its_floor(demo, settings, capsys):

@@ -26,6 +26,13 @@ def ask(user: str, *turns: str) -> Outcome:
     return run_case(case, RuleBrain())
 
 
+def year_of(month: int) -> int:
+    """The year of a month's first day said without a year: this year's, unless it is yet to
+    come."""
+    today = timezone.localdate()
+    return today.year if date(today.year, month, 1) <= today else today.year - 1
+
+
 def made(outcome: Outcome) -> list[tuple[str, dict]]:
     return [(tool, params) for tool, params, _status in outcome.calls]
 
@@ -2183,7 +2190,7 @@ def test_a_greeting_before_a_request_still_answers_it():
             [
                 (
                     "sales_report",
-                    {"start": f"{date.today().year}-11-01", "end": f"{date.today().year}-11-15"},
+                    {"start": f"{year_of(11)}-11-01", "end": f"{year_of(11)}-11-15"},
                 )
             ],
         ),  # fmt: skip
@@ -2286,4 +2293,51 @@ def test_a_kind_narrowed_by_a_size_in_the_plural_is_asked_back():
     ],
 )
 def test_phrasing_from_the_last_batch_measured(user, turns, calls):
+    assert made(ask(user, *turns)) == calls
+
+
+@pytest.mark.parametrize(
+    ("user", "turns", "calls"),
+    [
+        (
+            "sales1",
+            ["Tianhe Signage called about their sign cutter", "pull up their customer record"],
+            [("customer_lookup", {"query": "C013"})],
+        ),  # fmt: skip
+        (
+            "prod1",
+            ["We're short on the 1.2 double-layer nozzles", "any open POs for them?"],
+            [("purchase_order_status", {"item": "NZ-D1.2"})],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["C009 浦江厨房要个 quote", "3 台 1.5kW 手持焊接机"],
+            [
+                (
+                    "create_sales_quote",
+                    {"customer": "C009", "lines": [{"item": "LW-1500-HH", "qty": "3"}]},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "admin",
+            [
+                "need some numbers for the board meeting",
+                "sales report from 1 Sept to 15 Nov please",
+            ],
+            [
+                (
+                    "sales_report",
+                    {"start": f"{year_of(9)}-09-01", "end": f"{year_of(9)}-11-15"},
+                )
+            ],
+        ),  # fmt: skip
+        (
+            "sales1",
+            ["what's sitting in the spare parts warehouse at the moment?"],
+            [("check_inventory_stock", {"warehouse": "spare"})],
+        ),  # fmt: skip
+    ],
+)
+def test_records_told_in_one_message_are_the_subject_of_the_next(user, turns, calls):
     assert made(ask(user, *turns)) == calls
