@@ -402,10 +402,14 @@ def kind_default_of(text: str, skus: list[str]) -> list[str]:
         return skus
     if re.search(r"[-\d]", text):
         return skus  # part of a code ("LS-RC"), not a word of a kind
-    if Item.objects.filter(sku__in=skus, brand__iexact=text).count() == len(skus):
+    rows = list(
+        Item.objects.filter(sku__in=skus).values_list(
+            "sku", "sku", "name", "name_zh", "aliases", "brand"
+        )
+    )
+    if all((row[5] or "").lower() == text for row in rows):
         return skus  # a brand ("raycus") names all its items, as "锐科" does
-    rows = Item.objects.filter(sku__in=skus).values_list("sku", "sku", "name", "name_zh", "aliases")
-    default = kind_default(list(rows))
+    default = kind_default([row[:5] for row in rows])
     return [default] if default else skus
 
 

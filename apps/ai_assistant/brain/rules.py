@@ -421,7 +421,6 @@ PLACE_FILLER = _any(
 AVAILABILITY = _any(
     r"(?<!还)有没有(?!货)|有无", r"\bdo we (have|carry)\b|\bhave we got\b|\bgot any\b"
 )
-ONE_MACHINE = re.compile(r"[那这]台")
 THAT_SUPPLIER = _any(
     r"[这那该]家供应商|该供应商|同一个?供应商", r"\b(?:that|this|the same) (?:supplier|vendor)\b"
 )
@@ -837,9 +836,6 @@ class RuleBrain:
         understanding = reading[0]
         if reason and understanding.kind == "tool" and understanding.tool == "reserve_stock":
             understanding.params["reason"] = reason  # "reason 写：service van restock"
-        if understanding.kind == "unknown":
-            parser = _Parser(text, normalize(text), language, context, tools, vocabulary)
-            return understanding, parser.records_told()
         return reading
 
     @staticmethod
@@ -866,6 +862,8 @@ class RuleBrain:
             # about their sign cutter" answers the cutter's stock; "their record" is Tianhe's).
             told = parser.records_told()
             return understanding, {**told, "choices": [], "named": parser.lists()}
+        if understanding.kind == "unknown":
+            return understanding, parser.records_told()  # what it told, for the next message
         return understanding, {}
 
     def _clause_reading(
@@ -1637,9 +1635,9 @@ class _Parser:
                 skus = kept
         return skus
 
-    def same_kind_with_numbers(self, sku: str) -> str | None:
+    def same_kind_with_numbers(self, sku: str | None) -> str | None:
         """The one other item of this item's kind that has the message's numbers."""
-        if not self.numbers or self.entities.of("item"):
+        if not sku or not self.numbers or self.entities.of("item"):
             return None
         item = self.vocabulary.items([sku]).get(sku)
         if item is None:
@@ -2744,7 +2742,8 @@ class _Parser:
     def reserve(self) -> Understanding:
         partial: dict[str, Any] = {}
         warehouse = self.warehouse()
-        qty = self.qty() or (1 if ONE_MACHINE.search(self.rest) else None)  # "主仓那台给我预留上"
+        # "主仓那台给我预留上": the machine pointed at is one.
+        qty = self.qty() or (1 if THAT_MACHINE.search(self.rest) else None)
         order = self.entities.first("SO") or self.earlier("order_no")
         if not order and THAT_ORDER.search(self.plain):
             order = self.context.get("order_no")  # "给这张单预留一台" after the order
@@ -2955,9 +2954,9 @@ class _Parser:
         if self.entities.of("item") and "item" in slots:
             params["item"] = self.item(True, last_tool, params)
             changed = True
-        elif "item" in slots and params.get("item") and self.same_kind_with_numbers(params["item"]):
+        elif "item" in slots and (other := self.same_kind_with_numbers(params.get("item"))):
             # "冷水机 CHL-3000 主仓还有几台" then "那 6000W 的呢": the 6 kW chiller.
-            params["item"] = self.same_kind_with_numbers(params["item"])
+            params["item"] = other
             changed = True
         elif "category" in takes and "item" not in takes and self.category_named():
             params["category"] = self.category_named()  # "only nozzles" after the report

@@ -214,8 +214,10 @@ class Vocabulary:
             if len(close) == 1:
                 text = text[: match.start()] + close[0] + text[match.end() :]
                 changed = True
-        # Also where the words found name several items ("陶瓷还": 陶瓷 is two rings).
-        if all(len(mention.values) > 1 for mention in entities.of("item")):
+        # Also where the words found name several items ("陶瓷还": 陶瓷 is two rings); not
+        # for a message about a document or a machine by its number (no read for those).
+        by_number = entities.numbers or entities.serials
+        if not by_number and all(len(m.values) > 1 for m in entities.of("item")):
             chars = list(entities.text)
             for mention in entities.mentions:
                 if mention.kind != "item":  # a customer's or warehouse's name is no typo
